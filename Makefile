@@ -1,0 +1,35 @@
+# incrload: PGXS build.  `make && make install`, then see README.md.
+MODULE_big = incrload
+OBJS = \
+	src/incrload.o \
+	src/guc.o \
+	src/catalog.o \
+	src/capture.o \
+	src/analyze.o \
+	src/delta.o \
+	src/apply.o \
+	src/api.o \
+	src/stats.o \
+	src/worker.o
+
+EXTENSION = incrload
+DATA = src/incrload--1.0.sql
+PGFILEDESC = "incrload - incrementally maintained materialized views"
+
+PG_CPPFLAGS = -I$(srcdir)/src
+PG_CFLAGS = -Wall -Werror
+
+REGRESS = $(sort $(patsubst sql/%.sql,%,$(wildcard sql/*.sql)))
+REGRESS_OPTS = --inputdir=. --outputdir=results
+
+ISOLATION = $(sort $(patsubst test/specs/%.spec,%,$(wildcard test/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=test --outputdir=output_iso --load-extension=incrload
+
+TAP_TESTS = 1
+PROVE_TESTS = $(sort $(wildcard test/t/*.pl))
+
+EXTRA_CLEAN = results output_iso tmp_check regression.diffs regression.out
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

@@ -1,0 +1,676 @@
+/*-------------------------------------------------------------------------
+ *
+ * analyze.c
+ *	  Checks a view's query and describes it for the delta rules.
+ *
+ * The query is parsed and analyzed as PostgreSQL would (names resolved
+ * with the caller's search_path), then deparsed with every name qualified
+ * (under search_path pg_catalog): that text is what the catalog keeps and
+ * what every later apply analyzes again.
+ *
+ * In incremental mode the query must be a function of its base tables'
+ * rows that our delta rules know: one construct that is not is refused
+ * with FEATURE_NOT_SUPPORTED, a message naming it, and a hint at mode
+ * 'full'.  Nothing here changes anything.
+ *
+ * IDENTIFICATION
+ *	  src/analyze.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "catalog/catalog.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_aggregate.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/analyze.h"
+#include "parser/parsetree.h"
+#include "tcop/tcopprot.h"
+#include "tcop/utility.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/regproc.h"
+#include "utils/rel.h"
+#include "utils/ruleutils.h"
+#include "utils/syscache.h"
+#include "utils/typcache.h"
+
+#include "analyze.h"
+#include "catalog.h"
+#include "delta.h"
+
+typedef struct ViewExprContext
+{
+	IncrloadQuery *q;
+	List	   *key_attnos;
+	List	   *agg_attnos;
+} ViewExprContext;
+
+static void refuse(const char *construct) pg_attribute_noreturn();
+static void check_range_table(IncrloadQuery *q);
+static bool check_expr_walker(Node *node, void *context);
+static bool mutable_func_checker(Oid funcid, void *context);
+static bool collect_aggs_walker(Node *node, IncrloadQuery *q);
+static IncrloadAgg *describe_agg(IncrloadQuery *q, Aggref *aggref);
+static int	add_pre_expr(IncrloadQuery *q, Node *expr);
+static void check_key_type(Node *expr, const char *what);
+static Node *view_expr_mutator(Node *node, ViewExprContext *ctx);
+
+static void
+refuse(const char *construct)
+{
+	ereport(ERROR,
+			errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			errmsg("%s %s not supported in incremental mode", construct,
+				   construct[strlen(construct) - 1] == 's' ? "are" : "is"),
+			errhint("Use mode => 'full' to maintain this view by recomputation."));
+}
+
+static bool
+mutable_func_checker(Oid funcid, void *context)
+{
+	if (func_volatile(funcid) != PROVOLATILE_IMMUTABLE)
+	{
+		*(Oid *) context = funcid;
+		return true;
+	}
+	return false;
+}
+
+static bool
+check_expr_walker(Node *node, void *context)
+{
+	Oid			funcid = InvalidOid;
+
+	if (node == NULL)
+		return false;
+	if (check_functions_in_node(node, mutable_func_checker, &funcid))
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("function %s is not immutable, so incremental mode cannot maintain the view",
+					   format_procedure(funcid)),
+				errdetail("The result of a view maintained incrementally must depend only on its base tables' rows."),
+				errhint("Use mode => 'full' to maintain this view by recomputation."));
+	switch (nodeTag(node))
+	{
+		case T_Var:
+			{
+				Var		   *var = (Var *) node;
+
+				if (var->varattno == 0)
+					refuse("whole-row references");
+				if (var->varattno < 0)
+					refuse("system columns");
+				break;
+			}
+		case T_SQLValueFunction:
+			refuse("SQL value functions such as CURRENT_TIMESTAMP and CURRENT_USER");
+			break;
+		case T_NextValueExpr:
+			refuse("sequence functions");
+			break;
+		case T_Param:
+			refuse("parameters");
+			break;
+		case T_SubLink:
+			refuse("subqueries");
+			break;
+		case T_GroupingFunc:
+			refuse("GROUPING()");
+			break;
+		case T_WindowFunc:
+			refuse("window functions");
+			break;
+		case T_Query:
+			return query_tree_walker((Query *) node, check_expr_walker,
+									 context, 0);
+		default:
+			break;
+	}
+	return expression_tree_walker(node, check_expr_walker, context);
+}
+
+static void
+check_range_table(IncrloadQuery *q)
+{
+	ListCell   *lc;
+	int			rtindex = 0;
+
+	foreach(lc, q->query->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+		rtindex++;
+		switch (rte->rtekind)
+		{
+			case RTE_RELATION:
+				{
+					Relation	rel = relation_open(rte->relid, AccessShareLock);
+					char	   *name = RelationGetRelationName(rel);
+					Oid			nsp = RelationGetNamespace(rel);
+					IncrloadBaseRef *ref;
+
+					if (IsCatalogRelation(rel) || nsp == PG_CATALOG_NAMESPACE ||
+						nsp == PG_TOAST_NAMESPACE ||
+						strcmp(get_namespace_name(nsp), "information_schema") == 0)
+						ereport(ERROR,
+								errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+								errmsg("system catalog \"%s\" cannot be a base table in incremental mode", name),
+								errdetail("Changes of system catalogs cannot be captured."),
+								errhint("Use mode => 'full' to maintain this view by recomputation."));
+					if (nsp == il_catalog_namespace())
+						ereport(ERROR,
+								errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+								errmsg("table \"%s\" belongs to incrload and cannot be a base table", name),
+								errhint("Read the registered view instead of its storage table."));
+					switch (rel->rd_rel->relkind)
+					{
+						case RELKIND_RELATION:
+							break;
+						case RELKIND_VIEW:
+							ereport(ERROR,
+									errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+									errmsg("view \"%s\" cannot be a base table in incremental mode", name),
+									errhint("Write the view's definition into the query, or use mode => 'full'."));
+							break;
+						case RELKIND_MATVIEW:
+							ereport(ERROR,
+									errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+									errmsg("materialized view \"%s\" cannot be a base table in incremental mode", name),
+									errhint("Use mode => 'full' to maintain this view by recomputation."));
+							break;
+						case RELKIND_FOREIGN_TABLE:
+							ereport(ERROR,
+									errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+									errmsg("foreign table \"%s\" cannot be a base table in incremental mode", name),
+									errdetail("Changes of foreign tables cannot be captured."),
+									errhint("Use mode => 'full' to maintain this view by recomputation."));
+							break;
+						case RELKIND_PARTITIONED_TABLE:
+							ereport(ERROR,
+									errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+									errmsg("partitioned table \"%s\" cannot be a base table in incremental mode", name),
+									errhint("Use mode => 'full' to maintain this view by recomputation."));
+							break;
+						default:
+							ereport(ERROR,
+									errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+									errmsg("relation \"%s\" cannot be a base table in incremental mode", name),
+									errhint("Use mode => 'full' to maintain this view by recomputation."));
+					}
+					if (rel->rd_rel->relpersistence == RELPERSISTENCE_TEMP)
+						ereport(ERROR,
+								errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+								errmsg("temporary table \"%s\" cannot be a base table in incremental mode", name),
+								errdetail("Other sessions' maintenance cannot read it."),
+								errhint("Use mode => 'full' to maintain this view by recomputation."));
+					if (rel->rd_rel->relpersistence == RELPERSISTENCE_UNLOGGED)
+						ereport(ERROR,
+								errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+								errmsg("unlogged table \"%s\" cannot be a base table in incremental mode", name),
+								errdetail("A crash empties an unlogged table without running its triggers."),
+								errhint("Use mode => 'full' to maintain this view by recomputation."));
+					if (rel->rd_rel->relrowsecurity)
+						ereport(ERROR,
+								errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+								errmsg("table \"%s\" has row-level security, which incremental mode does not support", name),
+								errdetail("Captured changes are not filtered by row security policies."),
+								errhint("Use mode => 'full' to maintain this view by recomputation, as REFRESH MATERIALIZED VIEW would."));
+					if (rte->inh && has_subclass(rte->relid))
+						ereport(ERROR,
+								errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+								errmsg("table \"%s\" has inheritance children, which incremental mode does not support", name),
+								errhint("Read it with FROM ONLY, or use mode => 'full'."));
+					if (rte->tablesample)
+						refuse("TABLESAMPLE clauses");
+					relation_close(rel, NoLock);
+
+					ref = palloc(sizeof(IncrloadBaseRef));
+					ref->rtindex = rtindex;
+					ref->relid = rte->relid;
+					q->bases = lappend(q->bases, ref);
+					q->base_relids = list_append_unique_oid(q->base_relids,
+															rte->relid);
+					break;
+				}
+			case RTE_JOIN:
+				if (rte->jointype != JOIN_INNER)
+					refuse("outer joins");
+				break;
+			case RTE_SUBQUERY:
+				refuse("subqueries in FROM");
+				break;
+			case RTE_FUNCTION:
+				refuse("functions in FROM");
+				break;
+			case RTE_TABLEFUNC:
+				refuse("table functions in FROM");
+				break;
+			case RTE_VALUES:
+				refuse("VALUES lists");
+				break;
+			case RTE_CTE:
+				refuse("WITH queries");
+				break;
+			default:
+				refuse("this kind of FROM item");
+				break;
+		}
+		if (rte->lateral)
+			refuse("LATERAL references");
+	}
+	if (q->bases == NIL)
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("a query without a table in FROM cannot be maintained incrementally"),
+				errhint("Use mode => 'full' to maintain this view by recomputation."));
+}
+
+/* add an expression to the pre relation, reusing an equal one */
+static int
+add_pre_expr(IncrloadQuery *q, Node *expr)
+{
+	ListCell   *lc;
+	int			i = 0;
+
+	foreach(lc, q->pre_exprs)
+	{
+		i++;
+		if (i > q->nkeys && equal(lfirst(lc), expr))
+			return i;
+	}
+	q->pre_exprs = lappend(q->pre_exprs, expr);
+	return list_length(q->pre_exprs);
+}
+
+/* a row key column must have equality for GROUP BY and the unique index */
+static void
+check_key_type(Node *expr, const char *what)
+{
+	Oid			type = exprType(expr);
+	TypeCacheEntry *tc = lookup_type_cache(type, TYPECACHE_EQ_OPR |
+										   TYPECACHE_BTREE_OPFAMILY);
+
+	if (!OidIsValid(tc->eq_opr) || !OidIsValid(tc->btree_opf))
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("%s of type %s cannot be maintained incrementally",
+					   what, format_type_be(type)),
+				errdetail("Type %s has no default btree operator class, which the view's row key needs.",
+						  format_type_be(type)),
+				errhint("Cast the column to a type with equality, or use mode => 'full'."));
+}
+
+static IncrloadAgg *
+describe_agg(IncrloadQuery *q, Aggref *aggref)
+{
+	IncrloadAgg *agg = palloc0(sizeof(IncrloadAgg));
+	char	   *fname = get_func_name(aggref->aggfnoid);
+	Oid			fnsp = get_func_namespace(aggref->aggfnoid);
+	Oid			argtype = InvalidOid;
+
+	agg->aggref = aggref;
+	agg->restype = aggref->aggtype;
+	agg->rescoll = aggref->aggcollid;
+
+	if (aggref->aggkind != AGGKIND_NORMAL)
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("ordered-set aggregate %s() is not supported in incremental mode", fname),
+				errhint("Use mode => 'full' to maintain this view by recomputation."));
+	if (aggref->aggdistinct != NIL)
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("DISTINCT in aggregate %s() is not supported in incremental mode", fname),
+				errhint("Use mode => 'full' to maintain this view by recomputation."));
+	if (list_length(aggref->args) > 1)
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("aggregate %s() with more than one argument is not supported in incremental mode", fname),
+				errhint("Use mode => 'full' to maintain this view by recomputation."));
+	if (aggref->args != NIL)
+	{
+		TargetEntry *arg = linitial_node(TargetEntry, aggref->args);
+
+		argtype = exprType((Node *) arg->expr);
+		agg->argtype = argtype;
+		agg->argcol = add_pre_expr(q, (Node *) arg->expr);
+	}
+	if (aggref->aggfilter)
+		agg->filtercol = add_pre_expr(q, (Node *) aggref->aggfilter);
+
+	if (fnsp != PG_CATALOG_NAMESPACE)
+		goto unsupported;
+	if (strcmp(fname, "count") == 0)
+		agg->kind = aggref->aggstar || aggref->args == NIL ?
+			IL_AGG_COUNT_STAR : IL_AGG_COUNT;
+	else if (strcmp(fname, "sum") == 0 || strcmp(fname, "avg") == 0)
+	{
+		bool		is_avg = fname[0] == 'a';
+
+		switch (argtype)
+		{
+			case INT2OID:
+			case INT4OID:
+			case INT8OID:
+			case NUMERICOID:
+				agg->kind = is_avg ? IL_AGG_AVG : IL_AGG_SUM;
+				agg->sumtype = is_avg ? NUMERICOID : aggref->aggtype;
+				break;
+			case INTERVALOID:
+				agg->kind = is_avg ? IL_AGG_AVG : IL_AGG_SUM;
+				agg->sumtype = INTERVALOID;
+				break;
+			case CASHOID:
+				if (is_avg)
+					goto unsupported;
+				agg->kind = IL_AGG_SUM;
+				agg->sumtype = CASHOID;
+				break;
+			case FLOAT4OID:
+			case FLOAT8OID:
+
+				/*
+				 * Floating-point addition does not invert: adding and then
+				 * subtracting a large value loses the small ones.  Changed
+				 * groups are recomputed instead.
+				 */
+				agg->kind = IL_AGG_RECOMPUTE;
+				break;
+			default:
+				goto unsupported;
+		}
+	}
+	else if (strcmp(fname, "min") == 0 || strcmp(fname, "max") == 0)
+	{
+		TypeCacheEntry *tc = lookup_type_cache(argtype, TYPECACHE_LT_OPR);
+
+		if (!OidIsValid(tc->lt_opr))
+			goto unsupported;
+		agg->kind = fname[1] == 'i' ? IL_AGG_MIN : IL_AGG_MAX;
+	}
+	else
+		goto unsupported;
+	return agg;
+
+unsupported:
+	ereport(ERROR,
+			errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			errmsg("aggregate function %s(%s) is not supported in incremental mode",
+				   fname, OidIsValid(argtype) ? format_type_be(argtype) : "*"),
+			errdetail("Incremental mode maintains count, sum, avg, min and max."),
+			errhint("Use mode => 'full' to maintain this view by recomputation."));
+	return NULL;				/* keep compiler quiet */
+}
+
+static bool
+collect_aggs_walker(Node *node, IncrloadQuery *q)
+{
+	ListCell   *lc;
+
+	if (node == NULL)
+		return false;
+	if (IsA(node, Aggref))
+	{
+		IncrloadAgg *agg;
+
+		foreach(lc, q->aggs)
+		{
+			if (equal(((IncrloadAgg *) lfirst(lc))->aggref, node))
+				return false;
+		}
+		agg = describe_agg(q, (Aggref *) node);
+		q->aggs = lappend(q->aggs, agg);
+		return false;			/* no aggregates inside aggregates */
+	}
+	return expression_tree_walker(node, collect_aggs_walker, q);
+}
+
+/*
+ * Parse, analyze and check a view's query.
+ */
+IncrloadQuery *
+il_analyze_query(const char *sql, bool incremental)
+{
+	IncrloadQuery *q = palloc0(sizeof(IncrloadQuery));
+	List	   *raw;
+	RawStmt    *rs;
+	Query	   *query;
+	ListCell   *lc;
+	int			nest;
+
+	raw = pg_parse_query(sql);
+	if (list_length(raw) != 1)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("a view's query must be exactly one SELECT statement"),
+				errdetail("The query text holds %d statements.", list_length(raw)));
+	rs = linitial_node(RawStmt, raw);
+	if (!IsA(rs->stmt, SelectStmt))
+		ereport(ERROR,
+				errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				errmsg("a view's query must be a SELECT statement, not %s",
+					   CreateCommandName(rs->stmt)));
+	if (((SelectStmt *) rs->stmt)->intoClause != NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				errmsg("a view's query cannot be SELECT INTO"));
+
+	query = parse_analyze_fixedparams(rs, sql, NULL, 0, NULL);
+	if (query->commandType != CMD_SELECT || query->utilityStmt != NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				errmsg("a view's query must be a SELECT statement"));
+	if (query->hasModifyingCTE)
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("a view's query cannot contain data-modifying statements in WITH"));
+	if (query->rowMarks != NIL)
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("a view's query cannot use FOR UPDATE, FOR SHARE or similar locking clauses"));
+	q->query = query;
+
+	/* the output columns, which become the view's columns */
+	foreach(lc, query->targetList)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+		ListCell   *lc2;
+
+		if (tle->resjunk)
+			continue;
+		foreach(lc2, q->outputs)
+		{
+			if (strcmp(((TargetEntry *) lfirst(lc2))->resname, tle->resname) == 0)
+				ereport(ERROR,
+						errcode(ERRCODE_DUPLICATE_COLUMN),
+						errmsg("column \"%s\" specified more than once", tle->resname),
+						errhint("Give the query's columns distinct names with AS."));
+		}
+		if (strncmp(tle->resname, INCRLOAD_HIDDEN_PREFIX,
+					strlen(INCRLOAD_HIDDEN_PREFIX)) == 0)
+			ereport(ERROR,
+					errcode(ERRCODE_RESERVED_NAME),
+					errmsg("column name \"%s\" is reserved for incrload's helper columns",
+						   tle->resname),
+					errhint("Rename the column with AS."));
+		q->outputs = lappend(q->outputs, tle);
+	}
+	if (q->outputs == NIL)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("a view's query must return at least one column"));
+
+	/* the canonical text: every name qualified */
+	nest = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	q->querydef = pg_get_querydef(query, false);
+	AtEOXact_GUC(true, nest);
+
+	if (!incremental)
+	{
+		q->kind = IL_VIEW_FULL;
+		return q;
+	}
+
+	/* constructs the delta rules do not cover */
+	if (query->hasRecursive)
+		refuse("recursive WITH queries");
+	if (query->cteList != NIL)
+		refuse("WITH queries");
+	if (query->setOperations != NULL)
+		refuse("UNION, INTERSECT and EXCEPT");
+	if (query->hasWindowFuncs)
+		refuse("window functions");
+	if (query->hasTargetSRFs)
+		refuse("set-returning functions");
+	if (query->hasSubLinks)
+		refuse("subqueries");
+	if (query->limitCount != NULL || query->limitOffset != NULL)
+		refuse("LIMIT and OFFSET");
+	if (query->hasDistinctOn)
+		refuse("DISTINCT ON");
+	if (query->groupingSets != NIL)
+		refuse("GROUPING SETS, ROLLUP and CUBE");
+	if (query->havingQual != NULL)
+		refuse("HAVING");
+	check_range_table(q);
+	(void) query_tree_walker(query, check_expr_walker, NULL, 0);
+	/* what the walker cannot name, PostgreSQL's own test still catches */
+	if (contain_mutable_functions((Node *) query))
+		refuse("expressions that are not immutable");
+
+	if (query->hasAggs || query->groupClause != NIL)
+	{
+		int			i = 0;
+
+		q->kind = query->groupClause != NIL ? IL_VIEW_AGG : IL_VIEW_GLOBAL;
+		q->distinct = query->distinctClause != NIL;
+		foreach(lc, query->groupClause)
+		{
+			SortGroupClause *sgc = lfirst_node(SortGroupClause, lc);
+			TargetEntry *tle = get_sortgroupclause_tle(sgc, query->targetList);
+			char	   *name;
+
+			check_key_type((Node *) tle->expr, "GROUP BY expression");
+			q->pre_exprs = lappend(q->pre_exprs, tle->expr);
+			q->nkeys++;
+			i++;
+			name = tle->resjunk ? psprintf(INCRLOAD_HIDDEN_PREFIX "k%d", i) :
+				tle->resname;
+			q->key_names = lappend(q->key_names, name);
+		}
+		foreach(lc, q->outputs)
+			(void) collect_aggs_walker((Node *) ((TargetEntry *) lfirst(lc))->expr, q);
+
+		/* a visible column that is exactly an aggregate shows its name */
+		i = 0;
+		foreach(lc, q->aggs)
+		{
+			IncrloadAgg *agg = lfirst(lc);
+			ListCell   *lc2;
+
+			agg->name = psprintf(INCRLOAD_HIDDEN_PREFIX "a%d", ++i);
+			foreach(lc2, q->outputs)
+			{
+				TargetEntry *tle = lfirst(lc2);
+
+				if (equal(tle->expr, agg->aggref))
+				{
+					agg->name = tle->resname;
+					break;
+				}
+			}
+		}
+	}
+	else
+	{
+		q->kind = query->distinctClause != NIL ? IL_VIEW_DISTINCT : IL_VIEW_PROJECT;
+		foreach(lc, q->outputs)
+		{
+			TargetEntry *tle = lfirst(lc);
+
+			check_key_type((Node *) tle->expr,
+						   psprintf("column \"%s\"", tle->resname));
+			q->pre_exprs = lappend(q->pre_exprs, tle->expr);
+			q->key_names = lappend(q->key_names, tle->resname);
+			q->nkeys++;
+		}
+	}
+	return q;
+}
+
+static Node *
+view_expr_mutator(Node *node, ViewExprContext *ctx)
+{
+	ListCell   *lc;
+	int			i;
+
+	if (node == NULL)
+		return NULL;
+	i = 0;
+	foreach(lc, ctx->q->pre_exprs)
+	{
+		if (i >= ctx->q->nkeys)
+			break;
+		if (equal(node, lfirst(lc)))
+			return (Node *) makeVar(1, list_nth_int(ctx->key_attnos, i),
+									exprType(node), exprTypmod(node),
+									exprCollation(node), 0);
+		i++;
+	}
+	if (IsA(node, Aggref))
+	{
+		i = 0;
+		foreach(lc, ctx->q->aggs)
+		{
+			IncrloadAgg *agg = lfirst(lc);
+
+			if (equal(node, agg->aggref))
+				return (Node *) makeVar(1, list_nth_int(ctx->agg_attnos, i),
+										exprType(node), exprTypmod(node),
+										exprCollation(node), 0);
+			i++;
+		}
+		elog(ERROR, "aggregate not found among the view's aggregates");
+	}
+	if (IsA(node, Var))
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("column \"%s\" must appear in the GROUP BY clause to be maintained incrementally",
+					   get_rte_attribute_name(rt_fetch(((Var *) node)->varno,
+													   ctx->q->query->rtable),
+											  ((Var *) node)->varattno)),
+				errhint("Add the column to GROUP BY, or use mode => 'full'."));
+	return expression_tree_mutator(node, view_expr_mutator, ctx);
+}
+
+/*
+ * A visible column of an aggregate view, as an expression over the
+ * storage table (range table entry 1): GROUP BY expressions and
+ * aggregates become that table's columns.
+ */
+Node *
+il_analyze_view_expr(IncrloadQuery *q, Node *expr, List *key_attnos,
+					 List *agg_attnos)
+{
+	ViewExprContext ctx;
+
+	ctx.q = q;
+	ctx.key_attnos = key_attnos;
+	ctx.agg_attnos = agg_attnos;
+	return view_expr_mutator(copyObject(expr), &ctx);
+}

@@ -1,0 +1,83 @@
+/*-------------------------------------------------------------------------
+ *
+ * analyze.h
+ *	  Checking a view's query and describing it for the delta rules.
+ *
+ * IDENTIFICATION
+ *	  src/analyze.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef INCRLOAD_ANALYZE_H
+#define INCRLOAD_ANALYZE_H
+
+#include "nodes/parsenodes.h"
+#include "nodes/primnodes.h"
+
+/* The storage layout a view needs. */
+typedef enum IncrloadViewKind
+{
+	IL_VIEW_PROJECT,			/* rows with a hidden multiplicity */
+	IL_VIEW_DISTINCT,			/* rows with a hidden multiplicity, shown once */
+	IL_VIEW_AGG,				/* one row per group */
+	IL_VIEW_GLOBAL,				/* aggregates without GROUP BY: one row */
+	IL_VIEW_FULL				/* mode 'full': the query's rows, recomputed */
+} IncrloadViewKind;
+
+typedef enum IncrloadAggKind
+{
+	IL_AGG_COUNT_STAR,
+	IL_AGG_COUNT,
+	IL_AGG_SUM,					/* invertible sum: ints, numeric, money, interval */
+	IL_AGG_AVG,					/* from a hidden sum and non-null count */
+	IL_AGG_MIN,
+	IL_AGG_MAX,
+	IL_AGG_RECOMPUTE			/* recomputed per changed group (float sums) */
+} IncrloadAggKind;
+
+typedef struct IncrloadAgg
+{
+	IncrloadAggKind kind;
+	Aggref	   *aggref;			/* as in the query */
+	int			argcol;			/* pre column of the argument, 0 = none */
+	int			filtercol;		/* pre column of FILTER (WHERE), 0 = none */
+	Oid			argtype;
+	Oid			restype;		/* the aggregate's result type */
+	Oid			rescoll;
+	Oid			sumtype;		/* SUM/AVG: type of the hidden running sum */
+	char	   *name;			/* storage column of the visible value */
+} IncrloadAgg;
+
+/* One table reference in FROM that is a base table. */
+typedef struct IncrloadBaseRef
+{
+	int			rtindex;
+	Oid			relid;
+} IncrloadBaseRef;
+
+typedef struct IncrloadQuery
+{
+	Query	   *query;			/* the analyzed query */
+	char	   *querydef;		/* deparsed with qualified names */
+	IncrloadViewKind kind;
+	bool		distinct;		/* AGG views: SELECT DISTINCT over groups */
+	List	   *bases;			/* IncrloadBaseRef *, in range table order */
+	List	   *base_relids;	/* distinct base table OIDs */
+
+	/*
+	 * Expressions evaluated on every input row of FROM/WHERE: columns e1..eN
+	 * of the "pre" relation.  The first nkeys are the row key (GROUP BY
+	 * expressions, or every output column of PROJECT/DISTINCT views).
+	 */
+	List	   *pre_exprs;
+	int			nkeys;
+	List	   *key_names;		/* storage column names of the keys */
+	List	   *aggs;			/* IncrloadAgg * */
+	List	   *outputs;		/* the query's visible TargetEntry list */
+} IncrloadQuery;
+
+extern IncrloadQuery *il_analyze_query(const char *sql, bool incremental);
+extern Node *il_analyze_view_expr(IncrloadQuery *q, Node *expr,
+								  List *key_attnos, List *agg_attnos);
+
+#endif							/* INCRLOAD_ANALYZE_H */

@@ -1,0 +1,536 @@
+/*-------------------------------------------------------------------------
+ *
+ * apply.c
+ *	  Applies one batch to one view: lock, snapshot, delta rules, watermark.
+ *
+ * The order is the whole point (see docs/architecture.md):
+ *
+ *	1. Lock the view's catalog row.  Two applies of one view never overlap;
+ *	   a REPEATABLE READ caller whose snapshot predates another apply's
+ *	   commit gets a serialization error here, never a batch twice.
+ *	2. Take the snapshot, after the lock.  Every statement of the apply
+ *	   runs in it (SPI_execute_snapshot), also for READ COMMITTED callers.
+ *	3. The batch is the delta rows visible in that snapshot and not in the
+ *	   watermark; apply it (or recompute, after a TRUNCATE).
+ *	4. Store the snapshot as the new watermark, in the same transaction.
+ *
+ * The view's SQL runs as the view's owner under SECURITY_RESTRICTED_OPERATION
+ * with search_path pg_catalog, as REFRESH MATERIALIZED VIEW does; catalog
+ * reads and writes run as the catalog's owner (catalog.c).
+ *
+ * Statements are built once per view and backend, prepared and kept, and
+ * rebuilt when a relcache invalidation touches any relation they read.
+ *
+ * IDENTIFICATION
+ *	  src/apply.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/xid8.h"
+
+#include "analyze.h"
+#include "apply.h"
+#include "catalog.h"
+#include "delta.h"
+
+/* A view's kept plans. */
+typedef struct ViewPlans
+{
+	Oid			view;			/* hash key */
+	bool		valid;
+	MemoryContext cxt;
+	List	   *relids;			/* relations whose change invalidates us */
+	bool		full_mode;
+	bool		global;
+	int			nkeys;
+	Oid		   *key_types;
+	List	   *batch_info;		/* SPIPlanPtr per base table */
+	SPIPlanPtr	full_delete;
+	SPIPlanPtr	full_insert;
+	SPIPlanPtr	upsert;
+	SPIPlanPtr	delete_rows;
+	SPIPlanPtr	recompute;
+	SPIPlanPtr	verify;
+} ViewPlans;
+
+static HTAB *view_plans = NULL;
+static SPIPlanPtr watermark_plan = NULL;
+
+static void plans_invalidate(Datum arg, Oid relid);
+static SPIPlanPtr prepare_kept(const char *sql, int nargs, Oid *argtypes);
+static bool plans_usable(ViewPlans *p);
+static void plans_free(ViewPlans *p);
+static ViewPlans *get_plans(IncrloadView *row);
+static void run(SPIPlanPtr plan, Datum *values, const char *nulls,
+				Snapshot snap, int expected);
+static bool apply_batch(ViewPlans *p, Datum *params, const char *nulls,
+						Snapshot snap);
+static void apply_error_callback(void *arg);
+
+void
+il_apply_init(void)
+{
+	CacheRegisterRelcacheCallback(plans_invalidate, (Datum) 0);
+}
+
+static void
+plans_invalidate(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS status;
+	ViewPlans  *p;
+
+	if (view_plans == NULL)
+		return;
+	hash_seq_init(&status, view_plans);
+	while ((p = hash_seq_search(&status)) != NULL)
+	{
+		if (relid == InvalidOid || list_member_oid(p->relids, relid))
+			p->valid = false;
+	}
+}
+
+static SPIPlanPtr
+prepare_kept(const char *sql, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan;
+
+	if (sql == NULL)
+		return NULL;
+	plan = SPI_prepare(sql, nargs, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "could not prepare incrload statement \"%s\": %s",
+			 sql, SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	return plan;
+}
+
+static bool
+plans_usable(ViewPlans *p)
+{
+	ListCell   *lc;
+	SPIPlanPtr	all[] = {p->full_delete, p->full_insert, p->upsert,
+	p->delete_rows, p->recompute, p->verify};
+
+	if (!p->valid)
+		return false;
+	for (int i = 0; i < lengthof(all); i++)
+		if (all[i] != NULL && !SPI_plan_is_valid(all[i]))
+			return false;
+	foreach(lc, p->batch_info)
+		if (!SPI_plan_is_valid(lfirst(lc)))
+		return false;
+	return true;
+}
+
+static void
+plans_free(ViewPlans *p)
+{
+	ListCell   *lc;
+	SPIPlanPtr	all[] = {p->full_delete, p->full_insert, p->upsert,
+	p->delete_rows, p->recompute, p->verify};
+
+	for (int i = 0; i < lengthof(all); i++)
+		if (all[i] != NULL)
+			SPI_freeplan(all[i]);
+	foreach(lc, p->batch_info)
+		SPI_freeplan(lfirst(lc));
+	if (p->cxt)
+		MemoryContextDelete(p->cxt);
+	p->cxt = NULL;
+	p->batch_info = NIL;
+	p->relids = NIL;
+	p->valid = false;
+}
+
+/*
+ * The view's kept plans, built from its query when missing or stale.  Runs
+ * as the view's owner with the fixed search_path (the caller set both).
+ */
+static ViewPlans *
+get_plans(IncrloadView *row)
+{
+	ViewPlans  *p;
+	bool		found;
+	MemoryContext buildcxt;
+	MemoryContext oldcxt;
+	IncrloadQuery *q;
+	IncrloadSql *sql;
+	ListCell   *lc;
+	Oid		   *batch_types = il_delta_batch_param_types();
+	Oid			tidarray[1] = {TIDARRAYOID};
+
+	if (view_plans == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(ViewPlans);
+		view_plans = hash_create("incrload view plans", 64, &ctl,
+								 HASH_ELEM | HASH_BLOBS);
+	}
+	p = hash_search(view_plans, &row->view, HASH_ENTER, &found);
+	if (found && plans_usable(p))
+		return p;
+	if (found)
+		plans_free(p);
+	else
+	{
+		memset(((char *) p) + sizeof(Oid), 0, sizeof(ViewPlans) - sizeof(Oid));
+	}
+
+	buildcxt = AllocSetContextCreate(CurrentMemoryContext,
+									 "incrload plan build",
+									 ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(buildcxt);
+	q = il_analyze_query(row->query, !row->full_mode);
+	sql = il_delta_build(q, row->view, row->storage);
+
+	p->cxt = AllocSetContextCreate(CacheMemoryContext, "incrload view plans",
+								   ALLOCSET_SMALL_SIZES);
+	MemoryContextSwitchTo(p->cxt);
+	p->full_mode = row->full_mode;
+	p->global = q->kind == IL_VIEW_GLOBAL;
+	p->nkeys = sql->nkeys;
+	p->key_types = palloc0(sizeof(Oid) * (sql->nkeys + 1));
+	p->key_types[0] = TIDOID;
+	for (int i = 0; i < sql->nkeys; i++)
+		p->key_types[i + 1] = sql->key_types[i];
+	p->relids = list_make2_oid(row->view, row->storage);
+	foreach(lc, q->base_relids)
+	{
+		p->relids = lappend_oid(p->relids, lfirst_oid(lc));
+		p->relids = lappend_oid(p->relids, il_catalog_delta_for(lfirst_oid(lc)));
+	}
+	MemoryContextSwitchTo(buildcxt);
+
+	p->full_delete = prepare_kept(sql->full_delete, 0, NULL);
+	p->full_insert = prepare_kept(sql->full_insert, 0, NULL);
+	p->verify = prepare_kept(sql->verify, 0, NULL);
+	if (!row->full_mode)
+	{
+		p->upsert = prepare_kept(sql->upsert, INCRLOAD_BATCH_NPARAMS, batch_types);
+		p->delete_rows = prepare_kept(sql->delete_rows, 1, tidarray);
+		p->recompute = prepare_kept(sql->recompute, p->nkeys + 1, p->key_types);
+		foreach(lc, sql->batch_info)
+		{
+			SPIPlanPtr	plan = prepare_kept(lfirst(lc), INCRLOAD_BATCH_NPARAMS,
+											batch_types);
+
+			MemoryContextSwitchTo(p->cxt);
+			p->batch_info = lappend(p->batch_info, plan);
+			MemoryContextSwitchTo(buildcxt);
+		}
+	}
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(buildcxt);
+	p->valid = true;
+	return p;
+}
+
+static void
+run(SPIPlanPtr plan, Datum *values, const char *nulls, Snapshot snap,
+	int expected)
+{
+	int			ret;
+
+	ret = SPI_execute_snapshot(plan, values, nulls, snap, InvalidSnapshot,
+							   false, true, 0);
+	if (ret != expected)
+		elog(ERROR, "incrload statement failed: %s",
+			 SPI_result_code_string(ret));
+}
+
+/*
+ * Apply one batch with the kept upsert, then delete the rows whose count
+ * reached zero and recompute the groups that need it.  Returns false if
+ * the storage table turned out inconsistent with the batch (a count below
+ * zero): the caller then recomputes the view.
+ */
+static bool
+apply_batch(ViewPlans *p, Datum *params, const char *nulls, Snapshot snap)
+{
+	SPITupleTable *tuptable;
+	uint64		n;
+	Datum	   *dead;
+	int			ndead = 0;
+	List	   *redo = NIL;
+	int			ret;
+
+	ret = SPI_execute_snapshot(p->upsert, params, nulls, snap, InvalidSnapshot,
+							   false, true, 0);
+	if (ret != SPI_OK_INSERT_RETURNING && ret != SPI_OK_UPDATE_RETURNING)
+		elog(ERROR, "incrload upsert failed: %s", SPI_result_code_string(ret));
+	tuptable = SPI_tuptable;
+	n = SPI_processed;
+	dead = palloc(sizeof(Datum) * Max(n, 1));
+
+	for (uint64 i = 0; i < n; i++)
+	{
+		HeapTuple	tup = tuptable->vals[i];
+		TupleDesc	desc = tuptable->tupdesc;
+		bool		isnull;
+		Datum		ctid = SPI_getbinval(tup, desc, 1, &isnull);
+		int64		count = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
+		Datum		flag = SPI_getbinval(tup, desc, 3, &isnull);
+
+		if (count < 0)
+			return false;
+		if (count == 0 && !p->global)
+			dead[ndead++] = ctid;
+		else if (!isnull && DatumGetBool(flag))
+			redo = lappend(redo, tup);
+	}
+
+	if (ndead > 0)
+	{
+		Datum		arr = PointerGetDatum(construct_array(dead, ndead, TIDOID,
+														  sizeof(ItemPointerData),
+														  false, TYPALIGN_SHORT));
+
+		run(p->delete_rows, &arr, NULL, snap, SPI_OK_DELETE);
+	}
+
+	if (redo != NIL)
+	{
+		Datum	   *values = palloc(sizeof(Datum) * (p->nkeys + 1));
+		char	   *nulls2 = palloc(p->nkeys + 2);
+		ListCell   *lc;
+
+		foreach(lc, redo)
+		{
+			HeapTuple	tup = lfirst(lc);
+			bool		isnull;
+
+			values[0] = SPI_getbinval(tup, tuptable->tupdesc, 1, &isnull);
+			nulls2[0] = ' ';
+			for (int k = 0; k < p->nkeys; k++)
+			{
+				values[k + 1] = SPI_getbinval(tup, tuptable->tupdesc, 4 + k,
+											  &isnull);
+				nulls2[k + 1] = isnull ? 'n' : ' ';
+			}
+			nulls2[p->nkeys + 1] = '\0';
+			run(p->recompute, values, nulls2, snap, SPI_OK_UPDATE);
+			CHECK_FOR_INTERRUPTS();
+		}
+	}
+	return true;
+}
+
+static void
+apply_error_callback(void *arg)
+{
+	Oid			view = *(Oid *) arg;
+	char	   *name = get_rel_name(view);
+
+	if (name)
+		errcontext("incrload maintaining view \"%s\"", name);
+}
+
+/*
+ * Bring one view up to date (or recompute it, or verify it), in the
+ * caller's transaction.
+ */
+void
+il_apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result)
+{
+	MemoryContext applycxt;
+	MemoryContext oldcxt;
+	ErrorContextCallback errcallback;
+	TimestampTz started = GetCurrentTimestamp();
+	CommandId	read_cid = GetCurrentCommandId(false);
+	IncrloadView row;
+	Snapshot	snap;
+	Oid			save_uid;
+	int			save_sec;
+	int			nest;
+	ViewPlans  *p;
+	Datum		params[INCRLOAD_BATCH_NPARAMS];
+	char		nulls[INCRLOAD_BATCH_NPARAMS + 1];
+	bool		full;
+	bool		truncated = false;
+	int64		consumed = 0;
+	Datum		watermark;
+	bool		isnull;
+	ListCell   *lc;
+
+	memset(result, 0, sizeof(*result));
+	applycxt = AllocSetContextCreate(CurrentMemoryContext, "incrload apply",
+									 ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(applycxt);
+
+	errcallback.callback = apply_error_callback;
+	errcallback.arg = &view;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	/* 1. the lock; 2. then the snapshot */
+	if (!il_catalog_read_view(view, true, &row))
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_OBJECT),
+				errmsg("relation \"%s\" is not a registered incrload view",
+					   get_rel_name(view) ? get_rel_name(view) : "?"));
+	snap = RegisterSnapshot(GetTransactionSnapshot());
+
+	GetUserIdAndSecContext(&save_uid, &save_sec);
+	SetUserIdAndSecContext(row.owner, save_sec | SECURITY_RESTRICTED_OPERATION);
+	nest = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+
+	p = get_plans(&row);
+
+	full = kind == IL_APPLY_FULL || row.full_mode || !row.has_watermark ||
+		row.watermark_foreign || strcmp(row.state, "needs_full_refresh") == 0;
+
+	/* 3. the batch */
+	if (!row.full_mode && row.has_watermark && !row.watermark_foreign)
+	{
+		params[0] = row.watermark;
+		params[1] = row.watermark_xid;
+		params[2] = Int64GetDatum(row.watermark_cid);
+		memset(nulls, ' ', sizeof(nulls));
+		nulls[INCRLOAD_BATCH_NPARAMS] = '\0';
+		if (!row.has_watermark_xid)
+			nulls[1] = 'n';
+		foreach(lc, p->batch_info)
+		{
+			HeapTuple	tup;
+
+			run(lfirst(lc), params, nulls, snap, SPI_OK_SELECT);
+			tup = SPI_tuptable->vals[0];
+			consumed += DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc,
+													1, &isnull));
+			truncated |= DatumGetBool(SPI_getbinval(tup, SPI_tuptable->tupdesc,
+													2, &isnull));
+		}
+		if (truncated)
+			full = true;
+		if (!full && consumed > 0 && !apply_batch(p, params, nulls, snap))
+		{
+			ereport(WARNING,
+					errcode(ERRCODE_DATA_CORRUPTED),
+					errmsg("view \"%s\" did not match its changes and is recomputed",
+						   get_rel_name(view)),
+					errdetail("A row count of its storage table went below zero; the table was changed outside incrload."));
+			full = true;
+		}
+	}
+	if (full && !(kind == IL_APPLY_VERIFY && row.full_mode))
+	{
+		run(p->full_delete, NULL, NULL, snap, SPI_OK_DELETE);
+		run(p->full_insert, NULL, NULL, snap, SPI_OK_INSERT);
+	}
+	if (kind == IL_APPLY_VERIFY)
+	{
+		HeapTuple	tup;
+
+		run(p->verify, NULL, NULL, snap, SPI_OK_SELECT);
+		tup = SPI_tuptable->vals[0];
+		result->missing = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
+		result->extra = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull));
+	}
+
+	/* 4. the watermark: the snapshot we read, in the same transaction */
+	if (watermark_plan == NULL)
+		watermark_plan = prepare_kept("SELECT pg_catalog.pg_current_snapshot()", 0, NULL);
+	run(watermark_plan, NULL, NULL, snap, SPI_OK_SELECT);
+	watermark = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+							  &isnull);
+
+	AtEOXact_GUC(false, nest);
+	SetUserIdAndSecContext(save_uid, save_sec);
+
+	/*
+	 * Our own rows: this transaction's xid counts as applied in the
+	 * watermark, except for what it writes from read_cid on.
+	 */
+	il_catalog_record_apply(view, watermark,
+							FullTransactionIdGetDatum(GetTopFullTransactionId()),
+							true, (int64) read_cid, full, consumed, started);
+	if (kind == IL_APPLY_VERIFY)
+		il_catalog_record_verify(view, result->missing + result->extra);
+
+	result->consumed = consumed;
+	result->full = full;
+
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+	UnregisterSnapshot(snap);
+	error_context_stack = errcallback.previous;
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(applycxt);
+}
+
+/*
+ * Committed delta rows the view has not applied yet, and the capture time
+ * of the oldest of them, as the current snapshot sees them.  The caller is
+ * connected to SPI and runs as the catalog's owner.
+ */
+int64
+il_apply_pending(Oid view, TimestampTz *oldest)
+{
+	IncrloadView row;
+	List	   *bases;
+	ListCell   *lc;
+	int64		total = 0;
+	Datum		params[INCRLOAD_BATCH_NPARAMS];
+	char		nulls[INCRLOAD_BATCH_NPARAMS + 1] = "   ";
+
+	*oldest = 0;
+	if (!il_catalog_read_view(view, false, &row) || row.full_mode ||
+		!row.has_watermark)
+		return 0;
+	params[0] = row.watermark;
+	params[1] = row.watermark_xid;
+	params[2] = Int64GetDatum(row.watermark_cid);
+	if (!row.has_watermark_xid)
+		nulls[1] = 'n';
+
+	bases = il_catalog_view_bases(view);
+	foreach(lc, bases)
+	{
+		Oid			delta = il_catalog_delta_for(lfirst_oid(lc));
+		HeapTuple	tup;
+		bool		isnull;
+		Datum		ts;
+		int			ret;
+
+		if (!OidIsValid(delta))
+			continue;
+		ret = SPI_execute_with_args(il_delta_batch_info_sql(delta),
+									INCRLOAD_BATCH_NPARAMS,
+									il_delta_batch_param_types(),
+									params, nulls, true, 0);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "incrload pending count failed: %s",
+				 SPI_result_code_string(ret));
+		tup = SPI_tuptable->vals[0];
+		total += DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
+		ts = SPI_getbinval(tup, SPI_tuptable->tupdesc, 3, &isnull);
+		if (!isnull && (*oldest == 0 || DatumGetTimestampTz(ts) < *oldest))
+			*oldest = DatumGetTimestampTz(ts);
+	}
+	return total;
+}

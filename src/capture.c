@@ -1,0 +1,570 @@
+/*-------------------------------------------------------------------------
+ *
+ * capture.c
+ *	  The capture trigger: copies every row change of a base table into the
+ *	  table's delta table, inside the writer's transaction.
+ *
+ * One C function serves four statement-level AFTER triggers per base table:
+ * INSERT, UPDATE and DELETE, each with transition tables, and TRUNCATE.
+ * Each delta row carries the writer's top-level xid (xid8), the command id
+ * of the statement, a weight (+1 inserted, -1 deleted, an UPDATE is both;
+ * 0 marks a TRUNCATE), the statement's start time and the row.
+ *
+ * This runs in every writer's transaction, so it is the hot path of the
+ * whole system: no SPI, no planning, no catalog lookups that a per-backend
+ * cache (invalidated by relcache callbacks) can answer, and rows go into
+ * the delta table with table_multi_insert in batches.  It does not check
+ * the writer's privileges on the delta table: writers have none, and the
+ * rows are inserted through the table AM, not through a query.
+ *
+ * It does not decide anything about views: which views read a table, and
+ * how far each has got, is the apply's business.
+ *
+ * IDENTIFICATION
+ *	  src/capture.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/dependency.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_proc.h"
+#include "commands/defrem.h"
+#include "commands/extension.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/ruleutils.h"
+#include "utils/timestamp.h"
+#include "utils/xid8.h"
+
+#include "capture.h"
+#include "catalog.h"
+#include "delta.h"
+#include "guc.h"
+
+/* Statements bigger than this use a bulk-insert ring buffer. */
+#define CAPTURE_BULK_THRESHOLD 10000
+
+/* How a base table's rows map onto its delta table; cached per backend. */
+typedef struct CaptureTarget
+{
+	Oid			base;			/* hash key */
+	bool		valid;
+	Oid			delta;
+	int			nbase;			/* base attributes, dropped ones included */
+	AttrNumber *map;			/* base attno - 1 -> delta attno, 0 = skip */
+} CaptureTarget;
+
+static HTAB *capture_targets = NULL;
+static MemoryContext capture_cxt = NULL;
+
+static void capture_invalidate(Datum arg, Oid relid);
+static CaptureTarget *get_target(Relation base);
+static void write_rows(Relation base, CaptureTarget *target,
+					   Tuplestorestate *ts, int16 weight, bool truncate);
+
+/*
+ * Relcache callback: forget what we know about a base table or delta table
+ * that changed.  Only marks entries; no catalog access here.
+ */
+static void
+capture_invalidate(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS status;
+	CaptureTarget *entry;
+
+	if (capture_targets == NULL)
+		return;
+	hash_seq_init(&status, capture_targets);
+	while ((entry = hash_seq_search(&status)) != NULL)
+	{
+		if (relid == InvalidOid || entry->base == relid ||
+			entry->delta == relid)
+			entry->valid = false;
+	}
+}
+
+void
+il_capture_init(void)
+{
+	CacheRegisterRelcacheCallback(capture_invalidate, (Datum) 0);
+}
+
+static CaptureTarget *
+get_target(Relation base)
+{
+	Oid			baseid = RelationGetRelid(base);
+	CaptureTarget *entry;
+	bool		found;
+	Relation	delta;
+	TupleDesc	bdesc = RelationGetDescr(base);
+	TupleDesc	ddesc;
+
+	if (capture_targets == NULL)
+	{
+		HASHCTL		ctl;
+
+		capture_cxt = AllocSetContextCreate(CacheMemoryContext,
+											"incrload capture cache",
+											ALLOCSET_SMALL_SIZES);
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(CaptureTarget);
+		ctl.hcxt = capture_cxt;
+		capture_targets = hash_create("incrload capture targets", 64, &ctl,
+									  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+
+	entry = hash_search(capture_targets, &baseid, HASH_ENTER, &found);
+	if (found && entry->valid)
+		return entry;
+	if (found && entry->map)
+		pfree(entry->map);
+	entry->valid = false;
+	entry->map = NULL;
+	entry->delta = InvalidOid;
+
+	entry->delta = il_catalog_lookup_delta(baseid);
+	if (!OidIsValid(entry->delta))
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("table \"%s\" has incrload capture triggers but no delta table",
+					   RelationGetRelationName(base)),
+				errhint("Drop the triggers named incrload_capture_* on the table, or register a view over it again."));
+
+	/* map columns by name: attnos differ (delta has its own columns first) */
+	delta = table_open(entry->delta, AccessShareLock);
+	ddesc = RelationGetDescr(delta);
+	entry->nbase = bdesc->natts;
+	entry->map = MemoryContextAllocZero(capture_cxt,
+										sizeof(AttrNumber) * Max(bdesc->natts, 1));
+	for (int i = 0; i < bdesc->natts; i++)
+	{
+		Form_pg_attribute battr = TupleDescAttr(bdesc, i);
+
+		if (battr->attisdropped)
+			continue;
+		for (int j = INCRLOAD_DELTA_NSYS; j < ddesc->natts; j++)
+		{
+			Form_pg_attribute dattr = TupleDescAttr(ddesc, j);
+
+			if (!dattr->attisdropped &&
+				strcmp(NameStr(dattr->attname), NameStr(battr->attname)) == 0)
+			{
+				if (dattr->atttypid != battr->atttypid)
+					ereport(ERROR,
+							errcode(ERRCODE_DATATYPE_MISMATCH),
+							errmsg("column \"%s\" of table \"%s\" no longer has the type its delta table records",
+								   NameStr(battr->attname),
+								   RelationGetRelationName(base)),
+							errhint("Unregister the views over the table and register them again."));
+				entry->map[i] = dattr->attnum;
+				break;
+			}
+		}
+	}
+	table_close(delta, AccessShareLock);
+	entry->valid = true;
+	return entry;
+}
+
+/*
+ * Copy one transition table (or, for TRUNCATE, one marker row) into the
+ * delta table.
+ */
+static void
+write_rows(Relation base, CaptureTarget *target, Tuplestorestate *ts,
+		   int16 weight, bool truncate)
+{
+	MemoryContext stmtcxt;
+	MemoryContext batchcxt;
+	MemoryContext oldcxt;
+	Relation	delta;
+	TupleDesc	ddesc;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	TupleTableSlot **slots;
+	TupleTableSlot *inslot = NULL;
+	BulkInsertState bistate = NULL;
+	int			batch = incrload_capture_batch_size;
+	int			nbuffered = 0;
+	CommandId	cid = GetCurrentCommandId(true);
+	Datum		xid = FullTransactionIdGetDatum(GetTopFullTransactionId());
+	Datum		now = TimestampTzGetDatum(GetCurrentStatementStartTimestamp());
+	int64		nrows;
+
+	nrows = truncate ? 1 : tuplestore_tuple_count(ts);
+	if (nrows == 0)
+		return;
+
+	stmtcxt = AllocSetContextCreate(CurrentMemoryContext,
+									"incrload capture",
+									ALLOCSET_DEFAULT_SIZES);
+	batchcxt = AllocSetContextCreate(stmtcxt,
+									 "incrload capture batch",
+									 ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(stmtcxt);
+
+	delta = table_open(target->delta, RowExclusiveLock);
+	ddesc = RelationGetDescr(delta);
+	estate = CreateExecutorState();
+	rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(rri, delta, 1, NULL, 0);
+	ExecOpenIndices(rri, false);
+
+	if (nrows < batch)
+		batch = (int) nrows;
+	slots = palloc(sizeof(TupleTableSlot *) * batch);
+	for (int i = 0; i < batch; i++)
+		slots[i] = table_slot_create(delta, NULL);
+	if (nrows > CAPTURE_BULK_THRESHOLD)
+		bistate = GetBulkInsertState();
+
+	if (!truncate)
+	{
+		int			rp = tuplestore_alloc_read_pointer(ts, 0);
+
+		tuplestore_select_read_pointer(ts, rp);
+		/* another trigger's reader may have left the store at EOF */
+		tuplestore_rescan(ts);
+		inslot = MakeSingleTupleTableSlot(RelationGetDescr(base),
+										  &TTSOpsMinimalTuple);
+	}
+
+	for (;;)
+	{
+		TupleTableSlot *out;
+		bool		have_row;
+
+		if (truncate)
+			have_row = (nbuffered == 0 && nrows-- > 0);
+		else
+			have_row = tuplestore_gettupleslot(ts, true, false, inslot);
+
+		if (have_row)
+		{
+			out = slots[nbuffered];
+			ExecClearTuple(out);
+			memset(out->tts_isnull, true, sizeof(bool) * ddesc->natts);
+			out->tts_values[INCRLOAD_DELTA_XID - 1] = xid;
+			out->tts_isnull[INCRLOAD_DELTA_XID - 1] = false;
+			out->tts_values[INCRLOAD_DELTA_CID - 1] = Int64GetDatum((int64) cid);
+			out->tts_isnull[INCRLOAD_DELTA_CID - 1] = false;
+			out->tts_values[INCRLOAD_DELTA_WEIGHT - 1] = Int16GetDatum(weight);
+			out->tts_isnull[INCRLOAD_DELTA_WEIGHT - 1] = false;
+			out->tts_values[INCRLOAD_DELTA_TS - 1] = now;
+			out->tts_isnull[INCRLOAD_DELTA_TS - 1] = false;
+			if (!truncate)
+			{
+				slot_getallattrs(inslot);
+				for (int i = 0; i < target->nbase; i++)
+				{
+					AttrNumber	d = target->map[i];
+
+					if (d == 0)
+						continue;
+					out->tts_values[d - 1] = inslot->tts_values[i];
+					out->tts_isnull[d - 1] = inslot->tts_isnull[i];
+				}
+			}
+			ExecStoreVirtualTuple(out);
+			/* the input tuple dies at the next fetch: copy the row now */
+			ExecMaterializeSlot(out);
+			nbuffered++;
+		}
+
+		if (nbuffered > 0 && (nbuffered == batch || !have_row))
+		{
+			MemoryContextSwitchTo(batchcxt);
+			table_multi_insert(delta, slots, nbuffered, cid, 0, bistate);
+			for (int i = 0; i < nbuffered; i++)
+				ExecInsertIndexTuples(rri, slots[i], estate, false, false,
+									  NULL, NIL);
+			MemoryContextSwitchTo(stmtcxt);
+			MemoryContextReset(batchcxt);
+			ResetPerTupleExprContext(estate);
+			nbuffered = 0;
+			CHECK_FOR_INTERRUPTS();
+		}
+		if (!have_row)
+			break;
+	}
+
+	if (bistate)
+	{
+		FreeBulkInsertState(bistate);
+		table_finish_bulk_insert(delta, 0);
+	}
+	if (inslot)
+		ExecDropSingleTupleTableSlot(inslot);
+	for (int i = 0; i < batch; i++)
+		ExecDropSingleTupleTableSlot(slots[i]);
+	ExecCloseIndices(rri);
+	FreeExecutorState(estate);
+	table_close(delta, NoLock);
+
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(stmtcxt);
+}
+
+PG_FUNCTION_INFO_V1(incrload_capture);
+
+Datum
+incrload_capture(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TriggerEvent event;
+	Relation	base;
+	CaptureTarget *target;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				errmsg("function \"incrload_capture\" was not called by trigger manager"));
+	event = trigdata->tg_event;
+	if (!TRIGGER_FIRED_AFTER(event) || !TRIGGER_FIRED_FOR_STATEMENT(event))
+		ereport(ERROR,
+				errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				errmsg("function \"incrload_capture\" must be fired AFTER ... FOR EACH STATEMENT"));
+
+	base = trigdata->tg_relation;
+	target = get_target(base);
+
+	if (TRIGGER_FIRED_BY_TRUNCATE(event))
+		write_rows(base, target, NULL, 0, true);
+	else
+	{
+		bool		is_insert = TRIGGER_FIRED_BY_INSERT(event);
+		bool		is_delete = TRIGGER_FIRED_BY_DELETE(event);
+		bool		is_update = TRIGGER_FIRED_BY_UPDATE(event);
+
+		if ((is_delete || is_update) && trigdata->tg_oldtable == NULL)
+			ereport(ERROR,
+					errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+					errmsg("incrload capture trigger on \"%s\" has no OLD TABLE",
+						   RelationGetRelationName(base)));
+		if ((is_insert || is_update) && trigdata->tg_newtable == NULL)
+			ereport(ERROR,
+					errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+					errmsg("incrload capture trigger on \"%s\" has no NEW TABLE",
+						   RelationGetRelationName(base)));
+		if (is_delete || is_update)
+			write_rows(base, target, trigdata->tg_oldtable, -1, false);
+		if (is_insert || is_update)
+			write_rows(base, target, trigdata->tg_newtable, 1, false);
+	}
+
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * Run DDL as the catalog's owner: delta tables live in schema incrload,
+ * and the triggers go on tables the registering role may only read.
+ */
+static void
+run_ddl(const char *sql)
+{
+	Oid			save_uid;
+	int			save_sec;
+	int			ret;
+
+	il_catalog_become_owner(&save_uid, &save_sec);
+	ret = SPI_execute(sql, false, 0);
+	il_catalog_restore_user(save_uid, save_sec);
+	if (ret < 0)
+		elog(ERROR, "SPI_execute failed for \"%s\": %s", sql,
+			 SPI_result_code_string(ret));
+}
+
+static char *
+column_ddl(Form_pg_attribute attr)
+{
+	char	   *sql = psprintf("%s %s", quote_identifier(NameStr(attr->attname)),
+							   format_type_extended(attr->atttypid, attr->atttypmod,
+													FORMAT_TYPE_TYPEMOD_GIVEN |
+													FORMAT_TYPE_FORCE_QUALIFY));
+
+	if (OidIsValid(attr->attcollation) &&
+		attr->attcollation != get_typcollation(attr->atttypid))
+		sql = psprintf("%s COLLATE %s", sql,
+					   generate_collation_name(attr->attcollation));
+	return sql;
+}
+
+static char *
+extension_schema(void)
+{
+	Oid			fnoid;
+	List	   *names = list_make1(makeString("incrload_capture"));
+	FuncCandidateList fc;
+	Oid			extnsp = InvalidOid;
+
+	/* our trigger function is where CREATE EXTENSION put it */
+	for (fc = FuncnameGetCandidates(names, 0, NIL, false, false, false, true);
+		 fc != NULL; fc = fc->next)
+	{
+		fnoid = fc->oid;
+		if (getExtensionOfObject(ProcedureRelationId, fnoid) ==
+			get_extension_oid("incrload", false))
+			extnsp = get_func_namespace(fnoid);
+	}
+	if (!OidIsValid(extnsp))
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_FUNCTION),
+				errmsg("function incrload_capture() of extension incrload is not in the search path"),
+				errhint("Put the extension's schema in search_path."));
+	return get_namespace_name(extnsp);
+}
+
+/*
+ * Make sure base is captured: a delta table with every current column of
+ * the base table, and the four triggers.  Returns the delta table.
+ */
+Oid
+il_capture_install(Oid base)
+{
+	Oid			delta = il_catalog_delta_for(base);
+	Relation	brel = table_open(base, ShareRowExclusiveLock);
+	TupleDesc	bdesc = RelationGetDescr(brel);
+	char	   *bname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(brel)),
+												   RelationGetRelationName(brel));
+	Oid			nsp = il_catalog_namespace();
+	StringInfoData buf;
+
+	for (int i = 0; i < bdesc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(bdesc, i);
+
+		if (!attr->attisdropped &&
+			strncmp(NameStr(attr->attname), "__incrload_", 11) == 0)
+			ereport(ERROR,
+					errcode(ERRCODE_RESERVED_NAME),
+					errmsg("column \"%s\" of table \"%s\" uses a name reserved for incrload",
+						   NameStr(attr->attname), RelationGetRelationName(brel)),
+					errhint("Rename the column."));
+	}
+
+	initStringInfo(&buf);
+	if (OidIsValid(delta))
+	{
+		/* columns added to the base table since: the new view may read them */
+		for (int i = 0; i < bdesc->natts; i++)
+		{
+			Form_pg_attribute attr = TupleDescAttr(bdesc, i);
+
+			if (attr->attisdropped ||
+				get_attnum(delta, NameStr(attr->attname)) != InvalidAttrNumber)
+				continue;
+			resetStringInfo(&buf);
+			appendStringInfo(&buf, "ALTER TABLE %s ADD COLUMN %s",
+							 quote_qualified_identifier(INCRLOAD_SCHEMA, get_rel_name(delta)),
+							 column_ddl(attr));
+			run_ddl(buf.data);
+		}
+		table_close(brel, NoLock);
+		return delta;
+	}
+
+	{
+		char	   *dname = ChooseRelationName(RelationGetRelationName(brel), NULL,
+											   "delta", nsp, false);
+		char	   *dqual = quote_qualified_identifier(INCRLOAD_SCHEMA, dname);
+		char	   *fn = quote_qualified_identifier(extension_schema(),
+													"incrload_capture");
+
+		appendStringInfo(&buf, "CREATE TABLE %s (%s pg_catalog.xid8 NOT NULL, "
+						 "%s pg_catalog.int8 NOT NULL, %s pg_catalog.int2 NOT NULL, "
+						 "%s pg_catalog.timestamptz NOT NULL",
+						 dqual, INCRLOAD_DELTA_XID_NAME, INCRLOAD_DELTA_CID_NAME,
+						 INCRLOAD_DELTA_W_NAME, INCRLOAD_DELTA_TS_NAME);
+		for (int i = 0; i < bdesc->natts; i++)
+		{
+			Form_pg_attribute attr = TupleDescAttr(bdesc, i);
+
+			if (!attr->attisdropped)
+				appendStringInfo(&buf, ", %s", column_ddl(attr));
+		}
+		appendStringInfo(&buf, ") WITH (autovacuum_vacuum_scale_factor = 0.01, "
+						 "autovacuum_analyze_scale_factor = 0.01)");
+		run_ddl(buf.data);
+		resetStringInfo(&buf);
+		appendStringInfo(&buf, "CREATE INDEX ON %s (%s)", dqual,
+						 INCRLOAD_DELTA_XID_NAME);
+		run_ddl(buf.data);
+
+		resetStringInfo(&buf);
+		appendStringInfo(&buf,
+						 "CREATE TRIGGER incrload_capture_ins AFTER INSERT ON %s "
+						 "REFERENCING NEW TABLE AS incrload_new "
+						 "FOR EACH STATEMENT EXECUTE FUNCTION %s(); "
+						 "CREATE TRIGGER incrload_capture_upd AFTER UPDATE ON %s "
+						 "REFERENCING OLD TABLE AS incrload_old NEW TABLE AS incrload_new "
+						 "FOR EACH STATEMENT EXECUTE FUNCTION %s(); "
+						 "CREATE TRIGGER incrload_capture_del AFTER DELETE ON %s "
+						 "REFERENCING OLD TABLE AS incrload_old "
+						 "FOR EACH STATEMENT EXECUTE FUNCTION %s(); "
+						 "CREATE TRIGGER incrload_capture_trunc AFTER TRUNCATE ON %s "
+						 "FOR EACH STATEMENT EXECUTE FUNCTION %s()",
+						 bname, fn, bname, fn, bname, fn, bname, fn);
+		run_ddl(buf.data);
+
+		delta = get_relname_relid(dname, nsp);
+		il_catalog_insert_delta(base, delta);
+	}
+	table_close(brel, NoLock);
+	return delta;
+}
+
+/*
+ * Stop capturing base: its triggers (unless the table is gone, and they
+ * with it), its delta table and its catalog row.
+ */
+void
+il_capture_remove(Oid base, bool base_dropped)
+{
+	Oid			delta = il_catalog_delta_for(base);
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	if (!base_dropped)
+	{
+		char	   *relname = get_rel_name(base);
+
+		if (relname != NULL)
+		{
+			char	   *bname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(base)),
+														   relname);
+
+			appendStringInfo(&buf,
+							 "DROP TRIGGER IF EXISTS incrload_capture_ins ON %s; "
+							 "DROP TRIGGER IF EXISTS incrload_capture_upd ON %s; "
+							 "DROP TRIGGER IF EXISTS incrload_capture_del ON %s; "
+							 "DROP TRIGGER IF EXISTS incrload_capture_trunc ON %s",
+							 bname, bname, bname, bname);
+			run_ddl(buf.data);
+		}
+	}
+	if (OidIsValid(delta) && get_rel_name(delta) != NULL)
+	{
+		resetStringInfo(&buf);
+		appendStringInfo(&buf, "DROP TABLE IF EXISTS %s",
+						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(delta)),
+													get_rel_name(delta)));
+		run_ddl(buf.data);
+	}
+	il_catalog_delete_delta(base);
+}

@@ -1,0 +1,25 @@
+/*-------------------------------------------------------------------------
+ *
+ * capture.h
+ *	  Change capture: the trigger, and the delta tables it writes.
+ *
+ * IDENTIFICATION
+ *	  src/capture.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef INCRLOAD_CAPTURE_H
+#define INCRLOAD_CAPTURE_H
+
+/* A delta table's own columns come first, in this order. */
+#define INCRLOAD_DELTA_XID		1	/* xid8: writer's top-level transaction */
+#define INCRLOAD_DELTA_CID		2	/* int8: the statement's command id */
+#define INCRLOAD_DELTA_WEIGHT	3	/* int2: +1, -1, or 0 for TRUNCATE */
+#define INCRLOAD_DELTA_TS		4	/* timestamptz: capture time */
+#define INCRLOAD_DELTA_NSYS		4
+
+extern void il_capture_init(void);
+extern Oid	il_capture_install(Oid base);
+extern void il_capture_remove(Oid base, bool base_dropped);
+
+#endif							/* INCRLOAD_CAPTURE_H */

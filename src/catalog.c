@@ -1,0 +1,439 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.c
+ *	  All access to incrload's catalog tables: incrload.view,
+ *	  incrload.view_base and incrload.delta.
+ *
+ * Users have no privilege on these tables, and our functions are not
+ * SECURITY DEFINER, so every statement here runs as the owner of the
+ * catalog (the extension's owner) for exactly as long as the statement
+ * runs.  Only fixed SQL with parameters is run that way; nothing the user
+ * wrote ever is.  Statements are prepared once per backend and kept.
+ *
+ * The capture trigger must not use SPI, so it finds a base table's delta
+ * table with an index scan of its own (il_catalog_lookup_delta).
+ *
+ * Callers must be connected to SPI, except for il_catalog_lookup_delta.
+ *
+ * IDENTIFICATION
+ *	  src/catalog.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xlog.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+#include "catalog.h"
+
+typedef enum CatalogStmt
+{
+	STMT_READ_VIEW,
+	STMT_LOCK_VIEW,
+	STMT_INSERT_VIEW,
+	STMT_INSERT_VIEW_BASE,
+	STMT_DELETE_VIEW,
+	STMT_RECORD_APPLY,
+	STMT_RECORD_VERIFY,
+	STMT_SET_STATE,
+	STMT_VIEW_BASES,
+	STMT_BASE_VIEWS,
+	STMT_ALL_VIEWS,
+	STMT_DELTA_FOR,
+	STMT_INSERT_DELTA,
+	STMT_DELETE_DELTA,
+	NUM_CATALOG_STMTS
+} CatalogStmt;
+
+#define VIEW_COLUMNS \
+	"storage_table, query, mode, state, owner, watermark, watermark_xid, " \
+	"watermark_cid, watermark_system"
+
+static const char *const catalog_sql[NUM_CATALOG_STMTS] = {
+	[STMT_READ_VIEW] =
+	"SELECT " VIEW_COLUMNS " FROM incrload.view "
+	"WHERE view_name OPERATOR(pg_catalog.=) $1",
+	[STMT_LOCK_VIEW] =
+	"SELECT " VIEW_COLUMNS " FROM incrload.view "
+	"WHERE view_name OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+	[STMT_INSERT_VIEW] =
+	"INSERT INTO incrload.view (view_name, storage_table, query, mode, "
+	"refresh_interval, owner) VALUES ($1, $2, $3, $4, $5, $6)",
+	[STMT_INSERT_VIEW_BASE] =
+	"INSERT INTO incrload.view_base (view_name, base_table) VALUES ($1, $2) "
+	"ON CONFLICT DO NOTHING",
+	[STMT_DELETE_VIEW] =
+	"DELETE FROM incrload.view WHERE view_name OPERATOR(pg_catalog.=) $1",
+	[STMT_RECORD_APPLY] =
+	"UPDATE incrload.view SET watermark = $2, watermark_xid = $3, "
+	"watermark_cid = $4, watermark_system = $5, "
+	"last_refresh = pg_catalog.clock_timestamp(), last_attempt = pg_catalog.clock_timestamp(), "
+	"last_refresh_duration = pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) $6, "
+	"refreshes = refreshes OPERATOR(pg_catalog.+) 1, "
+	"changes_applied = changes_applied OPERATOR(pg_catalog.+) $7, "
+	"full_refreshes = full_refreshes OPERATOR(pg_catalog.+) $8, "
+	"consecutive_failures = 0, last_error = NULL, "
+	"state = CASE WHEN state OPERATOR(pg_catalog.=) 'paused' THEN state ELSE 'active' END "
+	"WHERE view_name OPERATOR(pg_catalog.=) $1",
+	[STMT_RECORD_VERIFY] =
+	"UPDATE incrload.view SET last_verify = pg_catalog.clock_timestamp(), "
+	"last_verify_mismatches = $2 WHERE view_name OPERATOR(pg_catalog.=) $1",
+	[STMT_SET_STATE] =
+	"UPDATE incrload.view SET state = $2 WHERE view_name OPERATOR(pg_catalog.=) $1",
+	[STMT_VIEW_BASES] =
+	"SELECT base_table FROM incrload.view_base "
+	"WHERE view_name OPERATOR(pg_catalog.=) $1 ORDER BY base_table",
+	[STMT_BASE_VIEWS] =
+	"SELECT view_name FROM incrload.view_base "
+	"WHERE base_table OPERATOR(pg_catalog.=) $1 ORDER BY view_name",
+	[STMT_ALL_VIEWS] =
+	"SELECT view_name FROM incrload.view ORDER BY view_name",
+	[STMT_DELTA_FOR] =
+	"SELECT delta_table FROM incrload.delta "
+	"WHERE base_table OPERATOR(pg_catalog.=) $1",
+	[STMT_INSERT_DELTA] =
+	"INSERT INTO incrload.delta (base_table, delta_table) VALUES ($1, $2)",
+	[STMT_DELETE_DELTA] =
+	"DELETE FROM incrload.delta WHERE base_table OPERATOR(pg_catalog.=) $1",
+};
+
+static SPIPlanPtr catalog_plans[NUM_CATALOG_STMTS];
+
+static SPIPlanPtr get_plan(CatalogStmt stmt, int nargs, Oid *argtypes);
+static void run_stmt(CatalogStmt stmt, int nargs, Oid *argtypes,
+					 Datum *values, const char *nulls, int expected);
+static List *oid_column(void);
+
+Oid
+il_catalog_namespace(void)
+{
+	return get_namespace_oid(INCRLOAD_SCHEMA, false);
+}
+
+/*
+ * The owner of incrload.view: the role that created the extension.
+ */
+Oid
+il_catalog_owner(void)
+{
+	Oid			relid;
+	HeapTuple	tup;
+	Oid			owner;
+
+	relid = get_relname_relid("view", il_catalog_namespace());
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_TABLE),
+				errmsg("incrload catalog table \"incrload.view\" is missing"),
+				errhint("Recreate the extension with DROP EXTENSION incrload and CREATE EXTENSION incrload."));
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+void
+il_catalog_become_owner(Oid *save_uid, int *save_sec)
+{
+	Oid			owner = il_catalog_owner();
+
+	GetUserIdAndSecContext(save_uid, save_sec);
+	SetUserIdAndSecContext(owner, *save_sec | SECURITY_LOCAL_USERID_CHANGE);
+}
+
+void
+il_catalog_restore_user(Oid save_uid, int save_sec)
+{
+	SetUserIdAndSecContext(save_uid, save_sec);
+}
+
+static SPIPlanPtr
+get_plan(CatalogStmt stmt, int nargs, Oid *argtypes)
+{
+	if (catalog_plans[stmt] == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(catalog_sql[stmt], nargs, argtypes);
+
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+				 catalog_sql[stmt], SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		catalog_plans[stmt] = plan;
+	}
+	return catalog_plans[stmt];
+}
+
+/*
+ * Run one catalog statement as the catalog's owner.  expected is the SPI
+ * result code the statement must return.
+ */
+static void
+run_stmt(CatalogStmt stmt, int nargs, Oid *argtypes, Datum *values,
+		 const char *nulls, int expected)
+{
+	SPIPlanPtr	plan = get_plan(stmt, nargs, argtypes);
+	Oid			save_uid;
+	int			save_sec;
+	int			ret;
+
+	il_catalog_become_owner(&save_uid, &save_sec);
+	ret = SPI_execute_plan(plan, values, nulls, false, 0);
+	il_catalog_restore_user(save_uid, save_sec);
+	if (ret != expected)
+		elog(ERROR, "incrload catalog statement \"%s\" failed: %s",
+			 catalog_sql[stmt], SPI_result_code_string(ret));
+}
+
+static List *
+oid_column(void)
+{
+	List	   *result = NIL;
+
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[i],
+									  SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+			result = lappend_oid(result, DatumGetObjectId(d));
+	}
+	return result;
+}
+
+/*
+ * Read a view's catalog row, optionally locking it FOR UPDATE (the apply's
+ * lock: two applies of one view never overlap).  Returns false if the view
+ * is not registered.  The row lives in the current (SPI procedure) memory
+ * context, so it is valid until SPI_finish.
+ */
+bool
+il_catalog_read_view(Oid view, bool lock, IncrloadView *row)
+{
+	Oid			argtypes[1] = {REGCLASSOID};
+	Datum		values[1] = {ObjectIdGetDatum(view)};
+	HeapTuple	tup;
+	TupleDesc	desc;
+	bool		isnull;
+	Datum		d;
+
+	run_stmt(lock ? STMT_LOCK_VIEW : STMT_READ_VIEW, 1, argtypes, values,
+			 NULL, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+		return false;
+
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	memset(row, 0, sizeof(*row));
+	row->view = view;
+	row->storage = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
+	row->query = SPI_getvalue(tup, desc, 2);
+	row->full_mode = strcmp(SPI_getvalue(tup, desc, 3), "full") == 0;
+	row->state = SPI_getvalue(tup, desc, 4);
+	row->owner = DatumGetObjectId(SPI_getbinval(tup, desc, 5, &isnull));
+	d = SPI_getbinval(tup, desc, 6, &isnull);
+	row->has_watermark = !isnull;
+	if (!isnull)
+		row->watermark = SPI_datumTransfer(d, false, -1);
+	d = SPI_getbinval(tup, desc, 7, &isnull);
+	row->has_watermark_xid = !isnull;
+	if (!isnull)
+		row->watermark_xid = d;		/* xid8 is pass-by-value */
+	d = SPI_getbinval(tup, desc, 8, &isnull);
+	row->watermark_cid = isnull ? 0 : DatumGetInt64(d);
+	d = SPI_getbinval(tup, desc, 9, &isnull);
+	row->watermark_foreign = !isnull &&
+		DatumGetInt64(d) != (int64) GetSystemIdentifier();
+	return true;
+}
+
+void
+il_catalog_insert_view(Oid view, Oid storage, const char *query,
+					   bool full_mode, Datum refresh_interval, Oid owner,
+					   List *bases)
+{
+	Oid			argtypes[6] = {REGCLASSOID, REGCLASSOID, TEXTOID, TEXTOID,
+	INTERVALOID, REGROLEOID};
+	Datum		values[6];
+	ListCell   *lc;
+
+	values[0] = ObjectIdGetDatum(view);
+	values[1] = ObjectIdGetDatum(storage);
+	values[2] = CStringGetTextDatum(query);
+	values[3] = CStringGetTextDatum(full_mode ? "full" : "incremental");
+	values[4] = refresh_interval;
+	values[5] = ObjectIdGetDatum(owner);
+	run_stmt(STMT_INSERT_VIEW, 6, argtypes, values, NULL, SPI_OK_INSERT);
+
+	foreach(lc, bases)
+	{
+		Oid			bargtypes[2] = {REGCLASSOID, REGCLASSOID};
+		Datum		bvalues[2];
+
+		bvalues[0] = ObjectIdGetDatum(view);
+		bvalues[1] = ObjectIdGetDatum(lfirst_oid(lc));
+		run_stmt(STMT_INSERT_VIEW_BASE, 2, bargtypes, bvalues, NULL,
+				 SPI_OK_INSERT);
+	}
+}
+
+void
+il_catalog_delete_view(Oid view)
+{
+	Oid			argtypes[1] = {REGCLASSOID};
+	Datum		values[1] = {ObjectIdGetDatum(view)};
+
+	run_stmt(STMT_DELETE_VIEW, 1, argtypes, values, NULL, SPI_OK_DELETE);
+}
+
+void
+il_catalog_record_apply(Oid view, Datum watermark, Datum watermark_xid,
+						bool has_xid, int64 watermark_cid, bool full,
+						int64 consumed, TimestampTz started)
+{
+	Oid			argtypes[8] = {REGCLASSOID, PG_SNAPSHOTOID, XID8OID, INT8OID,
+	INT8OID, TIMESTAMPTZOID, INT8OID, INT8OID};
+	Datum		values[8];
+	char		nulls[8] = "        ";
+	values[0] = ObjectIdGetDatum(view);
+	values[1] = watermark;
+	values[2] = watermark_xid;
+	if (!has_xid)
+		nulls[2] = 'n';
+	values[3] = Int64GetDatum(watermark_cid);
+	values[4] = Int64GetDatum((int64) GetSystemIdentifier());
+	values[5] = TimestampTzGetDatum(started);
+	values[6] = Int64GetDatum(consumed);
+	values[7] = Int64GetDatum(full ? 1 : 0);
+	run_stmt(STMT_RECORD_APPLY, 8, argtypes, values, nulls, SPI_OK_UPDATE);
+}
+
+void
+il_catalog_record_verify(Oid view, int64 mismatches)
+{
+	Oid			argtypes[2] = {REGCLASSOID, INT8OID};
+	Datum		values[2] = {ObjectIdGetDatum(view), Int64GetDatum(mismatches)};
+
+	run_stmt(STMT_RECORD_VERIFY, 2, argtypes, values, NULL, SPI_OK_UPDATE);
+}
+
+void
+il_catalog_set_state(Oid view, const char *state)
+{
+	Oid			argtypes[2] = {REGCLASSOID, TEXTOID};
+	Datum		values[2] = {ObjectIdGetDatum(view), CStringGetTextDatum(state)};
+
+	run_stmt(STMT_SET_STATE, 2, argtypes, values, NULL, SPI_OK_UPDATE);
+}
+
+List *
+il_catalog_view_bases(Oid view)
+{
+	Oid			argtypes[1] = {REGCLASSOID};
+	Datum		values[1] = {ObjectIdGetDatum(view)};
+
+	run_stmt(STMT_VIEW_BASES, 1, argtypes, values, NULL, SPI_OK_SELECT);
+	return oid_column();
+}
+
+List *
+il_catalog_base_views(Oid base)
+{
+	Oid			argtypes[1] = {REGCLASSOID};
+	Datum		values[1] = {ObjectIdGetDatum(base)};
+
+	run_stmt(STMT_BASE_VIEWS, 1, argtypes, values, NULL, SPI_OK_SELECT);
+	return oid_column();
+}
+
+List *
+il_catalog_all_views(void)
+{
+	run_stmt(STMT_ALL_VIEWS, 0, NULL, NULL, NULL, SPI_OK_SELECT);
+	return oid_column();
+}
+
+/* The delta table serving base, or InvalidOid. */
+Oid
+il_catalog_delta_for(Oid base)
+{
+	Oid			argtypes[1] = {REGCLASSOID};
+	Datum		values[1] = {ObjectIdGetDatum(base)};
+	List	   *l;
+
+	run_stmt(STMT_DELTA_FOR, 1, argtypes, values, NULL, SPI_OK_SELECT);
+	l = oid_column();
+	return l == NIL ? InvalidOid : linitial_oid(l);
+}
+
+void
+il_catalog_insert_delta(Oid base, Oid delta)
+{
+	Oid			argtypes[2] = {REGCLASSOID, REGCLASSOID};
+	Datum		values[2] = {ObjectIdGetDatum(base), ObjectIdGetDatum(delta)};
+
+	run_stmt(STMT_INSERT_DELTA, 2, argtypes, values, NULL, SPI_OK_INSERT);
+}
+
+void
+il_catalog_delete_delta(Oid base)
+{
+	Oid			argtypes[1] = {REGCLASSOID};
+	Datum		values[1] = {ObjectIdGetDatum(base)};
+
+	run_stmt(STMT_DELETE_DELTA, 1, argtypes, values, NULL, SPI_OK_DELETE);
+}
+
+/*
+ * The capture trigger's lookup, without SPI: an index scan of
+ * incrload.delta by base table.  Runs with whatever privileges the writer
+ * has, which is fine: it reads the table directly, not through a query.
+ */
+Oid
+il_catalog_lookup_delta(Oid base)
+{
+	Oid			nsp = il_catalog_namespace();
+	Oid			relid = get_relname_relid("delta", nsp);
+	Oid			indexid = get_relname_relid("delta_pkey", nsp);
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	Oid			result = InvalidOid;
+
+	if (!OidIsValid(relid) || !OidIsValid(indexid))
+		return InvalidOid;
+
+	rel = table_open(relid, AccessShareLock);
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(base));
+	scan = systable_beginscan(rel, indexid, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, 2, RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+			result = DatumGetObjectId(d);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return result;
+}

@@ -1,0 +1,60 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.h
+ *	  Access to incrload's catalog tables (schema incrload).
+ *
+ * IDENTIFICATION
+ *	  src/catalog.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef INCRLOAD_CATALOG_H
+#define INCRLOAD_CATALOG_H
+
+#include "datatype/timestamp.h"
+#include "nodes/pg_list.h"
+
+#define INCRLOAD_SCHEMA "incrload"
+
+/* One row of incrload.view, as the apply and the API need it. */
+typedef struct IncrloadView
+{
+	Oid			view;			/* the user-facing view */
+	Oid			storage;		/* the storage table behind it */
+	char	   *query;			/* canonical (deparsed, qualified) query */
+	bool		full_mode;		/* mode = 'full' */
+	char	   *state;
+	Oid			owner;
+	Datum		watermark;		/* pg_snapshot, or 0 when null */
+	bool		has_watermark;
+	Datum		watermark_xid;	/* xid8, valid when has_watermark_xid */
+	bool		has_watermark_xid;
+	int64		watermark_cid;
+	bool		watermark_foreign;	/* taken in another cluster */
+} IncrloadView;
+
+extern Oid	il_catalog_namespace(void);
+extern Oid	il_catalog_owner(void);
+extern void il_catalog_become_owner(Oid *save_uid, int *save_sec);
+extern void il_catalog_restore_user(Oid save_uid, int save_sec);
+
+extern bool il_catalog_read_view(Oid view, bool lock, IncrloadView *row);
+extern void il_catalog_insert_view(Oid view, Oid storage, const char *query,
+								   bool full_mode, Datum refresh_interval,
+								   Oid owner, List *bases);
+extern void il_catalog_delete_view(Oid view);
+extern void il_catalog_record_apply(Oid view, Datum watermark,
+									Datum watermark_xid, bool has_xid,
+									int64 watermark_cid, bool full,
+									int64 consumed, TimestampTz started);
+extern void il_catalog_record_verify(Oid view, int64 mismatches);
+extern void il_catalog_set_state(Oid view, const char *state);
+extern List *il_catalog_view_bases(Oid view);
+extern List *il_catalog_base_views(Oid base);
+extern List *il_catalog_all_views(void);
+extern Oid	il_catalog_delta_for(Oid base);
+extern void il_catalog_insert_delta(Oid base, Oid delta);
+extern void il_catalog_delete_delta(Oid base);
+extern Oid	il_catalog_lookup_delta(Oid base);
+
+#endif							/* INCRLOAD_CATALOG_H */

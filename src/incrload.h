@@ -1,0 +1,23 @@
+/*-------------------------------------------------------------------------
+ *
+ * incrload.h
+ *	  Module-wide state set up by _PG_init.
+ *
+ * IDENTIFICATION
+ *	  src/incrload.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef INCRLOAD_H
+#define INCRLOAD_H
+
+#if PG_VERSION_NUM / 10000 != 15
+#error "incrload supports PostgreSQL 15 only"
+#endif
+
+/* true when loaded through shared_preload_libraries */
+extern bool incrload_preloaded;
+
+extern void il_incrload_wake_workers(void);
+
+#endif							/* INCRLOAD_H */

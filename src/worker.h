@@ -1,0 +1,21 @@
+/*-------------------------------------------------------------------------
+ *
+ * worker.h
+ *	  The launcher and the per-database maintenance workers.
+ *
+ * IDENTIFICATION
+ *	  src/worker.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef INCRLOAD_WORKER_H
+#define INCRLOAD_WORKER_H
+
+#include "fmgr.h"
+
+extern void il_worker_register_launcher(void);
+
+extern PGDLLEXPORT void incrload_launcher_main(Datum main_arg);
+extern PGDLLEXPORT void incrload_worker_main(Datum main_arg);
+
+#endif							/* INCRLOAD_WORKER_H */
