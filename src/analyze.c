@@ -57,6 +57,7 @@ typedef struct ViewExprContext
 	List	   *agg_attnos;
 } ViewExprContext;
 
+/* construct names the construct and ends with its verb: "window functions are" */
 static void refuse(const char *construct) pg_attribute_noreturn();
 static void check_range_table(IncrloadQuery *q);
 static bool check_expr_walker(Node *node, void *context);
@@ -72,8 +73,7 @@ refuse(const char *construct)
 {
 	ereport(ERROR,
 			errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			errmsg("%s %s not supported in incremental mode", construct,
-				   construct[strlen(construct) - 1] == 's' ? "are" : "is"),
+			errmsg("%s not supported in incremental mode", construct),
 			errhint("Use mode => 'full' to maintain this view by recomputation."));
 }
 
@@ -109,28 +109,28 @@ check_expr_walker(Node *node, void *context)
 				Var		   *var = (Var *) node;
 
 				if (var->varattno == 0)
-					refuse("whole-row references");
+					refuse("whole-row references are");
 				if (var->varattno < 0)
-					refuse("system columns");
+					refuse("system columns are");
 				break;
 			}
 		case T_SQLValueFunction:
-			refuse("SQL value functions such as CURRENT_TIMESTAMP and CURRENT_USER");
+			refuse("SQL value functions such as CURRENT_TIMESTAMP and CURRENT_USER are");
 			break;
 		case T_NextValueExpr:
-			refuse("sequence functions");
+			refuse("sequence functions are");
 			break;
 		case T_Param:
-			refuse("parameters");
+			refuse("parameters are");
 			break;
 		case T_SubLink:
-			refuse("subqueries");
+			refuse("subqueries are");
 			break;
 		case T_GroupingFunc:
-			refuse("GROUPING()");
+			refuse("GROUPING() is");
 			break;
 		case T_WindowFunc:
-			refuse("window functions");
+			refuse("window functions are");
 			break;
 		case T_Query:
 			return query_tree_walker((Query *) node, check_expr_walker,
@@ -233,7 +233,7 @@ check_range_table(IncrloadQuery *q)
 								errmsg("table \"%s\" has inheritance children, which incremental mode does not support", name),
 								errhint("Read it with FROM ONLY, or use mode => 'full'."));
 					if (rte->tablesample)
-						refuse("TABLESAMPLE clauses");
+						refuse("TABLESAMPLE clauses are");
 					relation_close(rel, NoLock);
 
 					ref = palloc(sizeof(IncrloadBaseRef));
@@ -246,29 +246,29 @@ check_range_table(IncrloadQuery *q)
 				}
 			case RTE_JOIN:
 				if (rte->jointype != JOIN_INNER)
-					refuse("outer joins");
+					refuse("outer joins are");
 				break;
 			case RTE_SUBQUERY:
-				refuse("subqueries in FROM");
+				refuse("subqueries in FROM are");
 				break;
 			case RTE_FUNCTION:
-				refuse("functions in FROM");
+				refuse("functions in FROM are");
 				break;
 			case RTE_TABLEFUNC:
-				refuse("table functions in FROM");
+				refuse("table functions in FROM are");
 				break;
 			case RTE_VALUES:
-				refuse("VALUES lists");
+				refuse("VALUES lists are");
 				break;
 			case RTE_CTE:
-				refuse("WITH queries");
+				refuse("WITH queries are");
 				break;
 			default:
-				refuse("this kind of FROM item");
+				refuse("this kind of FROM item is");
 				break;
 		}
 		if (rte->lateral)
-			refuse("LATERAL references");
+			refuse("LATERAL references are");
 	}
 	if (q->bases == NIL)
 		ereport(ERROR,
@@ -528,30 +528,30 @@ il_analyze_query(const char *sql, bool incremental)
 
 	/* constructs the delta rules do not cover */
 	if (query->hasRecursive)
-		refuse("recursive WITH queries");
+		refuse("recursive WITH queries are");
 	if (query->cteList != NIL)
-		refuse("WITH queries");
+		refuse("WITH queries are");
 	if (query->setOperations != NULL)
-		refuse("UNION, INTERSECT and EXCEPT");
+		refuse("UNION, INTERSECT and EXCEPT are");
 	if (query->hasWindowFuncs)
-		refuse("window functions");
+		refuse("window functions are");
 	if (query->hasTargetSRFs)
-		refuse("set-returning functions");
+		refuse("set-returning functions are");
 	if (query->hasSubLinks)
-		refuse("subqueries");
+		refuse("subqueries are");
 	if (query->limitCount != NULL || query->limitOffset != NULL)
-		refuse("LIMIT and OFFSET");
+		refuse("LIMIT and OFFSET are");
 	if (query->hasDistinctOn)
-		refuse("DISTINCT ON");
+		refuse("DISTINCT ON is");
 	if (query->groupingSets != NIL)
-		refuse("GROUPING SETS, ROLLUP and CUBE");
+		refuse("GROUPING SETS, ROLLUP and CUBE are");
 	if (query->havingQual != NULL)
-		refuse("HAVING");
+		refuse("HAVING is");
 	check_range_table(q);
 	(void) query_tree_walker(query, check_expr_walker, NULL, 0);
 	/* what the walker cannot name, PostgreSQL's own test still catches */
 	if (contain_mutable_functions((Node *) query))
-		refuse("expressions that are not immutable");
+		refuse("expressions that are not immutable are");
 
 	if (query->hasAggs || query->groupClause != NIL)
 	{

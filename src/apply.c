@@ -56,6 +56,7 @@ typedef struct ViewPlans
 	bool		valid;
 	MemoryContext cxt;
 	List	   *relids;			/* relations whose change invalidates us */
+	List	   *bases;			/* base tables the owner must be able to read */
 	bool		full_mode;
 	bool		global;
 	int			nkeys;
@@ -156,6 +157,7 @@ plans_free(ViewPlans *p)
 	p->cxt = NULL;
 	p->batch_info = NIL;
 	p->relids = NIL;
+	p->bases = NIL;
 	p->valid = false;
 }
 
@@ -213,6 +215,7 @@ get_plans(IncrloadView *row)
 	for (int i = 0; i < sql->nkeys; i++)
 		p->key_types[i + 1] = sql->key_types[i];
 	p->relids = list_make2_oid(row->view, row->storage);
+	p->bases = list_copy(q->base_relids);
 	foreach(lc, q->base_relids)
 	{
 		p->relids = lappend_oid(p->relids, lfirst_oid(lc));
@@ -400,6 +403,20 @@ il_apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result)
 							 true, 0, false);
 
 	p = get_plans(&row);
+
+	/*
+	 * The batch alone may not touch a base table, but the view shows its
+	 * rows: the owner must still be allowed to read every one.
+	 */
+	foreach(lc, p->bases)
+	{
+		if (pg_class_aclcheck(lfirst_oid(lc), row.owner, ACL_SELECT) != ACLCHECK_OK)
+			ereport(ERROR,
+					errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					errmsg("permission denied for table %s", get_rel_name(lfirst_oid(lc))),
+					errdetail("The owner of view \"%s\", role \"%s\", may no longer read it.",
+							  get_rel_name(view), GetUserNameFromId(row.owner, false)));
+	}
 
 	full = kind == IL_APPLY_FULL || row.full_mode || !row.has_watermark ||
 		row.watermark_foreign || strcmp(row.state, "needs_full_refresh") == 0;

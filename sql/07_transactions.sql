@@ -1,0 +1,61 @@
+-- Watermarks inside one session: refreshes inside transactions that wrote,
+-- savepoints, and changes after a refresh in the same transaction.
+CREATE EXTENSION incrload;
+CREATE FUNCTION diff(v regclass, q text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE n bigint;
+BEGIN
+  EXECUTE format('SELECT count(*) FROM ((SELECT * FROM %s EXCEPT ALL (%s)) UNION ALL ((%s) EXCEPT ALL SELECT * FROM %s)) x', v, q, q, v) INTO n;
+  RETURN n;
+END $$;
+CREATE TABLE t (id int, g int, a int);
+INSERT INTO t SELECT i, i % 3, i FROM generate_series(1, 10) i;
+SELECT incrload_register_view('v', 'SELECT g, count(*) AS n, sum(a) AS s, max(a) AS m FROM t GROUP BY g');
+
+-- a refresh sees the transaction's own writes, and what the transaction
+-- writes after it is applied by the next refresh, exactly once
+BEGIN;
+INSERT INTO t VALUES (11, 1, 11);
+SELECT incrload_refresh('v');
+SELECT diff('v', 'SELECT g, count(*) AS n, sum(a) AS s, max(a) AS m FROM t GROUP BY g');
+INSERT INTO t VALUES (12, 2, 12);
+DELETE FROM t WHERE id = 1;
+SELECT incrload_refresh('v');
+SELECT diff('v', 'SELECT g, count(*) AS n, sum(a) AS s, max(a) AS m FROM t GROUP BY g');
+UPDATE t SET g = 0 WHERE id = 12;
+COMMIT;
+SELECT incrload_refresh('v');
+SELECT diff('v', 'SELECT g, count(*) AS n, sum(a) AS s, max(a) AS m FROM t GROUP BY g');
+SELECT incrload_refresh('v');
+
+-- a refresh rolled back with the writes it applied
+BEGIN;
+INSERT INTO t VALUES (13, 0, 13);
+SELECT incrload_refresh('v');
+ROLLBACK;
+SELECT diff('v', 'SELECT g, count(*) AS n, sum(a) AS s, max(a) AS m FROM t GROUP BY g');
+SELECT incrload_refresh('v');
+
+-- savepoints: the rolled-back part is never applied
+BEGIN;
+INSERT INTO t VALUES (14, 1, 14);
+SAVEPOINT s;
+INSERT INTO t VALUES (15, 1, 1500);
+SELECT incrload_refresh('v');
+ROLLBACK TO s;
+INSERT INTO t VALUES (16, 2, 16);
+COMMIT;
+SELECT incrload_refresh('v');
+SELECT diff('v', 'SELECT g, count(*) AS n, sum(a) AS s, max(a) AS m FROM t GROUP BY g');
+
+-- REPEATABLE READ callers refresh in their own snapshot
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+INSERT INTO t VALUES (17, 0, 17);
+SELECT incrload_refresh('v');
+SELECT diff('v', 'SELECT g, count(*) AS n, sum(a) AS s, max(a) AS m FROM t GROUP BY g');
+COMMIT;
+SELECT incrload_refresh('v');
+SELECT diff('v', 'SELECT g, count(*) AS n, sum(a) AS s, max(a) AS m FROM t GROUP BY g');
+
+DROP EXTENSION incrload CASCADE;
+DROP TABLE t;
+DROP FUNCTION diff(regclass, text);
