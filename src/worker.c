@@ -172,24 +172,18 @@ worker_detach(int code, Datum arg)
 	SpinLockRelease(&shared->mutex);
 }
 
-static bool
-db_has_worker(Oid dboid)
+/* A worker the launcher started, and for which database. */
+typedef struct LaunchedWorker
 {
-	bool		found = false;
-
-	SpinLockAcquire(&shared->mutex);
-	for (int i = 0; i < INCRLOAD_MAX_SLOTS; i++)
-		if (shared->slots[i].dboid == dboid)
-			found = true;
-	SpinLockRelease(&shared->mutex);
-	return found;
-}
+	Oid			dboid;
+	BackgroundWorkerHandle *handle;
+} LaunchedWorker;
 
 void
 incrload_launcher_main(Datum main_arg)
 {
 	MemoryContext loopcxt;
-	List	   *handles = NIL;
+	List	   *launched = NIL;	/* LaunchedWorker *, in TopMemoryContext */
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -203,8 +197,8 @@ incrload_launcher_main(Datum main_arg)
 	for (;;)
 	{
 		List	   *dbs = NIL;
+		List	   *alive = NIL;
 		ListCell   *lc;
-		List	   *running = NIL;
 
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -214,19 +208,26 @@ incrload_launcher_main(Datum main_arg)
 		}
 		MemoryContextReset(loopcxt);
 
-		/* forget workers that have exited */
-		foreach(lc, handles)
+		/*
+		 * Forget workers that have exited (a database without the
+		 * extension, a dropped database, an error): the next round starts
+		 * them again where they are still wanted.
+		 */
+		foreach(lc, launched)
 		{
-			BackgroundWorkerHandle *h = lfirst(lc);
+			LaunchedWorker *w = lfirst(lc);
 			pid_t		pid;
 
-			if (GetBackgroundWorkerPid(h, &pid) != BGWH_STOPPED)
-				running = lappend(running, h);
+			if (GetBackgroundWorkerPid(w->handle, &pid) == BGWH_STOPPED)
+			{
+				pfree(w->handle);
+				pfree(w);
+			}
 			else
-				pfree(h);
+				alive = lappend(alive, w);
 		}
-		list_free(handles);
-		handles = running;
+		list_free(launched);
+		launched = alive;
 
 		if (incrload_enabled)
 		{
@@ -259,10 +260,15 @@ incrload_launcher_main(Datum main_arg)
 				Oid			dboid = lfirst_oid(lc);
 				BackgroundWorker worker;
 				BackgroundWorkerHandle *handle;
+				LaunchedWorker *w;
+				ListCell   *lc2;
+				bool		running = false;
 
-				if (db_has_worker(dboid) ||
-					list_length(handles) >= incrload_max_workers)
+				foreach(lc2, launched)
+					running |= ((LaunchedWorker *) lfirst(lc2))->dboid == dboid;
+				if (running || list_length(launched) >= incrload_max_workers)
 					continue;
+
 				memset(&worker, 0, sizeof(worker));
 				worker.bgw_flags = BGWORKER_SHMEM_ACCESS |
 					BGWORKER_BACKEND_DATABASE_CONNECTION;
@@ -285,19 +291,11 @@ incrload_launcher_main(Datum main_arg)
 					break;
 				}
 				old = MemoryContextSwitchTo(TopMemoryContext);
-				handles = lappend(handles, handle);
+				w = palloc(sizeof(LaunchedWorker));
+				w->dboid = dboid;
+				w->handle = handle;
+				launched = lappend(launched, w);
 				MemoryContextSwitchTo(old);
-				/* it registers itself in a moment; do not start it twice */
-				SpinLockAcquire(&shared->mutex);
-				for (int i = 0; i < INCRLOAD_MAX_SLOTS; i++)
-					if (shared->slots[i].dboid == InvalidOid)
-					{
-						shared->slots[i].dboid = dboid;
-						shared->slots[i].pid = 0;
-						shared->slots[i].latch = NULL;
-						break;
-					}
-				SpinLockRelease(&shared->mutex);
 			}
 		}
 
@@ -305,26 +303,6 @@ incrload_launcher_main(Datum main_arg)
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 incrload_launcher_naptime, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
-
-		/* slots of workers that never registered (exited at once) */
-		SpinLockAcquire(&shared->mutex);
-		for (int i = 0; i < INCRLOAD_MAX_SLOTS; i++)
-			if (shared->slots[i].dboid != InvalidOid && shared->slots[i].pid == 0)
-			{
-				bool		alive = false;
-				ListCell   *lc2;
-
-				foreach(lc2, handles)
-				{
-					pid_t		pid;
-
-					if (GetBackgroundWorkerPid(lfirst(lc2), &pid) == BGWH_STARTED)
-						alive = true;
-				}
-				if (!alive)
-					memset(&shared->slots[i], 0, sizeof(WorkerSlot));
-			}
-		SpinLockRelease(&shared->mutex);
 	}
 }
 
@@ -462,7 +440,10 @@ apply_one(Oid view, MemoryContext workcxt)
 			pgstat_report_activity(STATE_RUNNING,
 									psprintf("incrload: applying view %s",
 											 get_rel_name(view)));
+			/* SPI wants an outer snapshot; the apply takes its own */
+			PushActiveSnapshot(GetTransactionSnapshot());
 			il_apply_view(view, IL_APPLY_INCREMENTAL, &result);
+			PopActiveSnapshot();
 		}
 		CommitTransactionCommand();
 	}
@@ -536,6 +517,7 @@ incrload_worker_main(Datum main_arg)
 	HTAB	   *schedule;
 	HASHCTL		ctl;
 	TimestampTz last_gc = 0;
+	char	   *dbname;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -551,12 +533,14 @@ incrload_worker_main(Datum main_arg)
 		/* the launcher frees our slot when it sees we are gone */
 		proc_exit(0);
 	}
+	dbname = MemoryContextStrdup(TopMemoryContext, get_database_name(dboid));
 	CommitTransactionCommand();
 
 	SpinLockAcquire(&shared->mutex);
 	for (int i = 0; i < INCRLOAD_MAX_SLOTS; i++)
-		if (shared->slots[i].dboid == dboid && shared->slots[i].pid == 0)
+		if (shared->slots[i].pid == 0)
 		{
+			shared->slots[i].dboid = dboid;
 			shared->slots[i].pid = MyProcPid;
 			shared->slots[i].latch = MyLatch;
 			break;
@@ -567,8 +551,7 @@ incrload_worker_main(Datum main_arg)
 	/* the apply is built for READ COMMITTED: its snapshot follows its lock */
 	SetConfigOption("default_transaction_isolation", "read committed",
 					PGC_SUSET, PGC_S_OVERRIDE);
-	ereport(LOG, errmsg("incrload worker started for database \"%s\"",
-						get_database_name(dboid)));
+	ereport(LOG, errmsg("incrload worker started for database \"%s\"", dbname));
 
 	ctl.keysize = sizeof(Oid);
 	ctl.entrysize = sizeof(ViewSchedule);
@@ -603,7 +586,7 @@ incrload_worker_main(Datum main_arg)
 			{
 				CommitTransactionCommand();
 				ereport(LOG, errmsg("incrload worker for database \"%s\" exits: the extension was dropped",
-									get_database_name(dboid)));
+									dbname));
 				proc_exit(0);
 			}
 			SPI_connect();
