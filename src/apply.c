@@ -32,6 +32,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -374,6 +375,8 @@ il_apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result)
 	bool		isnull;
 	ListCell   *lc;
 
+	char	   *viewname = get_rel_name(view);
+
 	memset(result, 0, sizeof(*result));
 	applycxt = AllocSetContextCreate(CurrentMemoryContext, "incrload apply",
 									 ALLOCSET_DEFAULT_SIZES);
@@ -392,7 +395,15 @@ il_apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result)
 		ereport(ERROR,
 				errcode(ERRCODE_UNDEFINED_OBJECT),
 				errmsg("relation \"%s\" is not a registered incrload view",
-					   get_rel_name(view) ? get_rel_name(view) : "?"));
+					   viewname ? viewname : "?"));
+
+	/*
+	 * The base tables too, before the snapshot: a TRUNCATE (not MVCC-safe)
+	 * that commits while we wait must be in the batch as well as in what
+	 * our snapshot reads.  AccessShareLock makes no writer wait.
+	 */
+	foreach(lc, il_catalog_view_bases(view))
+		LockRelationOid(lfirst_oid(lc), AccessShareLock);
 	snap = RegisterSnapshot(GetTransactionSnapshot());
 
 	GetUserIdAndSecContext(&save_uid, &save_sec);

@@ -437,8 +437,12 @@ extension_schema(void)
 Oid
 il_capture_install(Oid base)
 {
-	Oid			delta = il_catalog_delta_for(base);
+	/*
+	 * Lock first, then look: a registration that installed capture while
+	 * we waited for the lock has committed its catalog row by now.
+	 */
 	Relation	brel = table_open(base, ShareRowExclusiveLock);
+	Oid			delta = il_catalog_delta_for(base);
 	TupleDesc	bdesc = RelationGetDescr(brel);
 	char	   *bname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(brel)),
 												   RelationGetRelationName(brel));
