@@ -67,6 +67,16 @@ INSERT INTO t VALUES (1, 1, 'x', 1, 1, 1, 1, '1 day', 1);
 SELECT incrload_refresh('v_global');
 SELECT * FROM v_global;
 
+-- a new group whose only non-null value came and went in one batch: its
+-- sum is NULL, as the query says, not 0
+BEGIN;
+INSERT INTO t VALUES (7, 77, 'new', 5, 5, 5, 5, '1 day', 5), (8, 77, 'new', NULL, NULL, NULL, NULL, NULL, NULL);
+DELETE FROM t WHERE id = 7;
+COMMIT;
+SELECT v, incrload_refresh(v) > 0 AS applied FROM views ORDER BY v::text;
+SELECT v, diff(v, q) FROM views ORDER BY v::text;
+SELECT g, n, na, sa, sb, aa FROM v_groups WHERE g = 77;
+
 -- the views show only the query's columns
 SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
  WHERE attrelid = 'v_groups'::regclass AND attnum > 0 ORDER BY attnum;

@@ -66,9 +66,9 @@ typedef enum ColRole
 	COL_KEY,					/* part of the row key */
 	COL_COUNT,					/* hidden multiplicity of the row or group */
 	COL_AGG_COUNT,				/* count(*) or count(x) */
-	COL_SUM,					/* running sum (visible for sum, hidden for avg) */
+	COL_SUM,					/* running sum behind a sum or avg */
 	COL_NN,						/* non-null inputs behind a sum or avg */
-	COL_AVG,					/* generated: sum / nn */
+	COL_AVG,					/* generated: the visible sum or avg */
 	COL_EXTREME,				/* min or max */
 	COL_DELETED_EXTREME,		/* scratch: extreme of the batch's deleted rows */
 	COL_RECOMPUTE,				/* recomputed per group */
@@ -212,19 +212,18 @@ storage_columns(IncrloadQuery *q)
 						InvalidOid, agg);
 				break;
 			case IL_AGG_SUM:
-				a = new_col(&cols, COL_SUM, agg->name, agg->sumtype, -1,
-							agg->rescoll, agg);
-				b = new_col(&cols, COL_NN, psprintf("%s_nn", hidden), INT8OID,
-							-1, InvalidOid, agg);
-				a->partner = b;
-				break;
 			case IL_AGG_AVG:
 				a = new_col(&cols, COL_SUM, psprintf("%s_sum", hidden),
 							agg->sumtype, -1, InvalidOid, agg);
 				b = new_col(&cols, COL_NN, psprintf("%s_nn", hidden), INT8OID,
 							-1, InvalidOid, agg);
 				a->partner = b;
-				/* the visible average is generated from the two above */
+
+				/*
+				 * The visible value is generated from the two above: a sum
+				 * of no non-null values is NULL, whatever the running sum
+				 * holds after values came and went.
+				 */
 				b = new_col(&cols, COL_AVG, agg->name, agg->restype, -1,
 							InvalidOid, agg);
 				b->partner = a;
@@ -289,14 +288,21 @@ il_delta_storage_ddl(IncrloadQuery *q, const char *qualname)
 			StorageCol *sum = col->partner;
 			StorageCol *nn = sum->partner;
 
-			appendStringInfo(&buf,
-							 " GENERATED ALWAYS AS (CASE WHEN %s OPERATOR(pg_catalog.=) 0 THEN NULL "
-							 "ELSE %s OPERATOR(pg_catalog./) %s::%s END) STORED",
-							 quote_identifier(nn->name),
-							 quote_identifier(sum->name),
-							 quote_identifier(nn->name),
-							 col->agg->sumtype == INTERVALOID ?
-							 "pg_catalog.float8" : "pg_catalog.numeric");
+			if (col->agg->kind == IL_AGG_SUM)
+				appendStringInfo(&buf,
+								 " GENERATED ALWAYS AS (CASE WHEN %s OPERATOR(pg_catalog.=) 0 THEN NULL "
+								 "ELSE %s END) STORED",
+								 quote_identifier(nn->name),
+								 quote_identifier(sum->name));
+			else
+				appendStringInfo(&buf,
+								 " GENERATED ALWAYS AS (CASE WHEN %s OPERATOR(pg_catalog.=) 0 THEN NULL "
+								 "ELSE %s OPERATOR(pg_catalog./) %s::%s END) STORED",
+								 quote_identifier(nn->name),
+								 quote_identifier(sum->name),
+								 quote_identifier(nn->name),
+								 col->agg->sumtype == INTERVALOID ?
+								 "pg_catalog.float8" : "pg_catalog.numeric");
 		}
 	}
 	appendStringInfoString(&buf, ")");
@@ -486,10 +492,8 @@ col_combine(StorageCol *col, const char *o, const char *n)
 		case COL_NN:
 			return psprintf("%s OPERATOR(pg_catalog.+) %s", oc, nc);
 		case COL_SUM:
-			return psprintf("CASE WHEN %s OPERATOR(pg_catalog.+) %s OPERATOR(pg_catalog.=) 0 THEN NULL "
-							"WHEN %s IS NULL THEN %s WHEN %s IS NULL THEN %s "
+			return psprintf("CASE WHEN %s IS NULL THEN %s WHEN %s IS NULL THEN %s "
 							"ELSE %s OPERATOR(pg_catalog.+) %s END",
-							qcol(o, col->partner->name), qcol(n, col->partner->name),
 							oc, nc, nc, oc, oc, nc);
 		case COL_EXTREME:
 			return psprintf("%s(%s, %s)",
