@@ -15,6 +15,7 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/dependency.h"
@@ -29,6 +30,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -36,6 +38,7 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
+#include "utils/resowner.h"
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
 #include "utils/timestamp.h"
@@ -535,6 +538,168 @@ incrload_on_sql_drop(PG_FUNCTION_ARGS)
 
 		if (OidIsValid(il_catalog_delta_for(relid)))
 			il_capture_remove(relid, true);
+	}
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * Re-check every view over a base table that an ALTER TABLE just changed.
+ * A change that breaks a view's query (a dropped or renamed column it
+ * uses, a renamed table) or retypes a column it uses is refused: the error
+ * rolls the ALTER TABLE back.  Delta columns of unused columns whose type
+ * changed are dropped, so that capture keeps working.
+ */
+static void
+check_base_after_ddl(Oid base)
+{
+	Oid			delta = il_catalog_delta_for(base);
+	List	   *views = il_catalog_base_views(base);
+	Bitmapset  *used = NULL;
+	ListCell   *lc;
+	Relation	brel;
+	TupleDesc	bdesc;
+
+	foreach(lc, views)
+	{
+		Oid			view = lfirst_oid(lc);
+		IncrloadView row;
+		IncrloadQuery *q = NULL;
+		MemoryContext oldcxt = CurrentMemoryContext;
+		ResourceOwner oldowner = CurrentResourceOwner;
+		ErrorData  *edata = NULL;
+		List	   *vars;
+		ListCell   *lc2;
+
+		if (!il_catalog_read_view(view, false, &row) || row.full_mode)
+			continue;
+
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(oldcxt);
+		PG_TRY();
+		{
+			q = il_analyze_query(row.query, true);
+			ReleaseCurrentSubTransaction();
+		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(oldcxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+		}
+		PG_END_TRY();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		if (edata != NULL)
+			ereport(ERROR,
+					errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+					errmsg("cannot alter table \"%s\" because incrload view \"%s\" depends on it",
+						   get_rel_name(base), get_rel_name(view)),
+					errdetail("After the change the view's query fails: %s", edata->message),
+					errhint("Unregister the view with incrload_unregister_view() first, then register it again."));
+
+		vars = pull_var_clause((Node *) q->query->targetList,
+							   PVC_RECURSE_AGGREGATES | PVC_RECURSE_WINDOWFUNCS |
+							   PVC_RECURSE_PLACEHOLDERS);
+		vars = list_concat(vars, pull_var_clause((Node *) q->query->jointree,
+												 PVC_RECURSE_AGGREGATES |
+												 PVC_RECURSE_WINDOWFUNCS |
+												 PVC_RECURSE_PLACEHOLDERS));
+		foreach(lc2, vars)
+		{
+			Var		   *var = lfirst(lc2);
+			RangeTblEntry *rte = rt_fetch(var->varno, q->query->rtable);
+
+			if (rte->rtekind == RTE_RELATION && rte->relid == base &&
+				var->varattno > 0)
+			{
+				char	   *attname = get_attname(base, var->varattno, false);
+				AttrNumber	dattnum = get_attnum(delta, attname);
+				Oid			dtype;
+				int32		dtypmod;
+				Oid			dcoll;
+
+				if (dattnum == InvalidAttrNumber)
+					continue;	/* registration adds it */
+				get_atttypetypmodcoll(delta, dattnum, &dtype, &dtypmod, &dcoll);
+				if (dtype != var->vartype || dtypmod != var->vartypmod ||
+					dcoll != var->varcollid)
+					ereport(ERROR,
+							errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+							errmsg("cannot change the type of column \"%s\" of table \"%s\" because incrload view \"%s\" uses it",
+								   attname, get_rel_name(base), get_rel_name(view)),
+							errhint("Unregister the view with incrload_unregister_view() first, then register it again."));
+				used = bms_add_member(used, var->varattno);
+			}
+		}
+	}
+
+	/* unused columns retyped: their delta columns go (nobody reads them) */
+	brel = table_open(base, AccessShareLock);
+	bdesc = RelationGetDescr(brel);
+	for (int i = 0; i < bdesc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(bdesc, i);
+		AttrNumber	dattnum;
+		Oid			dtype;
+		int32		dtypmod;
+		Oid			dcoll;
+
+		if (attr->attisdropped || bms_is_member(attr->attnum, used))
+			continue;
+		dattnum = get_attnum(delta, NameStr(attr->attname));
+		if (dattnum == InvalidAttrNumber)
+			continue;
+		get_atttypetypmodcoll(delta, dattnum, &dtype, &dtypmod, &dcoll);
+		if (dtype != attr->atttypid || dtypmod != attr->atttypmod ||
+			dcoll != attr->attcollation)
+			run_sql(psprintf("ALTER TABLE %s DROP COLUMN %s", qualified_relname(delta),
+							 quote_identifier(NameStr(attr->attname))), true);
+	}
+	table_close(brel, AccessShareLock);
+}
+
+PG_FUNCTION_INFO_V1(incrload_on_ddl_end);
+
+Datum
+incrload_on_ddl_end(PG_FUNCTION_ARGS)
+{
+	List	   *altered = NIL;
+	ListCell   *lc;
+	int			ret;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				errmsg("function \"incrload_on_ddl_end\" was not called by event trigger manager"));
+	if (!OidIsValid(get_extension_oid("incrload", true)) ||
+		!OidIsValid(get_namespace_oid(INCRLOAD_SCHEMA, true)))
+		PG_RETURN_VOID();
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute("SELECT DISTINCT objid FROM pg_catalog.pg_event_trigger_ddl_commands() "
+					  "WHERE classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
+					  "AND object_type IN ('table', 'table column')",
+					  true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read the DDL commands");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[i],
+									  SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+			altered = lappend_oid(altered, DatumGetObjectId(d));
+	}
+	foreach(lc, altered)
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		if (get_rel_name(relid) != NULL && OidIsValid(il_catalog_delta_for(relid)))
+			check_base_after_ddl(relid);
 	}
 	SPI_finish();
 	PG_RETURN_VOID();

@@ -149,6 +149,16 @@ LANGUAGE C;
 CREATE EVENT TRIGGER incrload_sql_drop ON sql_drop
 	EXECUTE FUNCTION @extschema@.incrload_on_sql_drop();
 
+/* ALTER TABLE that would break a view is refused. */
+CREATE FUNCTION @extschema@.incrload_on_ddl_end()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'incrload_on_ddl_end'
+LANGUAGE C;
+
+CREATE EVENT TRIGGER incrload_ddl_end ON ddl_command_end
+	WHEN TAG IN ('ALTER TABLE')
+	EXECUTE FUNCTION @extschema@.incrload_on_ddl_end();
+
 /*
  * State-changing functions are not for PUBLIC: a DBA grants them.  Each
  * also checks that the caller owns the view it acts on.
@@ -162,4 +172,5 @@ REVOKE ALL ON FUNCTION @extschema@.incrload_unregister_view(regclass, boolean) F
 REVOKE ALL ON FUNCTION @extschema@.incrload_pause(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_resume(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_on_sql_drop() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.incrload_on_ddl_end() FROM PUBLIC;
 GRANT SELECT ON @extschema@.incrload_stats TO PUBLIC;
