@@ -83,6 +83,7 @@ static void run(SPIPlanPtr plan, Datum *values, const char *nulls,
 				Snapshot snap, int expected);
 static bool apply_batch(ViewPlans *p, Datum *params, const char *nulls,
 						Snapshot snap);
+static void forget_foreign_changes(Oid view, Snapshot snap);
 static void apply_error_callback(void *arg);
 
 void
@@ -338,6 +339,49 @@ apply_batch(ViewPlans *p, Datum *params, const char *nulls, Snapshot snap)
 	return true;
 }
 
+/*
+ * The view was restored from a dump: its watermark, and the xids in the
+ * restored delta rows, belong to another cluster or database.  The view is
+ * recomputed from the base tables.  Restored delta rows whose xid is not
+ * committed in our snapshot (a "future" xid, or one that happens to be
+ * running here) would otherwise look unapplied forever: they go.  No row
+ * of this cluster matches that test (a row our snapshot sees was written
+ * by a transaction committed in it, or by us), so no other view loses
+ * anything.
+ */
+static void
+forget_foreign_changes(Oid view, Snapshot snap)
+{
+	ListCell   *lc;
+	Oid			save_uid;
+	int			save_sec;
+
+	il_catalog_become_owner(&save_uid, &save_sec);
+	foreach(lc, il_catalog_view_bases(view))
+	{
+		Oid			delta = il_catalog_delta_for(lfirst_oid(lc));
+		SPIPlanPtr	plan;
+
+		if (!OidIsValid(delta))
+			continue;
+		plan = SPI_prepare(psprintf("DELETE FROM %s d WHERE NOT pg_catalog.pg_visible_in_snapshot(d.%s, "
+									"pg_catalog.pg_current_snapshot()) AND d.%s OPERATOR(pg_catalog.<>) "
+									"pg_catalog.pg_current_xact_id()",
+									quote_qualified_identifier(get_namespace_name(get_rel_namespace(delta)),
+															   get_rel_name(delta)),
+									INCRLOAD_DELTA_XID_NAME, INCRLOAD_DELTA_XID_NAME),
+						   0, NULL);
+		if (plan == NULL ||
+			SPI_execute_snapshot(plan, NULL, NULL, snap, InvalidSnapshot,
+								 false, true, 0) != SPI_OK_DELETE)
+			elog(ERROR, "could not forget the restored changes of view %u", view);
+	}
+	il_catalog_restore_user(save_uid, save_sec);
+	ereport(LOG,
+			errmsg("incrload view \"%s\" was restored from a dump and is recomputed",
+				   get_rel_name(view)));
+}
+
 static void
 apply_error_callback(void *arg)
 {
@@ -465,6 +509,8 @@ il_apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result)
 			full = true;
 		}
 	}
+	if (row.watermark_foreign)
+		forget_foreign_changes(view, snap);
 	if (full && !(kind == IL_APPLY_VERIFY && row.full_mode))
 	{
 		run(p->full_delete, NULL, NULL, snap, SPI_OK_DELETE);

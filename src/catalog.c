@@ -60,7 +60,7 @@ typedef enum CatalogStmt
 
 #define VIEW_COLUMNS \
 	"storage_table, query, mode, state, owner, watermark, watermark_xid, " \
-	"watermark_cid, watermark_system"
+	"watermark_cid, watermark_system, watermark_view"
 
 static const char *const catalog_sql[NUM_CATALOG_STMTS] = {
 	[STMT_READ_VIEW] =
@@ -79,7 +79,7 @@ static const char *const catalog_sql[NUM_CATALOG_STMTS] = {
 	"DELETE FROM incrload.view WHERE view_name OPERATOR(pg_catalog.=) $1",
 	[STMT_RECORD_APPLY] =
 	"UPDATE incrload.view SET watermark = $2, watermark_xid = $3, "
-	"watermark_cid = $4, watermark_system = $5, "
+	"watermark_cid = $4, watermark_system = $5, watermark_view = $1::pg_catalog.oid, "
 	"last_refresh = pg_catalog.clock_timestamp(), last_attempt = pg_catalog.clock_timestamp(), "
 	"last_refresh_duration = pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) $6, "
 	"refreshes = refreshes OPERATOR(pg_catalog.+) 1, "
@@ -260,6 +260,9 @@ il_catalog_read_view(Oid view, bool lock, IncrloadView *row)
 	d = SPI_getbinval(tup, desc, 9, &isnull);
 	row->watermark_foreign = !isnull &&
 		DatumGetInt64(d) != (int64) GetSystemIdentifier();
+	d = SPI_getbinval(tup, desc, 10, &isnull);
+	if (!isnull && DatumGetObjectId(d) != view)
+		row->watermark_foreign = true;
 	return true;
 }
 

@@ -31,8 +31,13 @@ CREATE TABLE incrload.view (
 	 */
 	watermark_xid xid8,
 	watermark_cid bigint,
-	/* the cluster the watermark belongs to; another one means "recompute" */
+	/*
+	 * Where the watermark was taken: the cluster's system identifier and the
+	 * view's OID then.  After pg_dump/pg_restore either differs, xids mean
+	 * nothing, and the view is recomputed once.
+	 */
 	watermark_system bigint,
+	watermark_view oid,
 	created timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	last_refresh timestamptz,
 	last_refresh_duration interval,

@@ -1,0 +1,107 @@
+# pg_dump from one cluster, pg_restore into another (where xids mean
+# nothing): registered views, their queries and settings survive; each view
+# is recomputed once, then maintained incrementally.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+sub new_node
+{
+	my ($name) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init;
+	$node->append_conf('postgresql.conf',
+		"shared_preload_libraries = 'incrload'\nincrload.enabled = off\n");
+	$node->start;
+	return $node;
+}
+
+my %views = (
+	v_agg   => 'SELECT g, count(*) AS n, sum(a) AS s, max(a) AS m FROM t GROUP BY g',
+	v_join  => 'SELECT d.name, count(*) AS n FROM t JOIN d ON d.g = t.g GROUP BY d.name',
+	v_proj  => 'SELECT id, a FROM t WHERE a % 3 = 0',
+	v_full  => 'SELECT g, count(*) OVER () AS c FROM d',
+);
+
+sub check_views
+{
+	my ($node, $db, $label) = @_;
+	for my $v (sort keys %views)
+	{
+		my $q = $views{$v};
+		my $diff = $node->safe_psql($db,
+			"SELECT count(*) FROM ((SELECT * FROM $v EXCEPT ALL ($q)) UNION ALL (($q) EXCEPT ALL SELECT * FROM $v)) x");
+		is($diff, '0', "$label: $v equals its query");
+	}
+}
+
+my $src = new_node('src');
+# push the source's xids well ahead, so restored xids are "in the future"
+# of the target cluster
+$src->safe_psql('postgres', 'CREATE TABLE burn (i int)');
+$src->safe_psql('postgres', "DO \$\$BEGIN FOR i IN 1..300 LOOP INSERT INTO burn VALUES (i); COMMIT; END LOOP; END\$\$");
+$src->safe_psql('postgres', q{
+	CREATE EXTENSION incrload;
+	CREATE TABLE t (id int PRIMARY KEY, g int, a int);
+	CREATE TABLE d (g int PRIMARY KEY, name text);
+	INSERT INTO t SELECT i, i % 5, i FROM generate_series(1, 200) i;
+	INSERT INTO d SELECT i, 'n' || i FROM generate_series(0, 4) i;
+});
+for my $v (sort keys %views)
+{
+	my $mode = $v eq 'v_full' ? 'full' : 'incremental';
+	$src->safe_psql('postgres',
+		"SELECT incrload_register_view('$v', \$q\$$views{$v}\$q\$, '7 seconds', '$mode')");
+}
+# pending changes at dump time
+$src->safe_psql('postgres', 'UPDATE t SET g = 4 WHERE id < 20; DELETE FROM t WHERE id > 190');
+
+my $dump = $src->basedir . '/src.dump';
+$src->command_ok([ 'pg_dump', '-Fc', '-d', $src->connstr('postgres'), '-f', $dump ], 'pg_dump');
+
+my $dst = new_node('dst');
+$dst->safe_psql('postgres', 'CREATE DATABASE restored');
+$dst->command_ok([ 'pg_restore', '-d', $dst->connstr('restored'), $dump ], 'pg_restore');
+
+is($dst->safe_psql('restored',
+	"SELECT string_agg(view_name::text || ':' || mode || ':' || refresh_interval, ',' ORDER BY view_name::text) FROM incrload_stats"),
+	'v_agg:incremental:00:00:07,v_full:full:00:00:07,v_join:incremental:00:00:07,v_proj:incremental:00:00:07',
+	'views and settings survive');
+
+# writes in the new cluster, then the first refresh recomputes
+$dst->safe_psql('restored', 'INSERT INTO t VALUES (1000, 1, 1000); UPDATE t SET a = a + 1 WHERE id % 7 = 0');
+for my $v (sort keys %views)
+{
+	$dst->safe_psql('restored', "SELECT incrload_refresh('$v')");
+}
+check_views($dst, 'restored', 'after first refresh');
+is($dst->safe_psql('restored',
+	"SELECT count(*) FROM incrload_stats WHERE mode = 'incremental' AND full_refreshes < 2"),
+	'0', 'every incremental view was recomputed after the restore');
+
+# then incremental again: several rounds
+for my $round (1 .. 3)
+{
+	$dst->safe_psql('restored', qq{
+		INSERT INTO t SELECT 2000 + $round * 100 + i, i % 5, i FROM generate_series(1, 20) i;
+		UPDATE t SET g = (g + 1) % 5 WHERE id % 11 = $round;
+		DELETE FROM t WHERE id % 13 = $round;
+		UPDATE d SET name = name || 'x' WHERE g = $round;
+	});
+	my $before = $dst->safe_psql('restored', "SELECT sum(full_refreshes) FROM incrload_stats WHERE mode = 'incremental'");
+	for my $v (sort keys %views)
+	{
+		$dst->safe_psql('restored', "SELECT incrload_refresh('$v')");
+	}
+	my $after = $dst->safe_psql('restored', "SELECT sum(full_refreshes) FROM incrload_stats WHERE mode = 'incremental'");
+	is($after, $before, "round $round: applied incrementally");
+	check_views($dst, 'restored', "round $round");
+	is($dst->safe_psql('restored', "SELECT count(*) FROM incrload_stats WHERE pending_changes > 0"),
+		'0', "round $round: nothing pending");
+}
+
+$src->stop;
+$dst->stop;
+done_testing();
