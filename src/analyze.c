@@ -545,8 +545,6 @@ il_analyze_query(const char *sql, bool incremental)
 		refuse("DISTINCT ON is");
 	if (query->groupingSets != NIL)
 		refuse("GROUPING SETS, ROLLUP and CUBE are");
-	if (query->havingQual != NULL)
-		refuse("HAVING is");
 	check_range_table(q);
 	(void) query_tree_walker(query, check_expr_walker, NULL, 0);
 	/* what the walker cannot name, PostgreSQL's own test still catches */
@@ -575,6 +573,8 @@ il_analyze_query(const char *sql, bool incremental)
 		}
 		foreach(lc, q->outputs)
 			(void) collect_aggs_walker((Node *) ((TargetEntry *) lfirst(lc))->expr, q);
+		/* HAVING may use aggregates the select list does not show */
+		(void) collect_aggs_walker(query->havingQual, q);
 
 		/* a visible column that is exactly an aggregate shows its name */
 		i = 0;

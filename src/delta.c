@@ -389,6 +389,17 @@ il_delta_view_sql(IncrloadQuery *q, Oid storage)
 			first = false;
 		}
 		appendStringInfo(&buf, " FROM %s", qualname);
+
+		/*
+		 * HAVING filters the groups when the view is read: the storage table
+		 * keeps every group, so one moving in or out of the condition needs
+		 * nothing special.
+		 */
+		if (q->query->havingQual != NULL)
+			appendStringInfo(&buf, " WHERE %s",
+							 deparse_expression(il_analyze_view_expr(q, q->query->havingQual,
+																	 key_attnos, agg_attnos),
+												dpcontext, false, false));
 		return buf.data;
 	}
 
