@@ -7,9 +7,11 @@
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PGBIN=/usr/lib/postgresql/15/bin
-PG_CONFIG="$PGBIN/pg_config"
-PGXS_MK=/usr/lib/postgresql/15/lib/pgxs/src/makefiles/pgxs.mk
+# PG_CONFIG may name another (relocated) copy of PostgreSQL 15 to build
+# against and install into; Debian's is the default and what apt installs.
+PG_CONFIG="${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}"
+PGBIN="$(dirname "$PG_CONFIG")"
+PGXS_MK="$(dirname "$PGBIN")/lib/pgxs/src/makefiles/pgxs.mk"
 PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-common
           libipc-run-perl build-essential)
 

@@ -15,13 +15,13 @@
 #   INCRLOAD_SKIP_SETUP=1            don't run scripts/setup.sh (already built and installed)
 #   INCRLOAD_SEED, INCRLOAD_SEEDS, INCRLOAD_ROUNDS   passed on to test/t/001_randomized.pl
 #   PROVE_TESTS='test/t/001_*.pl'    which TAP files to run (default test/t/*.pl)
-#   INCRLOAD_KEEP_LOGS=1             keep the TAP directory (logs) also when all passed
+#   INCRLOAD_KEEP_LOGS=1             keep the test directories (logs) also when all passed
+#   PG_CONFIG=/path/to/pg_config     another (relocated) PostgreSQL 15 installation
+#                                    to build against and test with; default Debian's
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PGBIN=/usr/lib/postgresql/15/bin
-PG_CONFIG="$PGBIN/pg_config"
-PGXS_DIR=/usr/lib/postgresql/15/lib/pgxs
+export PG_CONFIG="${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}"
 ONLY="${INCRLOAD_TEST_ONLY:-}"
 
 case "$ONLY" in
@@ -33,14 +33,17 @@ TOTAL_PASSED=0
 TOTAL_FAILED=0
 WORK="$(mktemp -d /tmp/incrload-test.XXXXXX)"
 TAPDIR=""
-KEEP_TAPDIR=0
-[ "${INCRLOAD_KEEP_LOGS:-0}" = 1 ] && KEEP_TAPDIR=1
+REGDIR=""
+KEEP_DIRS=0
+[ "${INCRLOAD_KEEP_LOGS:-0}" = 1 ] && KEEP_DIRS=1
 
 cleanup() {
     rm -rf "$WORK"
-    if [ -n "$TAPDIR" ] && [ "$KEEP_TAPDIR" -eq 0 ]; then
-        rm -rf "$TAPDIR"
+    if [ "$KEEP_DIRS" -eq 0 ]; then
+        [ -n "$TAPDIR" ] && rm -rf "$TAPDIR"
+        [ -n "$REGDIR" ] && rm -rf "$REGDIR"
     fi
+    return 0
 }
 trap cleanup EXIT
 
@@ -72,6 +75,21 @@ if [ "${INCRLOAD_SKIP_SETUP:-0}" != 1 ]; then
         summary_and_exit
     fi
 fi
+PGBIN="$("$PG_CONFIG" --bindir)"
+PGXS_DIR="$(dirname "$(dirname "$(dirname "$("$PG_CONFIG" --pgxs)")")")"
+
+# A copy of the repository that the user running the servers owns: initdb
+# refuses root, and pg_regress writes its results into the tree.
+copy_tree() {
+    local dir
+    dir="$(mktemp -d /tmp/incrload-$1.XXXXXX)"
+    tar -C "$REPO" --exclude=./.git --exclude=./tmp_check --exclude=./results \
+        --exclude=./output_iso --exclude=./test/bench/out -cf - . | tar -C "$dir" -xf -
+    if [ "$(id -u)" -eq 0 ]; then
+        chown -R postgres:postgres "$dir"
+    fi
+    echo "$dir"
+}
 
 # --- suite a: pg_regress + isolation ---------------------------------------
 # Counts the per-test result lines of pg_regress / pg_isolation_regress, in the
@@ -94,24 +112,29 @@ count_regress() {
 }
 
 run_regress() {
-    section "regress + isolation (make installcheck in pg_virtualenv)"
+    section "regress + isolation (make installcheck, temporary instance)"
     local logfile="$WORK/regress.log" rc=0 counts passed failed
-    # Stale results would be mistaken for this run's.
-    rm -rf "$REPO/results" "$REPO/output_iso" "$REPO/regression.diffs" "$REPO/regression.out"
+    REGDIR="$(copy_tree regress)"
+    # Every server setting the tests assume; the worker is off so that
+    # only the tests' own incrload_refresh() calls apply anything.
+    cat >"$REGDIR/test/regress.conf" <<'CONF'
+shared_preload_libraries = 'incrload'
+incrload.enabled = off
+max_prepared_transactions = 4
+CONF
+    [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$REGDIR/test/regress.conf"
     (
-        cd "$REPO"
+        cd "$REGDIR"
         unset PGHOST PGPORT PGDATABASE PGUSER PGSERVICE PGOPTIONS
-        # pg_regress, then the isolation tests, each as PGXS's installcheck
-        # runs them, but the second also when the first fails.  TAP_TESTS= :
-        # the TAP suite runs below, as postgres (initdb refuses root).
-        pg_virtualenv -t -v 15 \
-            -o shared_preload_libraries=incrload \
-            -o incrload.enabled=off \
-            bash -c '
-                rc=0
-                make installcheck PG_CONFIG="$1" TAP_TESTS= ISOLATION= || rc=$?
-                make installcheck PG_CONFIG="$1" TAP_TESTS= REGRESS= || rc=$?
-                exit $rc' bash "$PG_CONFIG" 2>&1
+        # pg_regress, then the isolation tests, each in a temporary instance
+        # of its own; the second also when the first fails.  TAP_TESTS= :
+        # the TAP suite runs below.
+        tmpopts="--temp-instance=$REGDIR/tmp_check_regress --temp-config=$REGDIR/test/regress.conf"
+        as_postgres bash -c '
+            rc=0
+            make installcheck PG_CONFIG="$1" ENCODING=UTF8 NO_LOCALE=1 TAP_TESTS= ISOLATION= EXTRA_REGRESS_OPTS="$2" || rc=$?
+            make installcheck PG_CONFIG="$1" ENCODING=UTF8 NO_LOCALE=1 TAP_TESTS= REGRESS= EXTRA_REGRESS_OPTS="$2" || rc=$?
+            exit $rc' bash "$PG_CONFIG" "$tmpopts" 2>&1
     ) | tee "$logfile" || rc=$?
 
     counts=$(count_regress "$logfile")
@@ -123,13 +146,14 @@ run_regress() {
     fi
     if [ "$failed" -gt 0 ]; then
         local diffs
-        # Where they are depends on --outputdir in REGRESS_OPTS / ISOLATION_OPTS.
-        for diffs in $(find "$REPO" -maxdepth 3 -name regression.diffs -newer "$WORK" 2>/dev/null | sort); do
+        for diffs in $(find "$REGDIR" -maxdepth 3 -name regression.diffs 2>/dev/null | sort); do
             if [ -s "$diffs" ]; then
                 echo "----- $diffs (first 300 lines) -----"
                 head -n 300 "$diffs"
             fi
         done
+        KEEP_DIRS=1
+        echo "regress results kept in $REGDIR"
     fi
     echo "regress + isolation: $passed passed, $failed failed"
     TOTAL_PASSED=$((TOTAL_PASSED + passed))
@@ -140,13 +164,7 @@ run_regress() {
 run_tap() {
     section "TAP (prove test/t/*.pl as postgres)"
     local pattern="${PROVE_TESTS:-test/t/*.pl}"
-    TAPDIR="$(mktemp -d /tmp/incrload-tap.XXXXXX)"
-    # A copy the user running the servers owns.
-    tar -C "$REPO" --exclude=./.git --exclude=./tmp_check --exclude=./results \
-        --exclude=./output_iso -cf - . | tar -C "$TAPDIR" -xf -
-    if [ "$(id -u)" -eq 0 ]; then
-        chown -R postgres:postgres "$TAPDIR"
-    fi
+    TAPDIR="$(copy_tree tap)"
 
     local files=() f
     # shellcheck disable=SC2206  # the pattern is meant to be globbed
@@ -182,7 +200,7 @@ run_tap() {
             n=1
         fi
         if [ "$n" -gt 0 ]; then
-            KEEP_TAPDIR=1
+            KEEP_DIRS=1
             local l
             for l in "$TAPDIR/tmp_check/log/regress_log_$name" "$TAPDIR"/tmp_check/log/"${name}"_*.log; do
                 [ -f "$l" ] || continue
@@ -194,7 +212,7 @@ run_tap() {
         passed=$((passed + p))
         failed=$((failed + n))
     done
-    if [ "$KEEP_TAPDIR" -eq 1 ]; then
+    if [ "$KEEP_DIRS" -eq 1 ]; then
         echo "TAP logs kept in $TAPDIR/tmp_check/log (remove $TAPDIR when done)"
     fi
     echo "TAP: $passed passed, $failed failed"

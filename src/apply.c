@@ -156,11 +156,12 @@ plans_free(ViewPlans *p)
 		SPI_freeplan(lfirst(lc));
 	if (p->cxt)
 		MemoryContextDelete(p->cxt);
-	p->cxt = NULL;
-	p->batch_info = NIL;
-	p->relids = NIL;
-	p->bases = NIL;
-	p->valid = false;
+
+	/*
+	 * Everything but the key: a rebuild that fails half-way must not leave
+	 * pointers to the plans just freed for the next attempt to free again.
+	 */
+	memset(((char *) p) + sizeof(Oid), 0, sizeof(ViewPlans) - sizeof(Oid));
 }
 
 /*
@@ -195,9 +196,7 @@ get_plans(IncrloadView *row)
 	if (found)
 		plans_free(p);
 	else
-	{
 		memset(((char *) p) + sizeof(Oid), 0, sizeof(ViewPlans) - sizeof(Oid));
-	}
 
 	buildcxt = AllocSetContextCreate(CurrentMemoryContext,
 									 "incrload plan build",

@@ -14,7 +14,9 @@
 # plans of one apply per data size (out/explain-*.log) and pgbench output.
 # Exits non-zero when a view differs from its query at the end.
 set -euo pipefail
-
+# The whole script is one compound command: bash reads all of it before
+# running any, so editing this file during a run does not break the run.
+{
 BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$BENCH/../.." && pwd)"
 OUT="$BENCH/out"
@@ -132,6 +134,8 @@ worker() {   # on|off
     sql "ALTER SYSTEM SET incrload.enabled = $1" >/dev/null
     sql "SELECT pg_reload_conf()" >/dev/null
 }
+
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- cluster
 log "mode $MODE; cluster in $WORK (port $PORT, unix socket only)"
@@ -260,7 +264,7 @@ check_view() {
 }
 pgb_unregister() {
     for v in "${PGB_VIEWS[@]}"; do
-        sql "SELECT incrload_unregister_view('$v') FROM (SELECT to_regclass('$v') r) x WHERE r IS NOT NULL" >/dev/null
+        sql "SELECT incrload_unregister_view(r) FROM (SELECT to_regclass('$v') r) x WHERE r IS NOT NULL" >/dev/null
     done
 }
 pgb_init() {   # fresh pgbench tables (the views over the old ones are dropped first)
@@ -357,6 +361,8 @@ done
     echo "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GB", $2/1048576}' /proc/meminfo) RAM,"
     echo "$("$PGBIN/postgres" --version), incrload $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet 2>/dev/null || echo ' (+ local changes)')."
     echo "shared_buffers 1GB, work_mem 64MB, max_wal_size 4GB, fsync/synchronous_commit on."
+    echo "Load average (1, 5, 15 min) at the start: $LOAD_START; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "(anything else running on the machine shows up in every figure)."
     echo "Times are medians of $REPS rounds after $WARMUPS warm-up rounds; K = $K unless stated."
     echo
     sqlfile 90_report.sql quick="$QUICK" pgb_seconds="$PGB_SECONDS" fresh_seconds="$FRESH_SECONDS" \
@@ -384,3 +390,5 @@ if [ "$bad" -ne 0 ] || [ "$unverified" -ne 0 ] || [ "$nviews" -eq 0 ]; then
     exit 1
 fi
 log "all $nviews views equal their queries; results in $OUT/results.md"
+exit 0
+}
