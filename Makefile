@@ -9,6 +9,7 @@ OBJS = \
 	src/delta.o \
 	src/apply.o \
 	src/api.o \
+	src/ddl.o \
 	src/stats.o \
 	src/worker.o
 

@@ -1,13 +1,7 @@
 -- The issue's example, end to end: register, write, refresh, read, stats.
 CREATE EXTENSION incrload;
 
--- Compares a view with its query as multisets: 0 means equal.
-CREATE FUNCTION diff(v regclass, q text) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE n bigint;
-BEGIN
-  EXECUTE format('SELECT count(*) FROM ((SELECT * FROM %s EXCEPT ALL (%s)) UNION ALL ((%s) EXCEPT ALL SELECT * FROM %s)) x', v, q, q, v) INTO n;
-  RETURN n;
-END $$;
+\i sql/include/helpers.sql
 
 CREATE TABLE sales (id int PRIMARY KEY, region text, amount numeric(10,2), status text);
 INSERT INTO sales SELECT g, 'r' || (g % 3), g * 1.5, CASE WHEN g % 5 = 0 THEN 'void' ELSE 'ok' END
@@ -84,4 +78,4 @@ SELECT full_refreshes FROM incrload_stats;
 
 DROP EXTENSION incrload CASCADE;
 DROP TABLE sales;
-DROP FUNCTION diff(regclass, text);
+\i sql/include/helpers_end.sql

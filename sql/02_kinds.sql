@@ -1,11 +1,6 @@
 -- Every single-table view kind, with NULLs, duplicates and key changes.
 CREATE EXTENSION incrload;
-CREATE FUNCTION diff(v regclass, q text) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE n bigint;
-BEGIN
-  EXECUTE format('SELECT count(*) FROM ((SELECT * FROM %s EXCEPT ALL (%s)) UNION ALL ((%s) EXCEPT ALL SELECT * FROM %s)) x', v, q, q, v) INTO n;
-  RETURN n;
-END $$;
+\i sql/include/helpers.sql
 
 -- no primary key: duplicate rows are legal
 CREATE TABLE t (id int, g int, s text, a int, b numeric, c bigint, f float8, iv interval, m money);
@@ -14,9 +9,6 @@ INSERT INTO t SELECT i, i % 4, 's' || (i % 3), i, i / 4.0, i * 1000000000::bigin
 INSERT INTO t SELECT * FROM t WHERE id <= 5;               -- exact duplicates
 INSERT INTO t VALUES (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 
-CREATE TABLE views (v regclass, q text);
-CREATE FUNCTION reg(name text, q text) RETURNS void LANGUAGE sql AS $$
-  INSERT INTO views SELECT incrload_register_view(name, q), q $$;
 
 SELECT reg('v_project',  $$SELECT id, a + 1 AS a1, lower(s) AS ls FROM t WHERE a > 3$$);
 SELECT reg('v_dups',     $$SELECT g, s FROM t$$);
@@ -101,6 +93,5 @@ SELECT * FROM "My Schema"."Odd ""View""" ORDER BY 1;
 
 DROP EXTENSION incrload CASCADE;
 DROP SCHEMA "My Schema" CASCADE;
-DROP TABLE t, views;
-DROP FUNCTION diff(regclass, text);
-DROP FUNCTION reg(text, text);
+DROP TABLE t;
+\i sql/include/helpers_end.sql

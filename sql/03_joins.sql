@@ -1,12 +1,7 @@
 -- Inner joins: n-way, USING, NATURAL, comma joins, non-equality
 -- conditions, NULL join keys, self-joins, aggregates and DISTINCT on top.
 CREATE EXTENSION incrload;
-CREATE FUNCTION diff(v regclass, q text) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE n bigint;
-BEGIN
-  EXECUTE format('SELECT count(*) FROM ((SELECT * FROM %s EXCEPT ALL (%s)) UNION ALL ((%s) EXCEPT ALL SELECT * FROM %s)) x', v, q, q, v) INTO n;
-  RETURN n;
-END $$;
+\i sql/include/helpers.sql
 
 CREATE TABLE region (rid int PRIMARY KEY, rname text);
 CREATE TABLE cust (cid int PRIMARY KEY, rid int, cname text);
@@ -17,9 +12,6 @@ INSERT INTO cust SELECT i, i % 4, 'c' || i FROM generate_series(1, 12) i;
 INSERT INTO ord SELECT i, CASE WHEN i % 9 = 0 THEN NULL ELSE i % 14 END, i * 3, 'n' || (i % 2) FROM generate_series(1, 60) i;
 INSERT INTO item SELECT i % 60, 'sku' || (i % 5), i % 7 FROM generate_series(1, 120) i;
 
-CREATE TABLE views (v regclass, q text);
-CREATE FUNCTION reg(name text, q text) RETURNS void LANGUAGE sql AS $$
-  INSERT INTO views SELECT incrload_register_view(name, q), q $$;
 
 SELECT reg('j2',      $$SELECT o.oid, c.cname, o.amt FROM ord o JOIN cust c ON c.cid = o.cid$$);
 SELECT reg('j3agg',   $$SELECT r.rname, count(*) AS n, sum(o.amt) AS total, min(o.amt) AS lo, max(c.cname) AS hi
@@ -65,6 +57,5 @@ SELECT count(*) FROM pg_trigger WHERE tgrelid = 'ord'::regclass;
 SELECT base_table, delta_table FROM incrload.delta ORDER BY base_table::text;
 
 DROP EXTENSION incrload CASCADE;
-DROP TABLE region, cust, ord, item, views;
-DROP FUNCTION diff(regclass, text);
-DROP FUNCTION reg(text, text);
+DROP TABLE region, cust, ord, item;
+\i sql/include/helpers_end.sql

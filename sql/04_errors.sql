@@ -5,12 +5,7 @@ CREATE TABLE t (id int, g int, a int, j json, ts timestamptz);
 INSERT INTO t VALUES (1, 1, 1, '{}', now());
 CREATE TABLE u (id int, g int);
 
-CREATE FUNCTION leftovers() RETURNS TABLE (what text, n bigint) LANGUAGE sql AS $$
-  SELECT 'tables in incrload', count(*) FROM pg_class WHERE relnamespace = 'incrload'::regnamespace AND relkind = 'r'
-  UNION ALL SELECT 'triggers', count(*) FROM pg_trigger WHERE tgname LIKE 'incrload%'
-  UNION ALL SELECT 'views', count(*) FROM incrload.view
-  UNION ALL SELECT 'bases', count(*) FROM incrload.view_base
-  UNION ALL SELECT 'deltas', count(*) FROM incrload.delta $$;
+\i sql/include/helpers.sql
 
 -- NULL arguments
 SELECT incrload_register_view(NULL, 'SELECT 1');
@@ -93,6 +88,9 @@ SELECT incrload_register_view('v', 'SELECT id FROM pv');
 CREATE MATERIALIZED VIEW mv AS SELECT id FROM t;
 SELECT incrload_register_view('v', 'SELECT id FROM mv');
 CREATE TABLE part (id int) PARTITION BY RANGE (id);
+CREATE TABLE part_1 PARTITION OF part FOR VALUES FROM (0) TO (10);
+CREATE UNLOGGED TABLE part_2 PARTITION OF part FOR VALUES FROM (10) TO (20);
+SELECT incrload_register_view('v', 'SELECT id FROM part_1');
 SELECT incrload_register_view('v', 'SELECT id FROM part');
 CREATE TABLE parent (id int);
 CREATE TABLE child () INHERITS (parent);
@@ -140,4 +138,4 @@ DROP TRIGGER bad ON u;
 
 DROP EXTENSION incrload CASCADE;
 DROP TABLE t, u, unl, part, parent, child, rls, badcol CASCADE;
-DROP FUNCTION leftovers();
+\i sql/include/helpers_end.sql

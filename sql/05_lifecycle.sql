@@ -7,12 +7,7 @@ CREATE TABLE u (id int PRIMARY KEY, t_id int);
 INSERT INTO t SELECT i, i % 3, i FROM generate_series(1, 20) i;
 INSERT INTO u SELECT i, i FROM generate_series(1, 10) i;
 
-CREATE FUNCTION leftovers() RETURNS TABLE (what text, n bigint) LANGUAGE sql AS $$
-  SELECT 'tables in incrload', count(*) FROM pg_class WHERE relnamespace = 'incrload'::regnamespace AND relkind = 'r'
-  UNION ALL SELECT 'triggers', count(*) FROM pg_trigger WHERE tgname LIKE 'incrload%'
-  UNION ALL SELECT 'views', count(*) FROM incrload.view
-  UNION ALL SELECT 'bases', count(*) FROM incrload.view_base
-  UNION ALL SELECT 'deltas', count(*) FROM incrload.delta $$;
+\i sql/include/helpers.sql
 
 SELECT incrload_register_view('by_g', 'SELECT g, count(*) AS n, sum(a) AS s FROM t GROUP BY g', '5 minutes');
 SELECT incrload_register_view('joined', 'SELECT t.id, t.a FROM t JOIN u ON u.t_id = t.id');
@@ -88,4 +83,4 @@ SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'incrload%';
 SELECT count(*) FROM pg_namespace WHERE nspname = 'incrload';
 SELECT count(*) FROM pg_proc WHERE proname LIKE 'incrload%';
 DROP TABLE t;
-DROP FUNCTION leftovers();
+\i sql/include/helpers_end.sql

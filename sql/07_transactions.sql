@@ -1,12 +1,7 @@
 -- Watermarks inside one session: refreshes inside transactions that wrote,
 -- savepoints, and changes after a refresh in the same transaction.
 CREATE EXTENSION incrload;
-CREATE FUNCTION diff(v regclass, q text) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE n bigint;
-BEGIN
-  EXECUTE format('SELECT count(*) FROM ((SELECT * FROM %s EXCEPT ALL (%s)) UNION ALL ((%s) EXCEPT ALL SELECT * FROM %s)) x', v, q, q, v) INTO n;
-  RETURN n;
-END $$;
+\i sql/include/helpers.sql
 CREATE TABLE t (id int, g int, a int);
 INSERT INTO t SELECT i, i % 3, i FROM generate_series(1, 10) i;
 SELECT incrload_register_view('v', 'SELECT g, count(*) AS n, sum(a) AS s, max(a) AS m FROM t GROUP BY g');
@@ -58,4 +53,4 @@ SELECT diff('v', 'SELECT g, count(*) AS n, sum(a) AS s, max(a) AS m FROM t GROUP
 
 DROP EXTENSION incrload CASCADE;
 DROP TABLE t;
-DROP FUNCTION diff(regclass, text);
+\i sql/include/helpers_end.sql

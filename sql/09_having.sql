@@ -1,19 +1,11 @@
 -- HAVING, also on aggregates the select list does not show: every group is
 -- kept, the condition filters them when the view is read.
 CREATE EXTENSION incrload;
-CREATE FUNCTION diff(v regclass, q text) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE n bigint;
-BEGIN
-  EXECUTE format('SELECT count(*) FROM ((SELECT * FROM %s EXCEPT ALL (%s)) UNION ALL ((%s) EXCEPT ALL SELECT * FROM %s)) x', v, q, q, v) INTO n;
-  RETURN n;
-END $$;
+\i sql/include/helpers.sql
 CREATE TABLE t (id int, g int, a int);
 CREATE TABLE d (g int PRIMARY KEY, name text);
 INSERT INTO t SELECT i, i % 5, i FROM generate_series(1, 30) i;
 INSERT INTO d SELECT i, 'n' || i FROM generate_series(0, 4) i;
-CREATE TABLE views (v regclass, q text);
-CREATE FUNCTION reg(name text, q text) RETURNS void LANGUAGE sql AS $$
-  INSERT INTO views SELECT incrload_register_view(name, q), q $$;
 
 SELECT reg('h_count', 'SELECT g, count(*) AS n FROM t GROUP BY g HAVING count(*) > 5');
 SELECT reg('h_hidden', 'SELECT g FROM t GROUP BY g HAVING sum(a) > 90 AND max(a) < 30');
@@ -37,6 +29,5 @@ SELECT v, diff(v, q) FROM views ORDER BY v::text;
 SELECT * FROM h_global;
 
 DROP EXTENSION incrload CASCADE;
-DROP TABLE t, d, views;
-DROP FUNCTION diff(regclass, text);
-DROP FUNCTION reg(text, text);
+DROP TABLE t, d;
+\i sql/include/helpers_end.sql

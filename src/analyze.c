@@ -35,6 +35,7 @@
 #include "optimizer/optimizer.h"
 #include "parser/analyze.h"
 #include "parser/parsetree.h"
+#include "rewrite/rewriteHandler.h"
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
@@ -198,10 +199,7 @@ check_range_table(IncrloadQuery *q)
 									errhint("Use mode => 'full' to maintain this view by recomputation."));
 							break;
 						case RELKIND_PARTITIONED_TABLE:
-							ereport(ERROR,
-									errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-									errmsg("partitioned table \"%s\" cannot be a base table in incremental mode", name),
-									errhint("Use mode => 'full' to maintain this view by recomputation."));
+							/* its partitions are captured with it */
 							break;
 						default:
 							ereport(ERROR,
@@ -227,7 +225,14 @@ check_range_table(IncrloadQuery *q)
 								errmsg("table \"%s\" has row-level security, which incremental mode does not support", name),
 								errdetail("Captured changes are not filtered by row security policies."),
 								errhint("Use mode => 'full' to maintain this view by recomputation, as REFRESH MATERIALIZED VIEW would."));
-					if (rte->inh && has_subclass(rte->relid))
+					if (rel->rd_rel->relispartition)
+						ereport(ERROR,
+								errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+								errmsg("table \"%s\" is a partition, which incremental mode cannot read alone", name),
+								errdetail("Writes routed through the partitioned table do not fire the partition's statement triggers."),
+								errhint("Read the partitioned table it belongs to, or use mode => 'full'."));
+					if (rel->rd_rel->relkind == RELKIND_RELATION &&
+						rte->inh && has_subclass(rte->relid))
 						ereport(ERROR,
 								errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 								errmsg("table \"%s\" has inheritance children, which incremental mode does not support", name),
@@ -438,17 +443,16 @@ collect_aggs_walker(Node *node, IncrloadQuery *q)
 }
 
 /*
- * Parse, analyze and check a view's query.
+ * Parse and analyze a view's query text as PostgreSQL would, with the
+ * caller's search_path and privileges, and refuse what no mode can keep:
+ * more than one statement, anything but a plain SELECT.
  */
-IncrloadQuery *
-il_analyze_query(const char *sql, bool incremental)
+Query *
+il_analyze_parse(const char *sql)
 {
-	IncrloadQuery *q = palloc0(sizeof(IncrloadQuery));
 	List	   *raw;
 	RawStmt    *rs;
 	Query	   *query;
-	ListCell   *lc;
-	int			nest;
 
 	raw = pg_parse_query(sql);
 	if (list_length(raw) != 1)
@@ -480,6 +484,64 @@ il_analyze_query(const char *sql, bool incremental)
 		ereport(ERROR,
 				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				errmsg("a view's query cannot use FOR UPDATE, FOR SHARE or similar locking clauses"));
+	return query;
+}
+
+/*
+ * A view's query as the catalog keeps it between applies: the analyzed
+ * tree (nodeToString, like pg_rewrite's), which refers to tables, columns
+ * and functions by OID and so survives their renaming.  The relations are
+ * locked as the rewriter would lock a view's.
+ */
+Query *
+il_analyze_tree(const char *tree)
+{
+	Query	   *query = (Query *) stringToNode(tree);
+
+	if (query == NULL || !IsA(query, Query))
+		elog(ERROR, "incrload: stored query tree is not a query");
+	AcquireRewriteLocks(query, true, false);
+	return query;
+}
+
+/*
+ * The canonical text of a query: every name qualified (deparsed under
+ * search_path pg_catalog), so that it means the same under any search_path
+ * and in a dump.
+ */
+char *
+il_analyze_querydef(Query *query)
+{
+	int			nest = NewGUCNestLevel();
+	char	   *def;
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	def = pg_get_querydef(query, false);
+	AtEOXact_GUC(true, nest);
+	return def;
+}
+
+/*
+ * Parse, analyze and check a view's query text.
+ */
+IncrloadQuery *
+il_analyze_query(const char *sql, bool incremental)
+{
+	return il_analyze(il_analyze_parse(sql), incremental);
+}
+
+/*
+ * Check an analyzed query and describe it for the delta rules.  The query
+ * is not modified.
+ */
+IncrloadQuery *
+il_analyze(Query *query, bool incremental)
+{
+	IncrloadQuery *q = palloc0(sizeof(IncrloadQuery));
+	ListCell   *lc;
+
 	q->query = query;
 
 	/* the output columns, which become the view's columns */
@@ -512,13 +574,7 @@ il_analyze_query(const char *sql, bool incremental)
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("a view's query must return at least one column"));
 
-	/* the canonical text: every name qualified */
-	nest = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
-	q->querydef = pg_get_querydef(query, false);
-	AtEOXact_GUC(true, nest);
+	q->querydef = il_analyze_querydef(query);
 
 	if (!incremental)
 	{

@@ -76,6 +76,10 @@ typedef struct IncrloadQuery
 	List	   *outputs;		/* the query's visible TargetEntry list */
 } IncrloadQuery;
 
+extern Query *il_analyze_parse(const char *sql);
+extern Query *il_analyze_tree(const char *tree);
+extern char *il_analyze_querydef(Query *query);
+extern IncrloadQuery *il_analyze(Query *query, bool incremental);
 extern IncrloadQuery *il_analyze_query(const char *sql, bool incremental);
 extern Node *il_analyze_view_expr(IncrloadQuery *q, Node *expr,
 								  List *key_attnos, List *agg_attnos);

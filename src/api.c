@@ -160,7 +160,6 @@ incrload_register_view(PG_FUNCTION_ARGS)
 	char	   *storage_qual;
 	ListCell   *lc;
 	IncrloadApplyResult result;
-	ObjectAddress viewaddr;
 	Interval	zero;
 
 	check_not_null(fcinfo, 0, "view_name");
@@ -276,20 +275,15 @@ incrload_register_view(PG_FUNCTION_ARGS)
 	}
 	view = get_relname_relid(rv->relname, nsp);
 
-	/* DROP TABLE of a base table must not pull the rows out from under us */
-	ObjectAddressSet(viewaddr, RelationRelationId, view);
-	foreach(lc, q->query->rtable)
-	{
-		RangeTblEntry *rte = lfirst(lc);
-		ObjectAddress baseaddr;
-
-		if (rte->rtekind != RTE_RELATION)
-			continue;
-		ObjectAddressSet(baseaddr, RelationRelationId, rte->relid);
-		recordDependencyOn(&viewaddr, &baseaddr, DEPENDENCY_NORMAL);
-	}
-
-	il_catalog_insert_view(view, storage, q->querydef, !incremental,
+	/*
+	 * What the query reads, as a plain view's rule records it: DROP TABLE
+	 * of a base table, or DROP / ALTER TYPE of a column the query uses, is
+	 * refused (naming the view) instead of pulling the rows out from under
+	 * it.
+	 */
+	il_catalog_record_dependencies(view, q->query);
+	il_catalog_insert_view(view, storage, q->querydef,
+						   nodeToString(q->query), !incremental,
 						   refresh_interval, caller, q->base_relids);
 	CommandCounterIncrement();
 
@@ -491,10 +485,19 @@ incrload_resume(PG_FUNCTION_ARGS)
  */
 PG_FUNCTION_INFO_V1(incrload_on_sql_drop);
 
+/*
+ * sql_drop: a registered view's relation was dropped (directly, or with
+ * CASCADE from what its query reads): unregister it.  A captured base
+ * table was dropped: remove its delta table.  A partition of a captured
+ * table was dropped: its rows left the views' base table without any
+ * trigger firing, so the views recompute.  Dropping capture itself (a
+ * delta table or a capture trigger) while views need it is refused.
+ */
 Datum
 incrload_on_sql_drop(PG_FUNCTION_ARGS)
 {
 	List	   *dropped = NIL;
+	List	   *triggers = NIL;
 	ListCell   *lc;
 	int			ret;
 
@@ -502,26 +505,59 @@ incrload_on_sql_drop(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				errmsg("function \"incrload_on_sql_drop\" was not called by event trigger manager"));
-	if (!OidIsValid(get_extension_oid("incrload", true)) ||
+	if (il_capture_in_own_ddl() ||
+		!OidIsValid(get_extension_oid("incrload", true)) ||
 		!OidIsValid(get_namespace_oid(INCRLOAD_SCHEMA, true)) ||
 		!OidIsValid(get_relname_relid("view", il_catalog_namespace())))
 		PG_RETURN_VOID();
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute("SELECT objid FROM pg_catalog.pg_event_trigger_dropped_objects() "
-					  "WHERE classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
-					  "AND objsubid OPERATOR(pg_catalog.=) 0",
+	ret = SPI_execute("SELECT objid, object_type, address_names[1], address_names[2], "
+					  "address_names[3] "
+					  "FROM pg_catalog.pg_event_trigger_dropped_objects() "
+					  "WHERE (classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
+					  "AND objsubid OPERATOR(pg_catalog.=) 0) "
+					  "OR (object_type OPERATOR(pg_catalog.=) 'trigger' "
+					  "AND address_names[3] OPERATOR(pg_catalog.~) '^incrload_capture_')",
 					  true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read the dropped objects");
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[i],
-									  SPI_tuptable->tupdesc, 1, &isnull);
+		Datum		d = SPI_getbinval(tup, desc, 1, &isnull);
 
-		dropped = lappend_oid(dropped, DatumGetObjectId(d));
+		if (strcmp(SPI_getvalue(tup, desc, 2), "trigger") == 0)
+		{
+			/* address_names of a trigger: schema, table, trigger */
+			Oid			nsp = get_namespace_oid(SPI_getvalue(tup, desc, 3), true);
+			Oid			relid = OidIsValid(nsp) ?
+				get_relname_relid(SPI_getvalue(tup, desc, 4), nsp) : InvalidOid;
+
+			if (OidIsValid(relid))
+				triggers = lappend(triggers,
+								   list_make2(makeInteger((int) relid),
+											  makeString(SPI_getvalue(tup, desc, 5))));
+		}
+		else
+			dropped = lappend_oid(dropped, DatumGetObjectId(d));
+	}
+
+	/* capture that views still need: its triggers, its delta tables */
+	foreach(lc, triggers)
+	{
+		Oid			relid = (Oid) intVal(linitial(lfirst(lc)));
+
+		if (OidIsValid(il_catalog_delta_for(relid)) ||
+			OidIsValid(il_catalog_partition_root(relid)))
+			ereport(ERROR,
+					errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+					errmsg("cannot drop trigger \"%s\" on table \"%s\" while incrload views read the table",
+						   strVal(lsecond(lfirst(lc))), get_rel_name(relid)),
+					errhint("Unregister the views with incrload_unregister_view() first."));
 	}
 
 	foreach(lc, dropped)
@@ -535,171 +571,26 @@ incrload_on_sql_drop(PG_FUNCTION_ARGS)
 	foreach(lc, dropped)
 	{
 		Oid			relid = lfirst_oid(lc);
+		Oid			root;
 
 		if (OidIsValid(il_catalog_delta_for(relid)))
 			il_capture_remove(relid, true);
+		else if (OidIsValid(root = il_catalog_partition_root(relid)))
+			il_capture_detach(root, relid, true);
 	}
-	SPI_finish();
-	PG_RETURN_VOID();
-}
 
-/*
- * Re-check every view over a base table that an ALTER TABLE just changed.
- * A change that breaks a view's query (a dropped or renamed column it
- * uses, a renamed table) or retypes a column it uses is refused: the error
- * rolls the ALTER TABLE back.  Delta columns of unused columns whose type
- * changed are dropped, so that capture keeps working.
- */
-static void
-check_base_after_ddl(Oid base)
-{
-	Oid			delta = il_catalog_delta_for(base);
-	List	   *views = il_catalog_base_views(base);
-	Bitmapset  *used = NULL;
-	ListCell   *lc;
-	Relation	brel;
-	TupleDesc	bdesc;
-
-	foreach(lc, views)
+	/* a delta table dropped by hand, while its base table stays */
+	foreach(lc, il_catalog_all_captured())
 	{
-		Oid			view = lfirst_oid(lc);
-		IncrloadView row;
-		IncrloadQuery *q = NULL;
-		MemoryContext oldcxt = CurrentMemoryContext;
-		ResourceOwner oldowner = CurrentResourceOwner;
-		ErrorData  *edata = NULL;
-		List	   *vars;
-		ListCell   *lc2;
+		Oid			base = lfirst_oid(lc);
 
-		if (!il_catalog_read_view(view, false, &row) || row.full_mode)
-			continue;
-
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(oldcxt);
-		PG_TRY();
-		{
-			q = il_analyze_query(row.query, true);
-			ReleaseCurrentSubTransaction();
-		}
-		PG_CATCH();
-		{
-			MemoryContextSwitchTo(oldcxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-		}
-		PG_END_TRY();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		if (edata != NULL)
+		if (list_member_oid(dropped, il_catalog_delta_for(base)))
 			ereport(ERROR,
 					errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-					errmsg("cannot alter table \"%s\" because incrload view \"%s\" depends on it",
-						   get_rel_name(base), get_rel_name(view)),
-					errdetail("After the change the view's query fails: %s", edata->message),
-					errhint("Unregister the view with incrload_unregister_view() first, then register it again."));
-
-		vars = pull_var_clause((Node *) q->query->targetList,
-							   PVC_RECURSE_AGGREGATES | PVC_RECURSE_WINDOWFUNCS |
-							   PVC_RECURSE_PLACEHOLDERS);
-		vars = list_concat(vars, pull_var_clause((Node *) q->query->jointree,
-												 PVC_RECURSE_AGGREGATES |
-												 PVC_RECURSE_WINDOWFUNCS |
-												 PVC_RECURSE_PLACEHOLDERS));
-		foreach(lc2, vars)
-		{
-			Var		   *var = lfirst(lc2);
-			RangeTblEntry *rte = rt_fetch(var->varno, q->query->rtable);
-
-			if (rte->rtekind == RTE_RELATION && rte->relid == base &&
-				var->varattno > 0)
-			{
-				char	   *attname = get_attname(base, var->varattno, false);
-				AttrNumber	dattnum = get_attnum(delta, attname);
-				Oid			dtype;
-				int32		dtypmod;
-				Oid			dcoll;
-
-				if (dattnum == InvalidAttrNumber)
-					continue;	/* registration adds it */
-				get_atttypetypmodcoll(delta, dattnum, &dtype, &dtypmod, &dcoll);
-				if (dtype != var->vartype || dtypmod != var->vartypmod ||
-					dcoll != var->varcollid)
-					ereport(ERROR,
-							errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-							errmsg("cannot change the type of column \"%s\" of table \"%s\" because incrload view \"%s\" uses it",
-								   attname, get_rel_name(base), get_rel_name(view)),
-							errhint("Unregister the view with incrload_unregister_view() first, then register it again."));
-				used = bms_add_member(used, var->varattno);
-			}
-		}
-	}
-
-	/* unused columns retyped: their delta columns go (nobody reads them) */
-	brel = table_open(base, AccessShareLock);
-	bdesc = RelationGetDescr(brel);
-	for (int i = 0; i < bdesc->natts; i++)
-	{
-		Form_pg_attribute attr = TupleDescAttr(bdesc, i);
-		AttrNumber	dattnum;
-		Oid			dtype;
-		int32		dtypmod;
-		Oid			dcoll;
-
-		if (attr->attisdropped || bms_is_member(attr->attnum, used))
-			continue;
-		dattnum = get_attnum(delta, NameStr(attr->attname));
-		if (dattnum == InvalidAttrNumber)
-			continue;
-		get_atttypetypmodcoll(delta, dattnum, &dtype, &dtypmod, &dcoll);
-		if (dtype != attr->atttypid || dtypmod != attr->atttypmod ||
-			dcoll != attr->attcollation)
-			run_sql(psprintf("ALTER TABLE %s DROP COLUMN %s", qualified_relname(delta),
-							 quote_identifier(NameStr(attr->attname))), true);
-	}
-	table_close(brel, AccessShareLock);
-}
-
-PG_FUNCTION_INFO_V1(incrload_on_ddl_end);
-
-Datum
-incrload_on_ddl_end(PG_FUNCTION_ARGS)
-{
-	List	   *altered = NIL;
-	ListCell   *lc;
-	int			ret;
-
-	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
-		ereport(ERROR,
-				errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				errmsg("function \"incrload_on_ddl_end\" was not called by event trigger manager"));
-	if (!OidIsValid(get_extension_oid("incrload", true)) ||
-		!OidIsValid(get_namespace_oid(INCRLOAD_SCHEMA, true)))
-		PG_RETURN_VOID();
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute("SELECT DISTINCT objid FROM pg_catalog.pg_event_trigger_ddl_commands() "
-					  "WHERE classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
-					  "AND object_type IN ('table', 'table column')",
-					  true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read the DDL commands");
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[i],
-									  SPI_tuptable->tupdesc, 1, &isnull);
-
-		if (!isnull)
-			altered = lappend_oid(altered, DatumGetObjectId(d));
-	}
-	foreach(lc, altered)
-	{
-		Oid			relid = lfirst_oid(lc);
-
-		if (get_rel_name(relid) != NULL && OidIsValid(il_catalog_delta_for(relid)))
-			check_base_after_ddl(relid);
+					errmsg("cannot drop incrload's delta table of table \"%s\" while views read it",
+						   get_rel_name(base)),
+					errhint("Unregister the views over \"%s\" with incrload_unregister_view() first.",
+							get_rel_name(base)));
 	}
 	SPI_finish();
 	PG_RETURN_VOID();

@@ -202,7 +202,8 @@ get_plans(IncrloadView *row)
 									 "incrload plan build",
 									 ALLOCSET_DEFAULT_SIZES);
 	oldcxt = MemoryContextSwitchTo(buildcxt);
-	q = il_analyze_query(row->query, !row->full_mode);
+	q = il_analyze(row->query_tree ? il_analyze_tree(row->query_tree) :
+				   il_analyze_parse(row->query), !row->full_mode);
 	sql = il_delta_build(q, row->view, row->storage);
 
 	p->cxt = AllocSetContextCreate(CacheMemoryContext, "incrload view plans",
@@ -509,7 +510,11 @@ il_apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result)
 		}
 	}
 	if (row.watermark_foreign)
+	{
 		forget_foreign_changes(view, snap);
+		/* the restored tree named the old cluster's objects; the text did not */
+		il_catalog_set_query(view, il_analyze_parse(row.query));
+	}
 	if (full && !(kind == IL_APPLY_VERIFY && row.full_mode))
 	{
 		run(p->full_delete, NULL, NULL, snap, SPI_OK_DELETE);

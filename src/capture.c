@@ -33,6 +33,8 @@
 #include "access/xact.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/partition.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_proc.h"
 #include "commands/defrem.h"
 #include "commands/extension.h"
@@ -75,6 +77,7 @@ static MemoryContext capture_cxt = NULL;
 
 static void capture_invalidate(Datum arg, Oid relid);
 static CaptureTarget *get_target(Relation base);
+static Oid	capture_root(Relation rel);
 static void write_rows(Relation base, CaptureTarget *target,
 					   Tuplestorestate *ts, int16 weight, bool truncate);
 
@@ -138,7 +141,7 @@ get_target(Relation base)
 	entry->map = NULL;
 	entry->delta = InvalidOid;
 
-	entry->delta = il_catalog_lookup_delta(baseid);
+	entry->delta = il_catalog_lookup_delta(capture_root(base));
 	if (!OidIsValid(entry->delta))
 		ereport(ERROR,
 				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -371,23 +374,41 @@ incrload_capture(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
+/* > 0 while we run DDL of our own: our event triggers leave it alone */
+static int	own_ddl_depth = 0;
+
 /*
  * Run DDL as the catalog's owner: delta tables live in schema incrload,
  * and the triggers go on tables the registering role may only read.
  */
-static void
-run_ddl(const char *sql)
+void
+il_capture_run_ddl(const char *sql)
 {
 	Oid			save_uid;
 	int			save_sec;
-	int			ret;
+	int			ret = 0;
 
 	il_catalog_become_owner(&save_uid, &save_sec);
-	ret = SPI_execute(sql, false, 0);
+	own_ddl_depth++;
+	PG_TRY();
+	{
+		ret = SPI_execute(sql, false, 0);
+	}
+	PG_FINALLY();
+	{
+		own_ddl_depth--;
+	}
+	PG_END_TRY();
 	il_catalog_restore_user(save_uid, save_sec);
 	if (ret < 0)
 		elog(ERROR, "SPI_execute failed for \"%s\": %s", sql,
 			 SPI_result_code_string(ret));
+}
+
+bool
+il_capture_in_own_ddl(void)
+{
+	return own_ddl_depth > 0;
 }
 
 static char *
@@ -405,34 +426,148 @@ column_ddl(Form_pg_attribute attr)
 	return sql;
 }
 
-static char *
-extension_schema(void)
+/* The captured table whose delta table rows of rel go to: rel, or its root. */
+static Oid
+capture_root(Relation rel)
 {
-	Oid			fnoid;
-	List	   *names = list_make1(makeString("incrload_capture"));
-	FuncCandidateList fc;
-	Oid			extnsp = InvalidOid;
+	if (rel->rd_rel->relispartition)
+		return llast_oid(get_partition_ancestors(RelationGetRelid(rel)));
+	return RelationGetRelid(rel);
+}
 
-	/* our trigger function is where CREATE EXTENSION put it */
-	for (fc = FuncnameGetCandidates(names, 0, NIL, false, false, false, true);
-		 fc != NULL; fc = fc->next)
-	{
-		fnoid = fc->oid;
-		if (getExtensionOfObject(ProcedureRelationId, fnoid) ==
-			get_extension_oid("incrload", false))
-			extnsp = get_func_namespace(fnoid);
-	}
-	if (!OidIsValid(extnsp))
+/*
+ * The four capture triggers on one table.  They fire ALWAYS: a logical
+ * replication apply worker (session_replication_role = replica) writes base
+ * tables too, and its changes must reach the views like any other.
+ */
+static void
+install_triggers(Oid relid)
+{
+	char	   *rel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+												 get_rel_name(relid));
+	char	   *fn = quote_qualified_identifier(il_catalog_extension_schema(),
+												"incrload_capture");
+
+	il_capture_run_ddl(psprintf("CREATE TRIGGER incrload_capture_ins AFTER INSERT ON %s "
+					 "REFERENCING NEW TABLE AS incrload_new "
+					 "FOR EACH STATEMENT EXECUTE FUNCTION %s(); "
+					 "CREATE TRIGGER incrload_capture_upd AFTER UPDATE ON %s "
+					 "REFERENCING OLD TABLE AS incrload_old NEW TABLE AS incrload_new "
+					 "FOR EACH STATEMENT EXECUTE FUNCTION %s(); "
+					 "CREATE TRIGGER incrload_capture_del AFTER DELETE ON %s "
+					 "REFERENCING OLD TABLE AS incrload_old "
+					 "FOR EACH STATEMENT EXECUTE FUNCTION %s(); "
+					 "CREATE TRIGGER incrload_capture_trunc AFTER TRUNCATE ON %s "
+					 "FOR EACH STATEMENT EXECUTE FUNCTION %s(); "
+					 "ALTER TABLE %s ENABLE ALWAYS TRIGGER incrload_capture_ins, "
+					 "ENABLE ALWAYS TRIGGER incrload_capture_upd, "
+					 "ENABLE ALWAYS TRIGGER incrload_capture_del, "
+					 "ENABLE ALWAYS TRIGGER incrload_capture_trunc",
+					 rel, fn, rel, fn, rel, fn, rel, fn, rel));
+}
+
+static void
+remove_triggers(Oid relid)
+{
+	char	   *relname = get_rel_name(relid);
+	char	   *rel;
+
+	if (relname == NULL)
+		return;
+	rel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									 relname);
+	il_capture_run_ddl(psprintf("DROP TRIGGER IF EXISTS incrload_capture_ins ON %s; "
+					 "DROP TRIGGER IF EXISTS incrload_capture_upd ON %s; "
+					 "DROP TRIGGER IF EXISTS incrload_capture_del ON %s; "
+					 "DROP TRIGGER IF EXISTS incrload_capture_trunc ON %s",
+					 rel, rel, rel, rel));
+}
+
+/*
+ * Refuse a partition tree that capture cannot see whole: a statement on a
+ * foreign partition runs elsewhere, an unlogged one loses rows in a crash
+ * without telling anyone, and a partition that is itself a base table has
+ * capture of its own (writes routed through the root do not fire it).
+ */
+static void
+check_partition(Relation part, Relation root)
+{
+	const char *name = RelationGetRelationName(part);
+	const char *rname = RelationGetRelationName(root);
+
+	if (part->rd_rel->relkind == RELKIND_FOREIGN_TABLE)
 		ereport(ERROR,
-				errcode(ERRCODE_UNDEFINED_FUNCTION),
-				errmsg("function incrload_capture() of extension incrload is not in the search path"),
-				errhint("Put the extension's schema in search_path."));
-	return get_namespace_name(extnsp);
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("partition \"%s\" of table \"%s\" is a foreign table, which incremental mode cannot capture",
+					   name, rname),
+				errhint("Use mode => 'full' for views over \"%s\".", rname));
+	if (part->rd_rel->relpersistence != RELPERSISTENCE_PERMANENT)
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("partition \"%s\" of table \"%s\" is not a logged table, which incremental mode cannot capture",
+					   name, rname),
+				errdetail("A crash empties an unlogged table without running its triggers."),
+				errhint("Make it logged with ALTER TABLE ... SET LOGGED, or use mode => 'full'."));
+	if (OidIsValid(il_catalog_delta_for(RelationGetRelid(part))))
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("table \"%s\" is read by an incrload view and cannot be a partition of table \"%s\", which another view reads",
+					   name, rname),
+				errhint("Unregister the views over \"%s\" first.", name));
+}
+
+/*
+ * Capture every member of a partition tree below root (part itself, and
+ * the partitions under it): writes to a partition fire only that
+ * partition's statement triggers, never the root's.  Their rows go to the
+ * root's delta table; incrload.partition remembers where each one belongs,
+ * so that dropping one can be noticed.
+ */
+static void
+install_partitions(Oid root, Oid part)
+{
+	Relation	rootrel = table_open(root, NoLock);
+	ListCell   *lc;
+
+	foreach(lc, find_all_inheritors(part, ShareRowExclusiveLock, NULL))
+	{
+		Oid			relid = lfirst_oid(lc);
+		Relation	rel;
+
+		if (relid == root)
+			continue;
+		rel = table_open(relid, NoLock);
+		check_partition(rel, rootrel);
+		table_close(rel, NoLock);
+		if (il_catalog_partition_root(relid) == root)
+			continue;
+		install_triggers(relid);
+		il_catalog_insert_partition(relid, root);
+	}
+	table_close(rootrel, NoLock);
+}
+
+static void
+remove_partitions(Oid root, Oid part)
+{
+	ListCell   *lc;
+
+	foreach(lc, il_catalog_partitions(root))
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		if (OidIsValid(part) && relid != part &&
+			!list_member_oid(get_partition_ancestors(relid), part))
+			continue;
+		remove_triggers(relid);
+		il_catalog_delete_partition(relid);
+	}
 }
 
 /*
  * Make sure base is captured: a delta table with every current column of
- * the base table, and the four triggers.  Returns the delta table.
+ * the base table, and the four triggers (on every partition too).  Returns
+ * the delta table.
  */
 Oid
 il_capture_install(Oid base)
@@ -444,9 +579,8 @@ il_capture_install(Oid base)
 	Relation	brel = table_open(base, ShareRowExclusiveLock);
 	Oid			delta = il_catalog_delta_for(base);
 	TupleDesc	bdesc = RelationGetDescr(brel);
-	char	   *bname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(brel)),
-												   RelationGetRelationName(brel));
 	Oid			nsp = il_catalog_namespace();
+	bool		partitioned = brel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE;
 	StringInfoData buf;
 
 	for (int i = 0; i < bdesc->natts; i++)
@@ -454,13 +588,25 @@ il_capture_install(Oid base)
 		Form_pg_attribute attr = TupleDescAttr(bdesc, i);
 
 		if (!attr->attisdropped &&
-			strncmp(NameStr(attr->attname), "__incrload_", 11) == 0)
+			strncmp(NameStr(attr->attname), INCRLOAD_HIDDEN_PREFIX,
+					strlen(INCRLOAD_HIDDEN_PREFIX)) == 0)
 			ereport(ERROR,
 					errcode(ERRCODE_RESERVED_NAME),
 					errmsg("column \"%s\" of table \"%s\" uses a name reserved for incrload",
 						   NameStr(attr->attname), RelationGetRelationName(brel)),
 					errhint("Rename the column."));
 	}
+	if (brel->rd_rel->relispartition)
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("table \"%s\" is a partition, which incremental mode cannot read alone",
+					   RelationGetRelationName(brel)),
+				errdetail("Writes routed through the partitioned table do not fire the partition's statement triggers."),
+				errhint("Register the view over the partitioned table \"%s\", or use mode => 'full'.",
+						get_rel_name(capture_root(brel))));
+	if (OidIsValid(il_catalog_partition_root(base)))
+		elog(ERROR, "incrload: table \"%s\" is captured as a partition",
+			 RelationGetRelationName(brel));
 
 	initStringInfo(&buf);
 	if (OidIsValid(delta))
@@ -477,7 +623,7 @@ il_capture_install(Oid base)
 			appendStringInfo(&buf, "ALTER TABLE %s ADD COLUMN %s",
 							 quote_qualified_identifier(INCRLOAD_SCHEMA, get_rel_name(delta)),
 							 column_ddl(attr));
-			run_ddl(buf.data);
+			il_capture_run_ddl(buf.data);
 		}
 		table_close(brel, NoLock);
 		return delta;
@@ -487,8 +633,6 @@ il_capture_install(Oid base)
 		char	   *dname = ChooseRelationName(RelationGetRelationName(brel), NULL,
 											   "delta", nsp, false);
 		char	   *dqual = quote_qualified_identifier(INCRLOAD_SCHEMA, dname);
-		char	   *fn = quote_qualified_identifier(extension_schema(),
-													"incrload_capture");
 
 		appendStringInfo(&buf, "CREATE TABLE %s (%s pg_catalog.xid8 NOT NULL, "
 						 "%s pg_catalog.int8 NOT NULL, %s pg_catalog.int2 NOT NULL, "
@@ -504,71 +648,74 @@ il_capture_install(Oid base)
 		}
 		appendStringInfo(&buf, ") WITH (autovacuum_vacuum_scale_factor = 0.01, "
 						 "autovacuum_analyze_scale_factor = 0.01)");
-		run_ddl(buf.data);
+		il_capture_run_ddl(buf.data);
 		resetStringInfo(&buf);
 		appendStringInfo(&buf, "CREATE INDEX ON %s (%s)", dqual,
 						 INCRLOAD_DELTA_XID_NAME);
-		run_ddl(buf.data);
+		il_capture_run_ddl(buf.data);
 
-		resetStringInfo(&buf);
-		appendStringInfo(&buf,
-						 "CREATE TRIGGER incrload_capture_ins AFTER INSERT ON %s "
-						 "REFERENCING NEW TABLE AS incrload_new "
-						 "FOR EACH STATEMENT EXECUTE FUNCTION %s(); "
-						 "CREATE TRIGGER incrload_capture_upd AFTER UPDATE ON %s "
-						 "REFERENCING OLD TABLE AS incrload_old NEW TABLE AS incrload_new "
-						 "FOR EACH STATEMENT EXECUTE FUNCTION %s(); "
-						 "CREATE TRIGGER incrload_capture_del AFTER DELETE ON %s "
-						 "REFERENCING OLD TABLE AS incrload_old "
-						 "FOR EACH STATEMENT EXECUTE FUNCTION %s(); "
-						 "CREATE TRIGGER incrload_capture_trunc AFTER TRUNCATE ON %s "
-						 "FOR EACH STATEMENT EXECUTE FUNCTION %s()",
-						 bname, fn, bname, fn, bname, fn, bname, fn);
-		run_ddl(buf.data);
-
+		/* ALTER TABLE (to make them fire always) wants the table closed */
+		table_close(brel, NoLock);
+		install_triggers(base);
 		delta = get_relname_relid(dname, nsp);
 		il_catalog_insert_delta(base, delta);
+		if (partitioned)
+			install_partitions(base, base);
 	}
-	table_close(brel, NoLock);
 	return delta;
 }
 
 /*
  * Stop capturing base: its triggers (unless the table is gone, and they
- * with it), its delta table and its catalog row.
+ * with it), those of its partitions, its delta table and its catalog rows.
  */
 void
 il_capture_remove(Oid base, bool base_dropped)
 {
 	Oid			delta = il_catalog_delta_for(base);
-	StringInfoData buf;
 
-	initStringInfo(&buf);
 	if (!base_dropped)
-	{
-		char	   *relname = get_rel_name(base);
-
-		if (relname != NULL)
-		{
-			char	   *bname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(base)),
-														   relname);
-
-			appendStringInfo(&buf,
-							 "DROP TRIGGER IF EXISTS incrload_capture_ins ON %s; "
-							 "DROP TRIGGER IF EXISTS incrload_capture_upd ON %s; "
-							 "DROP TRIGGER IF EXISTS incrload_capture_del ON %s; "
-							 "DROP TRIGGER IF EXISTS incrload_capture_trunc ON %s",
-							 bname, bname, bname, bname);
-			run_ddl(buf.data);
-		}
-	}
+		remove_triggers(base);
+	remove_partitions(base, InvalidOid);
 	if (OidIsValid(delta) && get_rel_name(delta) != NULL)
-	{
-		resetStringInfo(&buf);
-		appendStringInfo(&buf, "DROP TABLE IF EXISTS %s",
+		il_capture_run_ddl(psprintf("DROP TABLE IF EXISTS %s",
 						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(delta)),
-													get_rel_name(delta)));
-		run_ddl(buf.data);
-	}
+													get_rel_name(delta))));
 	il_catalog_delete_delta(base);
+}
+
+/*
+ * A recompute marker (weight 0, as a TRUNCATE writes): the batch that holds
+ * it recomputes every view over root from the base tables, in the same
+ * snapshot.  For changes of a table's rows that no trigger reports:
+ * partitions attached, detached or dropped.
+ */
+void
+il_capture_mark(Oid root)
+{
+	Relation	rel = table_open(root, AccessShareLock);
+	CaptureTarget *target = get_target(rel);
+
+	write_rows(rel, target, NULL, 0, true);
+	table_close(rel, AccessShareLock);
+}
+
+/* A partition joined root's tree (ATTACH, CREATE TABLE ... PARTITION OF). */
+void
+il_capture_attach(Oid root, Oid part, bool has_rows)
+{
+	install_partitions(root, part);
+	if (has_rows)
+		il_capture_mark(root);
+}
+
+/* A partition left root's tree (DETACH), or was dropped. */
+void
+il_capture_detach(Oid root, Oid part, bool dropped)
+{
+	if (dropped)
+		il_catalog_delete_partition(part);
+	else
+		remove_partitions(root, part);
+	il_capture_mark(root);
 }

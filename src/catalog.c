@@ -26,17 +26,24 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xlog.h"
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_rewrite.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
+#include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "rewrite/prs2lock.h"
+#include "rewrite/rewriteSupport.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
+#include "analyze.h"
 #include "catalog.h"
 
 typedef enum CatalogStmt
@@ -45,6 +52,7 @@ typedef enum CatalogStmt
 	STMT_LOCK_VIEW,
 	STMT_INSERT_VIEW,
 	STMT_INSERT_VIEW_BASE,
+	STMT_SET_QUERY,
 	STMT_DELETE_VIEW,
 	STMT_RECORD_APPLY,
 	STMT_RECORD_VERIFY,
@@ -53,14 +61,19 @@ typedef enum CatalogStmt
 	STMT_BASE_VIEWS,
 	STMT_ALL_VIEWS,
 	STMT_DELTA_FOR,
+	STMT_ALL_CAPTURED,
 	STMT_INSERT_DELTA,
 	STMT_DELETE_DELTA,
+	STMT_INSERT_PARTITION,
+	STMT_DELETE_PARTITION,
+	STMT_PARTITION_ROOT,
+	STMT_PARTITIONS,
 	NUM_CATALOG_STMTS
 } CatalogStmt;
 
 #define VIEW_COLUMNS \
 	"storage_table, query, mode, state, owner, watermark, watermark_xid, " \
-	"watermark_cid, watermark_system, watermark_view"
+	"watermark_cid, watermark_system, watermark_view, query_tree"
 
 static const char *const catalog_sql[NUM_CATALOG_STMTS] = {
 	[STMT_READ_VIEW] =
@@ -71,7 +84,11 @@ static const char *const catalog_sql[NUM_CATALOG_STMTS] = {
 	"WHERE view_name OPERATOR(pg_catalog.=) $1 FOR UPDATE",
 	[STMT_INSERT_VIEW] =
 	"INSERT INTO incrload.view (view_name, storage_table, query, mode, "
-	"refresh_interval, owner) VALUES ($1, $2, $3, $4, $5, $6)",
+	"refresh_interval, owner, query_tree, watermark_system, watermark_view) "
+	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $1::pg_catalog.oid)",
+	[STMT_SET_QUERY] =
+	"UPDATE incrload.view SET query = $2, query_tree = $3 "
+	"WHERE view_name OPERATOR(pg_catalog.=) $1",
 	[STMT_INSERT_VIEW_BASE] =
 	"INSERT INTO incrload.view_base (view_name, base_table) VALUES ($1, $2) "
 	"ON CONFLICT DO NOTHING",
@@ -104,10 +121,21 @@ static const char *const catalog_sql[NUM_CATALOG_STMTS] = {
 	[STMT_DELTA_FOR] =
 	"SELECT delta_table FROM incrload.delta "
 	"WHERE base_table OPERATOR(pg_catalog.=) $1",
+	[STMT_ALL_CAPTURED] =
+	"SELECT base_table FROM incrload.delta ORDER BY base_table",
 	[STMT_INSERT_DELTA] =
 	"INSERT INTO incrload.delta (base_table, delta_table) VALUES ($1, $2)",
 	[STMT_DELETE_DELTA] =
 	"DELETE FROM incrload.delta WHERE base_table OPERATOR(pg_catalog.=) $1",
+	[STMT_INSERT_PARTITION] =
+	"INSERT INTO incrload.partition (partition, root) VALUES ($1, $2)",
+	[STMT_DELETE_PARTITION] =
+	"DELETE FROM incrload.partition WHERE partition OPERATOR(pg_catalog.=) $1",
+	[STMT_PARTITION_ROOT] =
+	"SELECT root FROM incrload.partition WHERE partition OPERATOR(pg_catalog.=) $1",
+	[STMT_PARTITIONS] =
+	"SELECT partition FROM incrload.partition WHERE root OPERATOR(pg_catalog.=) $1 "
+	"ORDER BY partition",
 };
 
 static SPIPlanPtr catalog_plans[NUM_CATALOG_STMTS];
@@ -116,6 +144,9 @@ static SPIPlanPtr get_plan(CatalogStmt stmt, int nargs, Oid *argtypes);
 static void run_stmt(CatalogStmt stmt, int nargs, Oid *argtypes,
 					 Datum *values, const char *nulls, int expected);
 static List *oid_column(void);
+static void run_rels(CatalogStmt stmt, Oid rel1, Oid rel2, int expected);
+static List *oids_by(CatalogStmt stmt, Oid rel);
+static Oid	oid_by(CatalogStmt stmt, Oid rel);
 
 Oid
 il_catalog_namespace(void)
@@ -200,6 +231,32 @@ run_stmt(CatalogStmt stmt, int nargs, Oid *argtypes, Datum *values,
 			 catalog_sql[stmt], SPI_result_code_string(ret));
 }
 
+/* Run a statement whose parameters are one or two relations. */
+static void
+run_rels(CatalogStmt stmt, Oid rel1, Oid rel2, int expected)
+{
+	Oid			argtypes[2] = {REGCLASSOID, REGCLASSOID};
+	Datum		values[2] = {ObjectIdGetDatum(rel1), ObjectIdGetDatum(rel2)};
+
+	run_stmt(stmt, OidIsValid(rel2) ? 2 : 1, argtypes, values, NULL, expected);
+}
+
+/* The OIDs a query by one relation returns; the first of them, or none. */
+static List *
+oids_by(CatalogStmt stmt, Oid rel)
+{
+	run_rels(stmt, rel, InvalidOid, SPI_OK_SELECT);
+	return oid_column();
+}
+
+static Oid
+oid_by(CatalogStmt stmt, Oid rel)
+{
+	List	   *l = oids_by(stmt, rel);
+
+	return l == NIL ? InvalidOid : linitial_oid(l);
+}
+
 static List *
 oid_column(void)
 {
@@ -263,17 +320,19 @@ il_catalog_read_view(Oid view, bool lock, IncrloadView *row)
 	d = SPI_getbinval(tup, desc, 10, &isnull);
 	if (!isnull && DatumGetObjectId(d) != view)
 		row->watermark_foreign = true;
+	/* a tree from another cluster or database names other objects */
+	row->query_tree = row->watermark_foreign ? NULL : SPI_getvalue(tup, desc, 11);
 	return true;
 }
 
 void
 il_catalog_insert_view(Oid view, Oid storage, const char *query,
-					   bool full_mode, Datum refresh_interval, Oid owner,
-					   List *bases)
+					   const char *tree, bool full_mode,
+					   Datum refresh_interval, Oid owner, List *bases)
 {
-	Oid			argtypes[6] = {REGCLASSOID, REGCLASSOID, TEXTOID, TEXTOID,
-	INTERVALOID, REGROLEOID};
-	Datum		values[6];
+	Oid			argtypes[8] = {REGCLASSOID, REGCLASSOID, TEXTOID, TEXTOID,
+	INTERVALOID, REGROLEOID, TEXTOID, INT8OID};
+	Datum		values[8];
 	ListCell   *lc;
 
 	values[0] = ObjectIdGetDatum(view);
@@ -282,27 +341,58 @@ il_catalog_insert_view(Oid view, Oid storage, const char *query,
 	values[3] = CStringGetTextDatum(full_mode ? "full" : "incremental");
 	values[4] = refresh_interval;
 	values[5] = ObjectIdGetDatum(owner);
-	run_stmt(STMT_INSERT_VIEW, 6, argtypes, values, NULL, SPI_OK_INSERT);
+	values[6] = CStringGetTextDatum(tree);
+	values[7] = Int64GetDatum((int64) GetSystemIdentifier());
+	run_stmt(STMT_INSERT_VIEW, 8, argtypes, values, NULL, SPI_OK_INSERT);
 
 	foreach(lc, bases)
-	{
-		Oid			bargtypes[2] = {REGCLASSOID, REGCLASSOID};
-		Datum		bvalues[2];
+		run_rels(STMT_INSERT_VIEW_BASE, view, lfirst_oid(lc), SPI_OK_INSERT);
+}
 
-		bvalues[0] = ObjectIdGetDatum(view);
-		bvalues[1] = ObjectIdGetDatum(lfirst_oid(lc));
-		run_stmt(STMT_INSERT_VIEW_BASE, 2, bargtypes, bvalues, NULL,
-				 SPI_OK_INSERT);
-	}
+/*
+ * Record what a view's query depends on.  The dependencies belong to the
+ * view's _RETURN rule, as a plain view's do: PostgreSQL then refuses to
+ * drop or retype a column, or to drop a table or function, that the query
+ * uses (naming the view), and CASCADE drops the view, which unregisters
+ * it.  pg_dump does not carry them: after a restore the first apply calls
+ * il_catalog_set_query, which records them again.
+ */
+void
+il_catalog_record_dependencies(Oid view, Query *query)
+{
+	ObjectAddress rule;
+
+	ObjectAddressSet(rule, RewriteRelationId,
+					 get_rewrite_oid(view, ViewSelectRuleName, false));
+	recordDependencyOnExpr(&rule, (Node *) query, NIL, DEPENDENCY_NORMAL);
+}
+
+/* Keep a view's query, re-analyzed from its text after a restore. */
+void
+il_catalog_set_query(Oid view, Query *query)
+{
+	il_catalog_set_query_text(view, il_analyze_querydef(query),
+							  nodeToString(query));
+	il_catalog_record_dependencies(view, query);
+}
+
+/* Only the text: a rename changed how the tree deparses. */
+void
+il_catalog_set_query_text(Oid view, const char *querydef, const char *tree)
+{
+	Oid			argtypes[3] = {REGCLASSOID, TEXTOID, TEXTOID};
+	Datum		values[3];
+
+	values[0] = ObjectIdGetDatum(view);
+	values[1] = CStringGetTextDatum(querydef);
+	values[2] = CStringGetTextDatum(tree);
+	run_stmt(STMT_SET_QUERY, 3, argtypes, values, NULL, SPI_OK_UPDATE);
 }
 
 void
 il_catalog_delete_view(Oid view)
 {
-	Oid			argtypes[1] = {REGCLASSOID};
-	Datum		values[1] = {ObjectIdGetDatum(view)};
-
-	run_stmt(STMT_DELETE_VIEW, 1, argtypes, values, NULL, SPI_OK_DELETE);
+	run_rels(STMT_DELETE_VIEW, view, InvalidOid, SPI_OK_DELETE);
 }
 
 void
@@ -348,21 +438,13 @@ il_catalog_set_state(Oid view, const char *state)
 List *
 il_catalog_view_bases(Oid view)
 {
-	Oid			argtypes[1] = {REGCLASSOID};
-	Datum		values[1] = {ObjectIdGetDatum(view)};
-
-	run_stmt(STMT_VIEW_BASES, 1, argtypes, values, NULL, SPI_OK_SELECT);
-	return oid_column();
+	return oids_by(STMT_VIEW_BASES, view);
 }
 
 List *
 il_catalog_base_views(Oid base)
 {
-	Oid			argtypes[1] = {REGCLASSOID};
-	Datum		values[1] = {ObjectIdGetDatum(base)};
-
-	run_stmt(STMT_BASE_VIEWS, 1, argtypes, values, NULL, SPI_OK_SELECT);
-	return oid_column();
+	return oids_by(STMT_BASE_VIEWS, base);
 }
 
 List *
@@ -376,31 +458,27 @@ il_catalog_all_views(void)
 Oid
 il_catalog_delta_for(Oid base)
 {
-	Oid			argtypes[1] = {REGCLASSOID};
-	Datum		values[1] = {ObjectIdGetDatum(base)};
-	List	   *l;
+	return oid_by(STMT_DELTA_FOR, base);
+}
 
-	run_stmt(STMT_DELTA_FOR, 1, argtypes, values, NULL, SPI_OK_SELECT);
-	l = oid_column();
-	return l == NIL ? InvalidOid : linitial_oid(l);
+/* Every captured base table. */
+List *
+il_catalog_all_captured(void)
+{
+	run_stmt(STMT_ALL_CAPTURED, 0, NULL, NULL, NULL, SPI_OK_SELECT);
+	return oid_column();
 }
 
 void
 il_catalog_insert_delta(Oid base, Oid delta)
 {
-	Oid			argtypes[2] = {REGCLASSOID, REGCLASSOID};
-	Datum		values[2] = {ObjectIdGetDatum(base), ObjectIdGetDatum(delta)};
-
-	run_stmt(STMT_INSERT_DELTA, 2, argtypes, values, NULL, SPI_OK_INSERT);
+	run_rels(STMT_INSERT_DELTA, base, delta, SPI_OK_INSERT);
 }
 
 void
 il_catalog_delete_delta(Oid base)
 {
-	Oid			argtypes[1] = {REGCLASSOID};
-	Datum		values[1] = {ObjectIdGetDatum(base)};
-
-	run_stmt(STMT_DELETE_DELTA, 1, argtypes, values, NULL, SPI_OK_DELETE);
+	run_rels(STMT_DELETE_DELTA, base, InvalidOid, SPI_OK_DELETE);
 }
 
 /*
@@ -439,4 +517,57 @@ il_catalog_lookup_delta(Oid base)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return result;
+}
+
+void
+il_catalog_insert_partition(Oid partition, Oid root)
+{
+	run_rels(STMT_INSERT_PARTITION, partition, root, SPI_OK_INSERT);
+}
+
+void
+il_catalog_delete_partition(Oid partition)
+{
+	run_rels(STMT_DELETE_PARTITION, partition, InvalidOid, SPI_OK_DELETE);
+}
+
+/* The captured root a partition's rows go to, or InvalidOid. */
+Oid
+il_catalog_partition_root(Oid partition)
+{
+	return oid_by(STMT_PARTITION_ROOT, partition);
+}
+
+List *
+il_catalog_partitions(Oid root)
+{
+	return oids_by(STMT_PARTITIONS, root);
+}
+
+/*
+ * The schema CREATE EXTENSION put our functions in (get_extension_schema
+ * is static in PostgreSQL 15).
+ */
+char *
+il_catalog_extension_schema(void)
+{
+	Oid			extoid = get_extension_oid("incrload", false);
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	Oid			nsp = InvalidOid;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(extoid));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (!OidIsValid(nsp))
+		elog(ERROR, "cache lookup failed for extension %u", extoid);
+	return get_namespace_name(nsp);
 }

@@ -31,6 +31,7 @@ typedef struct IncrloadView
 	bool		has_watermark_xid;
 	int64		watermark_cid;
 	bool		watermark_foreign;	/* taken in another cluster */
+	char	   *query_tree;		/* NULL when missing or foreign */
 } IncrloadView;
 
 extern Oid	il_catalog_namespace(void);
@@ -40,8 +41,13 @@ extern void il_catalog_restore_user(Oid save_uid, int save_sec);
 
 extern bool il_catalog_read_view(Oid view, bool lock, IncrloadView *row);
 extern void il_catalog_insert_view(Oid view, Oid storage, const char *query,
-								   bool full_mode, Datum refresh_interval,
-								   Oid owner, List *bases);
+								   const char *tree, bool full_mode,
+								   Datum refresh_interval, Oid owner,
+								   List *bases);
+extern void il_catalog_record_dependencies(Oid view, struct Query *query);
+extern void il_catalog_set_query(Oid view, struct Query *query);
+extern void il_catalog_set_query_text(Oid view, const char *querydef,
+									  const char *tree);
 extern void il_catalog_delete_view(Oid view);
 extern void il_catalog_record_apply(Oid view, Datum watermark,
 									Datum watermark_xid, bool has_xid,
@@ -53,8 +59,14 @@ extern List *il_catalog_view_bases(Oid view);
 extern List *il_catalog_base_views(Oid base);
 extern List *il_catalog_all_views(void);
 extern Oid	il_catalog_delta_for(Oid base);
+extern List *il_catalog_all_captured(void);
 extern void il_catalog_insert_delta(Oid base, Oid delta);
 extern void il_catalog_delete_delta(Oid base);
 extern Oid	il_catalog_lookup_delta(Oid base);
+extern void il_catalog_insert_partition(Oid partition, Oid root);
+extern void il_catalog_delete_partition(Oid partition);
+extern Oid	il_catalog_partition_root(Oid partition);
+extern List *il_catalog_partitions(Oid root);
+extern char *il_catalog_extension_schema(void);
 
 #endif							/* INCRLOAD_CATALOG_H */

@@ -620,11 +620,12 @@ batch_subquery_sql(Oid base, Oid delta, bool old, List **colnames)
 					   dcols.data, INCRLOAD_DELTA_W_NAME, dname,
 					   INCRLOAD_DELTA_W_NAME, batch_cond("d"));
 	else
-		sql = psprintf("SELECT %s1::pg_catalog.int2 AS %s FROM ONLY %s b "
+		sql = psprintf("SELECT %s1::pg_catalog.int2 AS %s FROM %s%s b "
 					   "UNION ALL "
 					   "SELECT %s(OPERATOR(pg_catalog.-) d.%s)::pg_catalog.int2 FROM %s d "
 					   "WHERE d.%s OPERATOR(pg_catalog.<>) 0 AND %s",
 					   bcols.data, INCRLOAD_DELTA_W_NAME,
+					   brel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE ? "" : "ONLY ",
 					   quote_qualified_identifier(get_namespace_name(RelationGetNamespace(brel)),
 												  RelationGetRelationName(brel)),
 					   dcols.data, INCRLOAD_DELTA_W_NAME, dname,

@@ -17,7 +17,14 @@ GRANT USAGE ON SCHEMA incrload TO PUBLIC;
 CREATE TABLE incrload.view (
 	view_name regclass PRIMARY KEY,
 	storage_table regclass NOT NULL UNIQUE,
+	/* the canonical text, every name qualified: shown, and read after a restore */
 	query text NOT NULL,
+	/*
+	 * The analyzed query (nodeToString, as pg_rewrite keeps a view's): it
+	 * names objects by OID, so renaming a table or column does not break
+	 * it.  Valid only where the watermark was taken (see below).
+	 */
+	query_tree text,
 	mode text NOT NULL CHECK (mode IN ('incremental', 'full')),
 	refresh_interval interval NOT NULL CHECK (refresh_interval > '0'),
 	state text NOT NULL DEFAULT 'active'
@@ -66,11 +73,23 @@ CREATE TABLE incrload.delta (
 	delta_table regclass NOT NULL UNIQUE
 );
 
-REVOKE ALL ON incrload.view, incrload.view_base, incrload.delta FROM PUBLIC;
+/*
+ * Every partition (at any level) of a captured partitioned table, and the
+ * table whose delta table its rows go to.
+ */
+CREATE TABLE incrload.partition (
+	partition regclass PRIMARY KEY,
+	root regclass NOT NULL
+);
+CREATE INDEX partition_root_idx ON incrload.partition (root);
+
+REVOKE ALL ON incrload.view, incrload.view_base, incrload.delta,
+	incrload.partition FROM PUBLIC;
 
 SELECT pg_catalog.pg_extension_config_dump('incrload.view', '');
 SELECT pg_catalog.pg_extension_config_dump('incrload.view_base', '');
 SELECT pg_catalog.pg_extension_config_dump('incrload.delta', '');
+SELECT pg_catalog.pg_extension_config_dump('incrload.partition', '');
 
 /* Capture: one C trigger function for every captured table and event. */
 CREATE FUNCTION @extschema@.incrload_capture()
@@ -154,14 +173,20 @@ LANGUAGE C;
 CREATE EVENT TRIGGER incrload_sql_drop ON sql_drop
 	EXECUTE FUNCTION @extschema@.incrload_on_sql_drop();
 
-/* ALTER TABLE that would break a view is refused. */
+/*
+ * DDL on base tables: capture follows renames and partitions, refuses what
+ * would make it miss changes; query texts follow renames.
+ */
 CREATE FUNCTION @extschema@.incrload_on_ddl_end()
 RETURNS event_trigger
 AS 'MODULE_PATHNAME', 'incrload_on_ddl_end'
 LANGUAGE C;
 
 CREATE EVENT TRIGGER incrload_ddl_end ON ddl_command_end
-	WHEN TAG IN ('ALTER TABLE')
+	WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE', 'ALTER SCHEMA', 'ALTER FUNCTION',
+				 'ALTER PROCEDURE', 'ALTER ROUTINE', 'ALTER AGGREGATE',
+				 'ALTER TYPE', 'ALTER DOMAIN', 'ALTER COLLATION', 'ALTER OPERATOR',
+				 'ALTER VIEW', 'ALTER MATERIALIZED VIEW', 'ALTER FOREIGN TABLE')
 	EXECUTE FUNCTION @extschema@.incrload_on_ddl_end();
 
 /*

@@ -102,6 +102,32 @@ for my $round (1 .. 3)
 		'0', "round $round: nothing pending");
 }
 
+# After the first apply the restored views protect what they read again,
+# and follow renames
+my ($ret, $out, $err) = $dst->psql('restored', 'DROP TABLE d');
+isnt($ret, 0, 'DROP TABLE of a base table is refused after the restore');
+like($err, qr/view v_join depends on table d/, 'the refusal names the view');
+($ret, $out, $err) = $dst->psql('restored', 'ALTER TABLE t DROP COLUMN a');
+like($err, qr/depends on column a of table t/, 'dropping a used column is refused');
+$dst->safe_psql('restored', q{
+	ALTER TABLE t RENAME TO t2;
+	ALTER TABLE t2 RENAME COLUMN g TO grp;
+	INSERT INTO t2 VALUES (5000, 2, 5000);
+});
+%views = (
+	v_agg   => 'SELECT grp AS g, count(*) AS n, sum(a) AS s, max(a) AS m FROM t2 GROUP BY grp',
+	v_join  => 'SELECT d.name, count(*) AS n FROM t2 JOIN d ON d.g = t2.grp GROUP BY d.name',
+	v_proj  => 'SELECT id, a FROM t2 WHERE a % 3 = 0',
+	v_full  => 'SELECT g, count(*) OVER () AS c FROM d',
+);
+for my $v (sort keys %views)
+{
+	$dst->safe_psql('restored', "SELECT incrload_refresh('$v')");
+}
+check_views($dst, 'restored', 'after renames');
+like($dst->safe_psql('restored', "SELECT query FROM incrload.view WHERE view_name = 'v_agg'::regclass"),
+	qr/FROM public\.t2/, 'the query text follows the rename');
+
 $src->stop;
 $dst->stop;
 done_testing();

@@ -1,0 +1,2 @@
+DROP FUNCTION diff(regclass, text), reg(text, text), leftovers();
+DROP TABLE views;
