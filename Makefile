@@ -10,6 +10,7 @@ OBJS = \
 	src/apply.o \
 	src/api.o \
 	src/ddl.o \
+	src/history.o \
 	src/stats.o \
 	src/worker.o
 

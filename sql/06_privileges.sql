@@ -13,7 +13,7 @@ GRANT SELECT ON app.facts TO il_nobody;
 GRANT INSERT, UPDATE, DELETE ON app.facts TO il_writer;
 GRANT SELECT (id) ON app.facts TO il_writer;      -- for its WHERE clauses
 GRANT USAGE ON SCHEMA app TO il_writer, il_nobody;
-GRANT EXECUTE ON FUNCTION incrload_register_view(text, text, interval, text),
+GRANT EXECUTE ON FUNCTION incrload_register_view(text, text, interval, text, interval),
   incrload_refresh(regclass), incrload_unregister_view(regclass, boolean),
   incrload_verify(regclass) TO il_owner, il_nobody;
 

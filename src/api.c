@@ -53,6 +53,7 @@
 
 static void check_not_null(FunctionCallInfo fcinfo, int argno, const char *name);
 static void check_writable(const char *what);
+static void check_interval(const char *name, Datum value, bool zero_ok);
 static void check_owner(Oid view);
 static void run_sql(const char *sql, bool as_catalog_owner);
 static char *qualified_relname(Oid relid);
@@ -66,6 +67,27 @@ check_not_null(FunctionCallInfo fcinfo, int argno, const char *name)
 		ereport(ERROR,
 				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				errmsg("argument \"%s\" must not be null", name));
+}
+
+/* A setting that must be positive (or, where zero_ok, zero: off). */
+static void
+check_interval(const char *name, Datum value, bool zero_ok)
+{
+	Interval	zero;
+	int			cmp;
+
+	memset(&zero, 0, sizeof(zero));
+	cmp = DatumGetInt32(DirectFunctionCall2(interval_cmp, value,
+											IntervalPGetDatum(&zero)));
+	if (cmp < 0 && zero_ok)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("%s must not be negative", name),
+				errhint("Zero turns it off."));
+	if (cmp <= 0 && !zero_ok)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("%s must be greater than zero", name));
 }
 
 static void
@@ -160,7 +182,6 @@ incrload_register_view(PG_FUNCTION_ARGS)
 	char	   *storage_qual;
 	ListCell   *lc;
 	IncrloadApplyResult result;
-	Interval	zero;
 
 	check_not_null(fcinfo, 0, "view_name");
 	check_not_null(fcinfo, 1, "query");
@@ -181,12 +202,9 @@ incrload_register_view(PG_FUNCTION_ARGS)
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("invalid mode \"%s\"", mode),
 				errhint("The mode is 'incremental' or 'full'."));
-	memset(&zero, 0, sizeof(zero));
-	if (DatumGetInt32(DirectFunctionCall2(interval_cmp, refresh_interval,
-										  IntervalPGetDatum(&zero))) <= 0)
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("refresh_interval must be greater than zero"));
+	check_interval("refresh_interval", refresh_interval, false);
+	if (!PG_ARGISNULL(4))
+		check_interval("verify_interval", PG_GETARG_DATUM(4), true);
 
 	/*
 	 * The fill below must see every change that was not captured: a
@@ -285,6 +303,12 @@ incrload_register_view(PG_FUNCTION_ARGS)
 	il_catalog_insert_view(view, storage, q->querydef,
 						   nodeToString(q->query), !incremental,
 						   refresh_interval, caller, q->base_relids);
+	if (!PG_ARGISNULL(4))
+	{
+		Datum		verify_interval = PG_GETARG_DATUM(4);
+
+		il_catalog_alter_view(view, NULL, &verify_interval, NULL);
+	}
 	CommandCounterIncrement();
 
 	/* fill it: a full apply, which also sets the first watermark */
@@ -458,6 +482,40 @@ set_state(FunctionCallInfo fcinfo, const char *state)
 		il_catalog_set_state(view, state);
 	SPI_finish();
 	il_incrload_wake_workers();
+}
+
+PG_FUNCTION_INFO_V1(incrload_alter_view);
+
+Datum
+incrload_alter_view(PG_FUNCTION_ARGS)
+{
+	Oid			view;
+	IncrloadView row;
+	Datum		refresh_interval = PG_GETARG_DATUM(1);
+	Datum		verify_interval = PG_GETARG_DATUM(2);
+	bool		repair = PG_GETARG_BOOL(3);
+
+	check_not_null(fcinfo, 0, "view");
+	check_writable("alter a view");
+	view = PG_GETARG_OID(0);
+	check_registered(view);
+	check_owner(view);
+	if (!PG_ARGISNULL(1))
+		check_interval("refresh_interval", refresh_interval, false);
+	if (!PG_ARGISNULL(2))
+		check_interval("verify_interval", verify_interval, true);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	/* after an apply in flight, which holds the row */
+	if (il_catalog_read_view(view, true, &row))
+		il_catalog_alter_view(view,
+							  PG_ARGISNULL(1) ? NULL : &refresh_interval,
+							  PG_ARGISNULL(2) ? NULL : &verify_interval,
+							  PG_ARGISNULL(3) ? NULL : &repair);
+	SPI_finish();
+	il_incrload_wake_workers();
+	PG_RETURN_VOID();
 }
 
 PG_FUNCTION_INFO_V1(incrload_pause);

@@ -49,6 +49,7 @@
 #include "apply.h"
 #include "catalog.h"
 #include "delta.h"
+#include "history.h"
 
 /* A view's kept plans. */
 typedef struct ViewPlans
@@ -82,7 +83,9 @@ static ViewPlans *get_plans(IncrloadView *row);
 static void run(SPIPlanPtr plan, Datum *values, const char *nulls,
 				Snapshot snap, int expected);
 static bool apply_batch(ViewPlans *p, Datum *params, const char *nulls,
-						Snapshot snap);
+						Snapshot snap, IncrloadApplyResult *result);
+static void apply_view(Oid view, IncrloadApplyKind kind,
+					   IncrloadApplyResult *result, TimestampTz started);
 static void forget_foreign_changes(Oid view, Snapshot snap);
 static void apply_error_callback(void *arg);
 
@@ -269,7 +272,8 @@ run(SPIPlanPtr plan, Datum *values, const char *nulls, Snapshot snap,
  * zero): the caller then recomputes the view.
  */
 static bool
-apply_batch(ViewPlans *p, Datum *params, const char *nulls, Snapshot snap)
+apply_batch(ViewPlans *p, Datum *params, const char *nulls, Snapshot snap,
+			IncrloadApplyResult *result)
 {
 	SPITupleTable *tuptable;
 	uint64		n;
@@ -293,14 +297,29 @@ apply_batch(ViewPlans *p, Datum *params, const char *nulls, Snapshot snap)
 		bool		isnull;
 		Datum		ctid = SPI_getbinval(tup, desc, 1, &isnull);
 		int64		count = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
-		Datum		flag = SPI_getbinval(tup, desc, 3, &isnull);
+		Datum		flag;
+
+		bool		inserted;
 
 		if (count < 0)
 			return false;
+		inserted = DatumGetBool(SPI_getbinval(tup, desc, 4 + p->nkeys, &isnull));
 		if (count == 0 && !p->global)
+		{
 			dead[ndead++] = ctid;
-		else if (!isnull && DatumGetBool(flag))
-			redo = lappend(redo, tup);
+			if (!inserted)
+				result->deleted++;
+		}
+		else
+		{
+			if (inserted)
+				result->inserted++;
+			else
+				result->updated++;
+			flag = SPI_getbinval(tup, desc, 3, &isnull);
+			if (!isnull && DatumGetBool(flag))
+				redo = lappend(redo, tup);
+		}
 	}
 
 	if (ndead > 0)
@@ -394,15 +413,37 @@ apply_error_callback(void *arg)
 
 /*
  * Bring one view up to date (or recompute it, or verify it), in the
- * caller's transaction.
+ * caller's transaction, and record the attempt in the history: with the
+ * view's changes when it succeeds, through the history's queue when it
+ * fails (the transaction is aborting).
  */
 void
 il_apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result)
 {
+	TimestampTz started = GetCurrentTimestamp();
+
+	il_history_begin(view, kind, started);
+	PG_TRY();
+	{
+		apply_view(view, kind, result, started);
+	}
+	PG_CATCH();
+	{
+		/* CurTransactionContext goes with the abort: nothing to free */
+		MemoryContextSwitchTo(CurTransactionContext);
+		il_history_failed(CopyErrorData());
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+}
+
+static void
+apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
+		   TimestampTz started)
+{
 	MemoryContext applycxt;
 	MemoryContext oldcxt;
 	ErrorContextCallback errcallback;
-	TimestampTz started = GetCurrentTimestamp();
 	CommandId	read_cid = GetCurrentCommandId(false);
 	IncrloadView row;
 	Snapshot	snap;
@@ -473,7 +514,8 @@ il_apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result)
 							  get_rel_name(view), GetUserNameFromId(row.owner, false)));
 	}
 
-	full = kind == IL_APPLY_FULL || row.full_mode || !row.has_watermark ||
+	full = kind == IL_APPLY_FULL || kind == IL_APPLY_REPAIR ||
+		row.full_mode || !row.has_watermark ||
 		row.watermark_foreign || strcmp(row.state, "needs_full_refresh") == 0;
 
 	/* 3. the batch */
@@ -489,6 +531,7 @@ il_apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result)
 		foreach(lc, p->batch_info)
 		{
 			HeapTuple	tup;
+			Datum		ts;
 
 			run(lfirst(lc), params, nulls, snap, SPI_OK_SELECT);
 			tup = SPI_tuptable->vals[0];
@@ -496,10 +539,14 @@ il_apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result)
 													1, &isnull));
 			truncated |= DatumGetBool(SPI_getbinval(tup, SPI_tuptable->tupdesc,
 													2, &isnull));
+			ts = SPI_getbinval(tup, SPI_tuptable->tupdesc, 3, &isnull);
+			if (!isnull && (result->oldest_change == 0 ||
+							DatumGetTimestampTz(ts) < result->oldest_change))
+				result->oldest_change = DatumGetTimestampTz(ts);
 		}
 		if (truncated)
 			full = true;
-		if (!full && consumed > 0 && !apply_batch(p, params, nulls, snap))
+		if (!full && consumed > 0 && !apply_batch(p, params, nulls, snap, result))
 		{
 			ereport(WARNING,
 					errcode(ERRCODE_DATA_CORRUPTED),
@@ -517,8 +564,12 @@ il_apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result)
 	}
 	if (full && !(kind == IL_APPLY_VERIFY && row.full_mode))
 	{
+		/* a recompute replaces every row: no partial counts stand */
+		result->updated = 0;
 		run(p->full_delete, NULL, NULL, snap, SPI_OK_DELETE);
+		result->deleted = SPI_processed;
 		run(p->full_insert, NULL, NULL, snap, SPI_OK_INSERT);
+		result->inserted = SPI_processed;
 	}
 	if (kind == IL_APPLY_VERIFY)
 	{
@@ -552,6 +603,11 @@ il_apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result)
 
 	result->consumed = consumed;
 	result->full = full;
+	result->repaired = kind == IL_APPLY_REPAIR;
+	il_history_succeeded(view,
+						 kind == IL_APPLY_VERIFY ? IL_APPLY_VERIFY :
+						 full ? IL_APPLY_FULL : IL_APPLY_INCREMENTAL,
+						 started, result);
 
 	if (SPI_finish() != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed");

@@ -57,6 +57,7 @@ typedef enum CatalogStmt
 	STMT_RECORD_APPLY,
 	STMT_RECORD_VERIFY,
 	STMT_SET_STATE,
+	STMT_ALTER_VIEW,
 	STMT_VIEW_BASES,
 	STMT_BASE_VIEWS,
 	STMT_ALL_VIEWS,
@@ -110,6 +111,13 @@ static const char *const catalog_sql[NUM_CATALOG_STMTS] = {
 	"last_verify_mismatches = $2 WHERE view_name OPERATOR(pg_catalog.=) $1",
 	[STMT_SET_STATE] =
 	"UPDATE incrload.view SET state = $2 WHERE view_name OPERATOR(pg_catalog.=) $1",
+	[STMT_ALTER_VIEW] =
+	"UPDATE incrload.view SET "
+	"refresh_interval = COALESCE($2, refresh_interval), "
+	"verify_interval = CASE WHEN $3 IS NULL THEN verify_interval "
+	"WHEN $3 OPERATOR(pg_catalog.=) '0'::pg_catalog.interval THEN NULL ELSE $3 END, "
+	"repair = COALESCE($4, repair) "
+	"WHERE view_name OPERATOR(pg_catalog.=) $1",
 	[STMT_VIEW_BASES] =
 	"SELECT base_table FROM incrload.view_base "
 	"WHERE view_name OPERATOR(pg_catalog.=) $1 ORDER BY base_table",
@@ -433,6 +441,36 @@ il_catalog_set_state(Oid view, const char *state)
 	Datum		values[2] = {ObjectIdGetDatum(view), CStringGetTextDatum(state)};
 
 	run_stmt(STMT_SET_STATE, 2, argtypes, values, NULL, SPI_OK_UPDATE);
+}
+
+/*
+ * Change a view's settings; a NULL one stays.  A verify_interval of zero
+ * turns scheduled verification off.
+ */
+void
+il_catalog_alter_view(Oid view, const Datum *refresh_interval,
+					  const Datum *verify_interval, const bool *repair)
+{
+	Oid			argtypes[4] = {REGCLASSOID, INTERVALOID, INTERVALOID, BOOLOID};
+	Datum		values[4] = {ObjectIdGetDatum(view), 0, 0, 0};
+	char		nulls[5] = " nnn";
+
+	if (refresh_interval)
+	{
+		values[1] = *refresh_interval;
+		nulls[1] = ' ';
+	}
+	if (verify_interval)
+	{
+		values[2] = *verify_interval;
+		nulls[2] = ' ';
+	}
+	if (repair)
+	{
+		values[3] = BoolGetDatum(*repair);
+		nulls[3] = ' ';
+	}
+	run_stmt(STMT_ALTER_VIEW, 4, argtypes, values, nulls, SPI_OK_UPDATE);
 }
 
 List *

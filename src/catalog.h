@@ -55,6 +55,9 @@ extern void il_catalog_record_apply(Oid view, Datum watermark,
 									int64 consumed, TimestampTz started);
 extern void il_catalog_record_verify(Oid view, int64 mismatches);
 extern void il_catalog_set_state(Oid view, const char *state);
+extern void il_catalog_alter_view(Oid view, const Datum *refresh_interval,
+								  const Datum *verify_interval,
+								  const bool *repair);
 extern List *il_catalog_view_bases(Oid view);
 extern List *il_catalog_base_views(Oid base);
 extern List *il_catalog_all_views(void);

@@ -902,7 +902,7 @@ il_delta_build(IncrloadQuery *q, Oid view, Oid storage)
 
 	if (q->kind == IL_VIEW_GLOBAL)
 		sql->upsert = psprintf("UPDATE %s s SET %s FROM (SELECT %s FROM (%s) p) d "
-							   "RETURNING s.ctid, s.%s, %s",
+							   "RETURNING s.ctid, s.%s, %s, false",
 							   st, set.data, deltastate.data, pre_sql(q, true),
 							   INCRLOAD_COUNT_NAME,
 							   nflags ? flag.data : "false");
@@ -918,10 +918,15 @@ il_delta_build(IncrloadQuery *q, Oid view, Oid storage)
 			if (col->role == COL_KEY)
 				appendStringInfo(&ret, ", %s", qcol("s", col->name));
 		}
+		/*
+		 * The last column tells inserted rows from updated ones: a row that
+		 * ON CONFLICT updated carries our lock in xmax, a new one none.
+		 */
 		sql->upsert = psprintf("INSERT INTO %s AS s (%s) SELECT %s FROM (%s) p "
 							   "GROUP BY %s%s "
 							   "ON CONFLICT (%s) DO UPDATE SET %s "
-							   "RETURNING s.ctid, s.%s, %s%s",
+							   "RETURNING s.ctid, s.%s, %s%s, "
+							   "s.xmax OPERATOR(pg_catalog.=) '0'::pg_catalog.xid",
 							   st, names.data, deltastate.data, pre_sql(q, true),
 							   groupby.data,
 							   q->kind == IL_VIEW_AGG ? "" :

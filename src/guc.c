@@ -27,6 +27,8 @@ int			incrload_launcher_naptime = 5000;
 int			incrload_max_retry_delay = 60000;
 int			incrload_max_workers = 8;
 int			incrload_capture_batch_size = 1000;
+int			incrload_history_retention = 7 * 24 * 3600;
+bool		incrload_verify_repair = true;
 
 void
 il_guc_define(void)
@@ -75,6 +77,24 @@ il_guc_define(void)
 							PGC_USERSET,
 							0,
 							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("incrload.history_retention",
+							gettext_noop("How long rows of incrload_refresh_history are kept."),
+							gettext_noop("The worker deletes older rows."),
+							&incrload_history_retention,
+							7 * 24 * 3600, 60, INT_MAX,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("incrload.verify_repair",
+							 gettext_noop("Repairs a view whose scheduled verification found drift, by a full refresh."),
+							 gettext_noop("A view's own repair setting (incrload_alter_view) overrides this."),
+							 &incrload_verify_repair,
+							 true,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
 
 	if (process_shared_preload_libraries_in_progress)
 		DefineCustomIntVariable("incrload.max_workers",

@@ -17,6 +17,8 @@ extern int	incrload_launcher_naptime;
 extern int	incrload_max_retry_delay;
 extern int	incrload_max_workers;
 extern int	incrload_capture_batch_size;
+extern int	incrload_history_retention;
+extern bool incrload_verify_repair;
 
 extern void il_guc_define(void);
 

@@ -27,6 +27,10 @@ CREATE TABLE incrload.view (
 	query_tree text,
 	mode text NOT NULL CHECK (mode IN ('incremental', 'full')),
 	refresh_interval interval NOT NULL CHECK (refresh_interval > '0'),
+	/* scheduled reconciliation: NULL = off */
+	verify_interval interval CHECK (verify_interval > '0'),
+	/* repair drift that a scheduled verify finds; NULL = incrload.verify_repair */
+	repair boolean,
 	state text NOT NULL DEFAULT 'active'
 		CHECK (state IN ('active', 'paused', 'failing', 'needs_full_refresh')),
 	owner regrole NOT NULL,
@@ -83,8 +87,35 @@ CREATE TABLE incrload.partition (
 );
 CREATE INDEX partition_root_idx ON incrload.partition (root);
 
+/*
+ * One row per apply attempt (incrload_refresh_history shows it).  Not
+ * dumped: it describes this cluster's past, and is pruned after
+ * incrload.history_retention.
+ */
+CREATE TABLE incrload.refresh_history (
+	id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	view_name regclass NOT NULL REFERENCES incrload.view ON DELETE CASCADE,
+	kind text NOT NULL CHECK (kind IN ('incremental', 'full', 'verify')),
+	origin text NOT NULL CHECK (origin IN ('worker', 'manual')),
+	started_at timestamptz NOT NULL,
+	duration interval NOT NULL,
+	delta_rows bigint,
+	rows_inserted bigint,
+	rows_deleted bigint,
+	rows_updated bigint,
+	/* commit minus capture time of the oldest change applied */
+	max_change_age interval,
+	outcome text NOT NULL CHECK (outcome IN ('ok', 'error', 'cancelled')),
+	error text,
+	verify_missing bigint,
+	verify_extra bigint,
+	repaired boolean NOT NULL DEFAULT false
+);
+CREATE INDEX refresh_history_view_idx ON incrload.refresh_history (view_name, started_at);
+CREATE INDEX refresh_history_started_idx ON incrload.refresh_history (started_at);
+
 REVOKE ALL ON incrload.view, incrload.view_base, incrload.delta,
-	incrload.partition FROM PUBLIC;
+	incrload.partition, incrload.refresh_history FROM PUBLIC;
 
 SELECT pg_catalog.pg_extension_config_dump('incrload.view', '');
 SELECT pg_catalog.pg_extension_config_dump('incrload.view_base', '');
@@ -101,7 +132,8 @@ CREATE FUNCTION @extschema@.incrload_register_view(
 	view_name text,
 	query text,
 	refresh_interval interval DEFAULT '1 second',
-	mode text DEFAULT 'incremental')
+	mode text DEFAULT 'incremental',
+	verify_interval interval DEFAULT NULL)
 RETURNS regclass
 AS 'MODULE_PATHNAME', 'incrload_register_view'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
@@ -126,6 +158,14 @@ CREATE FUNCTION @extschema@.incrload_unregister_view(view regclass,
 	drop_table boolean DEFAULT true)
 RETURNS void
 AS 'MODULE_PATHNAME', 'incrload_unregister_view'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+
+CREATE FUNCTION @extschema@.incrload_alter_view(view regclass,
+	refresh_interval interval DEFAULT NULL,
+	verify_interval interval DEFAULT NULL,
+	repair boolean DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'incrload_alter_view'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 
 CREATE FUNCTION @extschema@.incrload_pause(view regclass)
@@ -156,13 +196,87 @@ CREATE FUNCTION @extschema@.incrload_stats_internal(
 	OUT changes_applied bigint,
 	OUT full_refreshes bigint,
 	OUT last_verify timestamptz,
-	OUT last_verify_mismatches bigint)
+	OUT last_verify_mismatches bigint,
+	OUT verify_interval interval,
+	OUT repair boolean)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'incrload_stats_internal'
 LANGUAGE C STRICT VOLATILE;
 
 CREATE VIEW @extschema@.incrload_stats AS
 	SELECT * FROM @extschema@.incrload_stats_internal();
+
+/* The registered views' names, for the functions below. */
+CREATE VIEW incrload.registered AS
+	SELECT view_name FROM incrload.view;
+
+/*
+ * The history, readable like incrload_stats (the view reads the table with
+ * its owner's rights).
+ */
+CREATE VIEW @extschema@.incrload_refresh_history AS
+	SELECT id, view_name, kind, origin, started_at, duration, delta_rows,
+		   rows_inserted, rows_deleted, rows_updated, max_change_age, outcome,
+		   error, verify_missing, verify_extra, repaired
+	  FROM incrload.refresh_history;
+
+/*
+ * The SLIs of each view over the last window_length: refresh success rate,
+ * the freshness readers saw (how old the oldest change an apply brought was
+ * when it committed), apply duration, volumes, drift.  One index range scan
+ * per view.
+ */
+CREATE FUNCTION @extschema@.incrload_slis(window_length interval DEFAULT '1 hour')
+RETURNS TABLE (
+	view_name regclass,
+	window_length interval,
+	attempts bigint,
+	refreshes_ok bigint,
+	refreshes_failed bigint,
+	success_rate double precision,
+	freshness_p50 interval,
+	freshness_p95 interval,
+	freshness_max interval,
+	apply_p95 interval,
+	changes_applied bigint,
+	full_refreshes bigint,
+	verify_runs bigint,
+	verify_mismatches bigint)
+LANGUAGE sql STABLE STRICT
+AS $$
+	SELECT s.view_name, $1,
+		   count(h.id) FILTER (WHERE h.kind OPERATOR(pg_catalog.<>) 'verify'),
+		   count(h.id) FILTER (WHERE h.kind OPERATOR(pg_catalog.<>) 'verify'
+							   AND h.outcome OPERATOR(pg_catalog.=) 'ok'),
+		   count(h.id) FILTER (WHERE h.kind OPERATOR(pg_catalog.<>) 'verify'
+							   AND h.outcome OPERATOR(pg_catalog.<>) 'ok'),
+		   (count(h.id) FILTER (WHERE h.kind OPERATOR(pg_catalog.<>) 'verify'
+								AND h.outcome OPERATOR(pg_catalog.=) 'ok'))::pg_catalog.float8
+			 OPERATOR(pg_catalog./)
+		   NULLIF(count(h.id) FILTER (WHERE h.kind OPERATOR(pg_catalog.<>) 'verify'), 0),
+		   pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY h.max_change_age)
+			 FILTER (WHERE h.outcome OPERATOR(pg_catalog.=) 'ok'),
+		   pg_catalog.percentile_cont(0.95) WITHIN GROUP (ORDER BY h.max_change_age)
+			 FILTER (WHERE h.outcome OPERATOR(pg_catalog.=) 'ok'),
+		   pg_catalog.max(h.max_change_age) FILTER (WHERE h.outcome OPERATOR(pg_catalog.=) 'ok'),
+		   pg_catalog.percentile_cont(0.95) WITHIN GROUP (ORDER BY h.duration)
+			 FILTER (WHERE h.kind OPERATOR(pg_catalog.<>) 'verify'
+					 AND h.outcome OPERATOR(pg_catalog.=) 'ok'),
+		   COALESCE(pg_catalog.sum(h.delta_rows) FILTER (WHERE h.kind OPERATOR(pg_catalog.<>) 'verify'
+														 AND h.outcome OPERATOR(pg_catalog.=) 'ok'), 0)::pg_catalog.int8,
+		   count(h.id) FILTER (WHERE h.kind OPERATOR(pg_catalog.=) 'full'
+							   AND h.outcome OPERATOR(pg_catalog.=) 'ok'),
+		   count(h.id) FILTER (WHERE h.kind OPERATOR(pg_catalog.=) 'verify'
+							   AND h.outcome OPERATOR(pg_catalog.=) 'ok'),
+		   COALESCE(pg_catalog.sum(h.verify_missing OPERATOR(pg_catalog.+) h.verify_extra)
+					  FILTER (WHERE h.kind OPERATOR(pg_catalog.=) 'verify'), 0)::pg_catalog.int8
+	  FROM incrload.registered s
+	  LEFT JOIN @extschema@.incrload_refresh_history h
+		ON h.view_name OPERATOR(pg_catalog.=) s.view_name
+	   AND h.started_at OPERATOR(pg_catalog.>=) (pg_catalog.now() OPERATOR(pg_catalog.-) $1)
+	 GROUP BY s.view_name
+	 ORDER BY s.view_name
+$$;
 
 /* Dropping a registered view's relation unregisters it. */
 CREATE FUNCTION @extschema@.incrload_on_sql_drop()
@@ -194,7 +308,8 @@ CREATE EVENT TRIGGER incrload_ddl_end ON ddl_command_end
  * also checks that the caller owns the view it acts on.
  */
 REVOKE ALL ON FUNCTION @extschema@.incrload_capture() FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.incrload_register_view(text, text, interval, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.incrload_register_view(text, text, interval, text, interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.incrload_alter_view(regclass, interval, interval, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_refresh(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_full_refresh(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_verify(regclass) FROM PUBLIC;
@@ -203,4 +318,5 @@ REVOKE ALL ON FUNCTION @extschema@.incrload_pause(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_resume(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_on_sql_drop() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_on_ddl_end() FROM PUBLIC;
-GRANT SELECT ON @extschema@.incrload_stats TO PUBLIC;
+GRANT SELECT ON @extschema@.incrload_stats, @extschema@.incrload_refresh_history,
+	incrload.registered TO PUBLIC;

@@ -17,6 +17,7 @@
 #include "apply.h"
 #include "capture.h"
 #include "guc.h"
+#include "history.h"
 #include "incrload.h"
 #include "worker.h"
 
@@ -33,6 +34,7 @@ _PG_init(void)
 	il_guc_define();
 	il_capture_init();
 	il_apply_init();
+	il_history_init();
 	if (incrload_preloaded)
 		il_worker_register_launcher();
 }

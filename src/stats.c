@@ -28,14 +28,15 @@
 #include "apply.h"
 #include "catalog.h"
 
-#define STATS_COLS 18
+#define STATS_COLS 20
 
 /* columns of incrload.view copied as they are, in output order */
 static const char *const stats_sql =
 "SELECT view_name, storage_table, mode, state, refresh_interval, "
 "last_refresh, last_refresh_duration, refreshes, failures, "
 "consecutive_failures, last_error, changes_applied, full_refreshes, "
-"last_verify, last_verify_mismatches FROM incrload.view ORDER BY view_name";
+"last_verify, last_verify_mismatches, verify_interval, repair "
+"FROM incrload.view ORDER BY view_name";
 
 PG_FUNCTION_INFO_V1(incrload_stats_internal);
 
@@ -92,8 +93,8 @@ incrload_stats_internal(PG_FUNCTION_ARGS)
 											 TimestampTzGetDatum(now),
 											 TimestampTzGetDatum(now));
 		}
-		/* changes_applied .. last_verify_mismatches: catalog columns 12..15 */
-		for (src = 12; src <= 15; src++)
+		/* changes_applied .. repair: catalog columns 12..17 */
+		for (src = 12; src <= 17; src++)
 			values[src + 2] = SPI_getbinval(tup, views->tupdesc, src,
 											&nulls[src + 2]);
 		(void) isnull;
