@@ -31,7 +31,7 @@ esac
 
 TOTAL_PASSED=0
 TOTAL_FAILED=0
-WORK="$(mktemp -d /tmp/incrload-test.XXXXXX)"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/incrload-test.XXXXXX")"
 TAPDIR=""
 REGDIR=""
 KEEP_DIRS=0
@@ -82,7 +82,7 @@ PGXS_DIR="$(dirname "$(dirname "$(dirname "$("$PG_CONFIG" --pgxs)")")")"
 # refuses root, and pg_regress writes its results into the tree.
 copy_tree() {
     local dir
-    dir="$(mktemp -d /tmp/incrload-$1.XXXXXX)"
+    dir="$(mktemp -d "${TMPDIR:-/tmp}/incrload-$1.XXXXXX")"
     tar -C "$REPO" --exclude=./.git --exclude=./tmp_check --exclude=./results \
         --exclude=./output_iso --exclude=./test/bench/out -cf - . | tar -C "$dir" -xf -
     if [ "$(id -u)" -eq 0 ]; then
