@@ -134,7 +134,8 @@ for my $step (
 
 # --- start the exporter -------------------------------------------------------
 my $port = PostgreSQL::Test::Cluster::get_free_port();
-my $exporter_log = "$PostgreSQL::Test::Utils::log_path/050_postgres_exporter.log";
+# named so that scripts/test.sh shows its end when the test fails
+my $exporter_log = "$PostgreSQL::Test::Utils::log_path/050_monitoring_exporter_postgres_exporter.log";
 my $exporter_h;
 {
 	local $ENV{DATA_SOURCE_NAME} = sprintf(
@@ -177,6 +178,11 @@ sub parse_metrics
 	my %m;
 	for my $line (split /\n/, $text)
 	{
+		if ($line =~ /^# TYPE (\S+) (\S+)/)
+		{
+			$m{'# TYPE'}{$1} = $2;
+			next;
+		}
 		next if $line =~ /^#/ || $line !~ /\S/;
 		$line =~ /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/
 		  or die "cannot parse metrics line: $line";
@@ -317,6 +323,8 @@ for my $col (split /\n/, $node->safe_psql('app', q{
 for my $name (sort keys %$defined)
 {
 	ok($metrics->{$name}, "exported: $name");
+	is($metrics->{'# TYPE'}{$name} // 'none', lc $defined->{$name}{usage},
+		"$name is a $defined->{$name}{usage}");
 }
 
 # --- no series for databases without the extension --------------------------
