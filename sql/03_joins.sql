@@ -56,6 +56,24 @@ SELECT v, diff(v, q) FROM views ORDER BY v::text;
 SELECT count(*) FROM pg_trigger WHERE tgrelid = 'ord'::regclass;
 SELECT base_table, delta_table FROM incrload.delta ORDER BY base_table::text;
 
+-- a big table joined by a column without an index: allowed, and said
+CREATE TABLE big_fact (id int, d1 int, d2 int, v int);
+CREATE TABLE big_dim (id int PRIMARY KEY, name text);
+CREATE TABLE big_dim2 (k int, label text);
+INSERT INTO big_dim SELECT i, 'n' || i FROM generate_series(1, 30000) i;
+INSERT INTO big_dim2 SELECT i, 'l' || i FROM generate_series(1, 30000) i;
+INSERT INTO big_fact SELECT i, i % 30000, i % 30000, i FROM generate_series(1, 30000) i;
+SELECT incrload_register_view('big_join', 'SELECT d.name, e.label, sum(f.v) AS s
+  FROM big_fact f JOIN big_dim d ON d.id = f.d1 JOIN big_dim2 e ON e.k = f.d2 GROUP BY d.name, e.label');
+CREATE INDEX ON big_fact (d2);
+CREATE INDEX ON big_dim2 (k);
+SELECT incrload_register_view('big_join2', 'SELECT d.name, e.label FROM big_fact f JOIN big_dim d ON d.id = f.d1 JOIN big_dim2 e ON e.k = f.d2');
+UPDATE big_fact SET d1 = d1 + 1 WHERE id % 1000 = 0;
+SELECT incrload_refresh('big_join'), incrload_refresh('big_join2');
+SELECT diff('big_join', 'SELECT d.name, e.label, sum(f.v) AS s
+  FROM big_fact f JOIN big_dim d ON d.id = f.d1 JOIN big_dim2 e ON e.k = f.d2 GROUP BY d.name, e.label');
+SELECT diff('big_join2', 'SELECT d.name, e.label FROM big_fact f JOIN big_dim d ON d.id = f.d1 JOIN big_dim2 e ON e.k = f.d2');
+
 DROP EXTENSION incrload CASCADE;
-DROP TABLE region, cust, ord, item;
+DROP TABLE region, cust, ord, item, big_fact, big_dim, big_dim2;
 \i sql/include/helpers_end.sql

@@ -21,10 +21,13 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/genam.h"
 #include "access/relation.h"
+#include "access/table.h"
 #include "catalog/catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_aggregate.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
@@ -38,10 +41,12 @@
 #include "rewrite/rewriteHandler.h"
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
+#include "storage/bufmgr.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
+#include "utils/relcache.h"
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
 #include "utils/syscache.h"
@@ -729,4 +734,138 @@ il_analyze_view_expr(IncrloadQuery *q, Node *expr, List *key_attnos,
 	ctx.key_attnos = key_attnos;
 	ctx.agg_attnos = agg_attnos;
 	return view_expr_mutator(copyObject(expr), &ctx);
+}
+
+/* Collects the conjuncts of WHERE and of every JOIN ... ON. */
+static void
+collect_quals(Node *node, List **quals)
+{
+	if (node == NULL)
+		return;
+	if (IsA(node, FromExpr))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((FromExpr *) node)->fromlist)
+			collect_quals(lfirst(lc), quals);
+		*quals = list_concat(*quals,
+							 make_ands_implicit((Expr *) ((FromExpr *) node)->quals));
+	}
+	else if (IsA(node, JoinExpr))
+	{
+		collect_quals(((JoinExpr *) node)->larg, quals);
+		collect_quals(((JoinExpr *) node)->rarg, quals);
+		*quals = list_concat(*quals,
+							 make_ands_implicit((Expr *) ((JoinExpr *) node)->quals));
+	}
+}
+
+/* Does some index of relid start with column attno? */
+static bool
+has_leading_index(Oid relid, AttrNumber attno)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	ListCell   *lc;
+	bool		found = false;
+
+	foreach(lc, RelationGetIndexList(rel))
+	{
+		Relation	idx = index_open(lfirst_oid(lc), AccessShareLock);
+
+		if (idx->rd_index->indnkeyatts > 0 &&
+			idx->rd_index->indkey.values[0] == attno &&
+			RelationGetIndexPredicate(idx) == NIL &&
+			idx->rd_rel->relam == BTREE_AM_OID)
+			found = true;
+		index_close(idx, AccessShareLock);
+		if (found)
+			break;
+	}
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/*
+ * Applying a change of one table of a join looks up the matching rows of
+ * the others by the join columns.  Where a big table has no index on any
+ * column it is joined by, every such lookup scans it: the view is allowed,
+ * but the DBA hears which index to create.  Only equality conditions
+ * between columns count (what a nested loop can probe with).
+ */
+void
+il_analyze_check_indexes(IncrloadQuery *q, const char *viewname)
+{
+	List	   *quals = NIL;
+	ListCell   *lc;
+	Bitmapset  *probed = NULL;	/* rtindexes with a usable index */
+	List	   *candidates = NIL;	/* Vars that could use one */
+
+	if (q->kind == IL_VIEW_FULL || list_length(q->bases) < 2)
+		return;
+	collect_quals((Node *) q->query->jointree, &quals);
+	foreach(lc, quals)
+	{
+		OpExpr	   *op = lfirst(lc);
+		Var		   *sides[2];
+
+		if (!IsA(op, OpExpr) || list_length(op->args) != 2 ||
+			!op_mergejoinable(op->opno, exprType(linitial(op->args))))
+			continue;
+		for (int i = 0; i < 2; i++)
+		{
+			Node	   *arg = flatten_join_alias_vars(q->query,
+													  list_nth(op->args, i));
+
+			while (arg && IsA(arg, RelabelType))
+				arg = (Node *) ((RelabelType *) arg)->arg;
+			sides[i] = (arg && IsA(arg, Var) && ((Var *) arg)->varlevelsup == 0) ?
+				(Var *) arg : NULL;
+		}
+		if (!sides[0] || !sides[1] || sides[0]->varno == sides[1]->varno)
+			continue;
+		for (int i = 0; i < 2; i++)
+		{
+			RangeTblEntry *rte = rt_fetch(sides[i]->varno, q->query->rtable);
+
+			if (rte->rtekind != RTE_RELATION || sides[i]->varattno <= 0)
+				continue;
+			if (has_leading_index(rte->relid, sides[i]->varattno))
+				probed = bms_add_member(probed, sides[i]->varno);
+			else
+				candidates = lappend(candidates, sides[i]);
+		}
+	}
+
+	foreach(lc, candidates)
+	{
+		Var		   *var = lfirst(lc);
+		RangeTblEntry *rte = rt_fetch(var->varno, q->query->rtable);
+		char	   *col;
+		char	   *rel;
+		BlockNumber blocks;
+
+		if (bms_is_member(var->varno, probed))
+			continue;
+		/* say it once per table */
+		probed = bms_add_member(probed, var->varno);
+		{
+			Relation	r = table_open(rte->relid, AccessShareLock);
+
+			blocks = r->rd_rel->relkind == RELKIND_PARTITIONED_TABLE ?
+				(BlockNumber) Max(r->rd_rel->relpages, 0) :
+				RelationGetNumberOfBlocks(r);
+			table_close(r, AccessShareLock);
+		}
+		if (blocks < INCRLOAD_BIG_TABLE_BLOCKS)
+			continue;
+		col = get_attname(rte->relid, var->varattno, false);
+		rel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(rte->relid)),
+										 get_rel_name(rte->relid));
+		ereport(NOTICE,
+				errmsg("table \"%s\" has no index on its join column \"%s\"",
+					   get_rel_name(rte->relid), col),
+				errdetail("Applying a change of the other tables of view \"%s\" will scan all of table \"%s\".",
+						  viewname, get_rel_name(rte->relid)),
+				errhint("CREATE INDEX ON %s (%s);", rel, quote_identifier(col)));
+	}
 }

@@ -81,6 +81,10 @@ extern Query *il_analyze_tree(const char *tree);
 extern char *il_analyze_querydef(Query *query);
 extern IncrloadQuery *il_analyze(Query *query, bool incremental);
 extern IncrloadQuery *il_analyze_query(const char *sql, bool incremental);
+/* Below this size (1 MB) a table without an index on its join column is fine. */
+#define INCRLOAD_BIG_TABLE_BLOCKS 128
+
+extern void il_analyze_check_indexes(IncrloadQuery *q, const char *viewname);
 extern Node *il_analyze_view_expr(IncrloadQuery *q, Node *expr,
 								  List *key_attnos, List *agg_attnos);
 

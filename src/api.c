@@ -245,6 +245,8 @@ incrload_register_view(PG_FUNCTION_ARGS)
 
 	q = il_analyze_query(query_text, incremental);
 
+	il_analyze_check_indexes(q, view_name);
+
 	/* the registering role owns the view and must be able to read it all */
 	foreach(lc, q->base_relids)
 	{

@@ -27,6 +27,7 @@
 
 #include "apply.h"
 #include "catalog.h"
+#include "guc.h"
 
 #define STATS_COLS 20
 
@@ -97,6 +98,12 @@ incrload_stats_internal(PG_FUNCTION_ARGS)
 		for (src = 12; src <= 17; src++)
 			values[src + 2] = SPI_getbinval(tup, views->tupdesc, src,
 											&nulls[src + 2]);
+		/* repair as it takes effect: the view's own, else the setting's */
+		if (nulls[STATS_COLS - 1])
+		{
+			values[STATS_COLS - 1] = BoolGetDatum(incrload_verify_repair);
+			nulls[STATS_COLS - 1] = false;
+		}
 		(void) isnull;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}

@@ -233,11 +233,11 @@ my @stats_cols = qw(view storage_table mode state refresh_interval_seconds
 # with an empty search_path regclass prints every name schema-qualified
 my $qualify = q{SET search_path = ''; };
 my $history_sql = q{
-SELECT view_name::text, count(*),
-       count(*) FILTER (WHERE outcome = 'ok'),
-       count(*) FILTER (WHERE outcome <> 'ok'),
-       count(*) FILTER (WHERE kind = 'verify'),
-       coalesce(sum(delta_rows) FILTER (WHERE outcome = 'ok'), 0)
+SELECT view_name::text, count(*) FILTER (WHERE kind <> 'verify'),
+       count(*) FILTER (WHERE kind <> 'verify' AND outcome = 'ok'),
+       count(*) FILTER (WHERE kind <> 'verify' AND outcome <> 'ok'),
+       count(*) FILTER (WHERE kind = 'verify' AND outcome = 'ok'),
+       coalesce(sum(delta_rows) FILTER (WHERE kind <> 'verify' AND outcome = 'ok'), 0)
   FROM public.incrload_refresh_history
  WHERE started_at > pg_catalog.now() - interval '1 hour'
  GROUP BY 1 ORDER BY 1};
