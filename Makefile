@@ -7,6 +7,7 @@ OBJS = \
 	src/capture.o \
 	src/analyze.o \
 	src/delta.o \
+	src/storage.o \
 	src/apply.o \
 	src/api.o \
 	src/ddl.o \

@@ -55,6 +55,7 @@
 #include "analyze.h"
 #include "catalog.h"
 #include "delta.h"
+#include "storage.h"
 
 typedef struct ViewExprContext
 {
@@ -69,8 +70,6 @@ static void check_range_table(IncrloadQuery *q);
 static bool check_expr_walker(Node *node, void *context);
 static bool mutable_func_checker(Oid funcid, void *context);
 static bool collect_aggs_walker(Node *node, IncrloadQuery *q);
-static IncrloadAgg *describe_agg(IncrloadQuery *q, Aggref *aggref);
-static int	add_pre_expr(IncrloadQuery *q, Node *expr);
 static void check_key_type(Node *expr, const char *what);
 static Node *view_expr_mutator(Node *node, ViewExprContext *ctx);
 
@@ -287,9 +286,9 @@ check_range_table(IncrloadQuery *q)
 				errhint("Use mode => 'full' to maintain this view by recomputation."));
 }
 
-/* add an expression to the pre relation, reusing an equal one */
-static int
-add_pre_expr(IncrloadQuery *q, Node *expr)
+/* Add an expression to the pre relation, reusing an equal one. */
+int
+il_analyze_add_pre_expr(IncrloadQuery *q, Node *expr)
 {
 	ListCell   *lc;
 	int			i = 0;
@@ -322,108 +321,6 @@ check_key_type(Node *expr, const char *what)
 				errhint("Cast the column to a type with equality, or use mode => 'full'."));
 }
 
-static IncrloadAgg *
-describe_agg(IncrloadQuery *q, Aggref *aggref)
-{
-	IncrloadAgg *agg = palloc0(sizeof(IncrloadAgg));
-	char	   *fname = get_func_name(aggref->aggfnoid);
-	Oid			fnsp = get_func_namespace(aggref->aggfnoid);
-	Oid			argtype = InvalidOid;
-
-	agg->aggref = aggref;
-	agg->restype = aggref->aggtype;
-	agg->rescoll = aggref->aggcollid;
-
-	if (aggref->aggkind != AGGKIND_NORMAL)
-		ereport(ERROR,
-				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				errmsg("ordered-set aggregate %s() is not supported in incremental mode", fname),
-				errhint("Use mode => 'full' to maintain this view by recomputation."));
-	if (aggref->aggdistinct != NIL)
-		ereport(ERROR,
-				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				errmsg("DISTINCT in aggregate %s() is not supported in incremental mode", fname),
-				errhint("Use mode => 'full' to maintain this view by recomputation."));
-	if (list_length(aggref->args) > 1)
-		ereport(ERROR,
-				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				errmsg("aggregate %s() with more than one argument is not supported in incremental mode", fname),
-				errhint("Use mode => 'full' to maintain this view by recomputation."));
-	if (aggref->args != NIL)
-	{
-		TargetEntry *arg = linitial_node(TargetEntry, aggref->args);
-
-		argtype = exprType((Node *) arg->expr);
-		agg->argtype = argtype;
-		agg->argcol = add_pre_expr(q, (Node *) arg->expr);
-	}
-	if (aggref->aggfilter)
-		agg->filtercol = add_pre_expr(q, (Node *) aggref->aggfilter);
-
-	if (fnsp != PG_CATALOG_NAMESPACE)
-		goto unsupported;
-	if (strcmp(fname, "count") == 0)
-		agg->kind = aggref->aggstar || aggref->args == NIL ?
-			IL_AGG_COUNT_STAR : IL_AGG_COUNT;
-	else if (strcmp(fname, "sum") == 0 || strcmp(fname, "avg") == 0)
-	{
-		bool		is_avg = fname[0] == 'a';
-
-		switch (argtype)
-		{
-			case INT2OID:
-			case INT4OID:
-			case INT8OID:
-			case NUMERICOID:
-				agg->kind = is_avg ? IL_AGG_AVG : IL_AGG_SUM;
-				agg->sumtype = is_avg ? NUMERICOID : aggref->aggtype;
-				break;
-			case INTERVALOID:
-				agg->kind = is_avg ? IL_AGG_AVG : IL_AGG_SUM;
-				agg->sumtype = INTERVALOID;
-				break;
-			case CASHOID:
-				if (is_avg)
-					goto unsupported;
-				agg->kind = IL_AGG_SUM;
-				agg->sumtype = CASHOID;
-				break;
-			case FLOAT4OID:
-			case FLOAT8OID:
-
-				/*
-				 * Floating-point addition does not invert: adding and then
-				 * subtracting a large value loses the small ones.  Changed
-				 * groups are recomputed instead.
-				 */
-				agg->kind = IL_AGG_RECOMPUTE;
-				break;
-			default:
-				goto unsupported;
-		}
-	}
-	else if (strcmp(fname, "min") == 0 || strcmp(fname, "max") == 0)
-	{
-		TypeCacheEntry *tc = lookup_type_cache(argtype, TYPECACHE_LT_OPR);
-
-		if (!OidIsValid(tc->lt_opr))
-			goto unsupported;
-		agg->kind = fname[1] == 'i' ? IL_AGG_MIN : IL_AGG_MAX;
-	}
-	else
-		goto unsupported;
-	return agg;
-
-unsupported:
-	ereport(ERROR,
-			errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			errmsg("aggregate function %s(%s) is not supported in incremental mode",
-				   fname, OidIsValid(argtype) ? format_type_be(argtype) : "*"),
-			errdetail("Incremental mode maintains count, sum, avg, min and max."),
-			errhint("Use mode => 'full' to maintain this view by recomputation."));
-	return NULL;				/* keep compiler quiet */
-}
-
 static bool
 collect_aggs_walker(Node *node, IncrloadQuery *q)
 {
@@ -440,7 +337,7 @@ collect_aggs_walker(Node *node, IncrloadQuery *q)
 			if (equal(((IncrloadAgg *) lfirst(lc))->aggref, node))
 				return false;
 		}
-		agg = describe_agg(q, (Aggref *) node);
+		agg = il_storage_describe_agg(q, (Aggref *) node);
 		q->aggs = lappend(q->aggs, agg);
 		return false;			/* no aggregates inside aggregates */
 	}

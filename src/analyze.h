@@ -84,6 +84,7 @@ extern IncrloadQuery *il_analyze_query(const char *sql, bool incremental);
 /* Below this size (1 MB) a table without an index on its join column is fine. */
 #define INCRLOAD_BIG_TABLE_BLOCKS 128
 
+extern int	il_analyze_add_pre_expr(IncrloadQuery *q, Node *expr);
 extern void il_analyze_check_indexes(IncrloadQuery *q, const char *viewname);
 extern Node *il_analyze_view_expr(IncrloadQuery *q, Node *expr,
 								  List *key_attnos, List *agg_attnos);

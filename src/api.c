@@ -49,6 +49,7 @@
 #include "capture.h"
 #include "catalog.h"
 #include "delta.h"
+#include "storage.h"
 #include "incrload.h"
 
 static void check_not_null(FunctionCallInfo fcinfo, int argno, const char *name);
@@ -276,7 +277,7 @@ incrload_register_view(PG_FUNCTION_ARGS)
 	storage_name = ChooseRelationName(rv->relname, NULL, "storage",
 									  il_catalog_namespace(), false);
 	storage_qual = quote_qualified_identifier(INCRLOAD_SCHEMA, storage_name);
-	run_sql(il_delta_storage_ddl(q, storage_qual), true);
+	run_sql(il_storage_ddl(q, storage_qual), true);
 	run_sql(psprintf("ALTER TABLE %s OWNER TO %s", storage_qual,
 					 quote_identifier(GetUserNameFromId(caller, false))), true);
 	storage = get_relname_relid(storage_name, il_catalog_namespace());
@@ -290,7 +291,7 @@ incrload_register_view(PG_FUNCTION_ARGS)
 								 true, 0, false);
 		run_sql(psprintf("CREATE VIEW %s AS %s",
 						 quote_qualified_identifier(get_namespace_name(nsp), rv->relname),
-						 il_delta_view_sql(q, storage)), false);
+						 il_storage_view_sql(q, storage)), false);
 		AtEOXact_GUC(true, nest);
 	}
 	view = get_relname_relid(rv->relname, nsp);

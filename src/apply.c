@@ -49,6 +49,7 @@
 #include "apply.h"
 #include "catalog.h"
 #include "delta.h"
+#include "storage.h"
 #include "history.h"
 
 /* A view's kept plans. */
@@ -207,7 +208,7 @@ get_plans(IncrloadView *row)
 	oldcxt = MemoryContextSwitchTo(buildcxt);
 	q = il_analyze(row->query_tree ? il_analyze_tree(row->query_tree) :
 				   il_analyze_parse(row->query), !row->full_mode);
-	sql = il_delta_build(q, row->view, row->storage);
+	sql = il_storage_build(q, row->view, row->storage);
 
 	p->cxt = AllocSetContextCreate(CacheMemoryContext, "incrload view plans",
 								   ALLOCSET_SMALL_SIZES);

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * delta.h
- *	  The delta rules: the SQL that creates, fills and maintains a view's
- *	  storage table.
+ *	  The delta rules: the weighted rows a view's FROM and WHERE produce,
+ *	  for a batch of changes or for the whole query.
  *
  * IDENTIFICATION
  *	  src/delta.h
@@ -25,22 +25,9 @@
 #define INCRLOAD_HIDDEN_PREFIX "__incrload_"
 #define INCRLOAD_COUNT_NAME "__incrload_count"
 
-typedef struct IncrloadSql
-{
-	char	   *full_delete;	/* empty the storage table */
-	char	   *full_insert;	/* fill it from the query */
-	char	   *upsert;			/* apply one batch; RETURNING ctid, count, flag, keys */
-	char	   *delete_rows;	/* $1 tid[]: rows whose count reached zero */
-	char	   *recompute;		/* $1 tid, $2.. keys: one group's extremes */
-	char	   *verify;			/* missing, extra */
-	List	   *batch_info;		/* per base_relids: count(*), truncated, oldest */
-	int			nkeys;
-	Oid		   *key_types;
-} IncrloadSql;
-
-extern char *il_delta_storage_ddl(IncrloadQuery *q, const char *qualname);
-extern char *il_delta_view_sql(IncrloadQuery *q, Oid storage);
-extern IncrloadSql *il_delta_build(IncrloadQuery *q, Oid view, Oid storage);
+extern char *il_sql_type(Oid type, int32 typmod);
+extern char *il_sql_col(const char *alias, const char *name);
+extern char *il_delta_pre_sql(IncrloadQuery *q, bool delta);
 extern char *il_delta_batch_info_sql(Oid delta);
 extern Oid *il_delta_batch_param_types(void);
 

@@ -1,0 +1,35 @@
+/*-------------------------------------------------------------------------
+ *
+ * storage.h
+ *	  A view's storage table and the statements that maintain it.
+ *
+ * IDENTIFICATION
+ *	  src/storage.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef INCRLOAD_STORAGE_H
+#define INCRLOAD_STORAGE_H
+
+#include "analyze.h"
+
+/* Everything the apply runs for one view. */
+typedef struct IncrloadSql
+{
+	char	   *full_delete;	/* empty the storage table */
+	char	   *full_insert;	/* fill it from the query */
+	char	   *upsert;			/* apply one batch; RETURNING ctid, count, flag, keys, inserted */
+	char	   *delete_rows;	/* $1 tid[]: rows whose count reached zero */
+	char	   *recompute;		/* $1 tid, $2.. keys: one group's extremes */
+	char	   *verify;			/* missing, extra */
+	List	   *batch_info;		/* per base_relids: count(*), truncated, oldest */
+	int			nkeys;
+	Oid		   *key_types;
+} IncrloadSql;
+
+extern IncrloadAgg *il_storage_describe_agg(IncrloadQuery *q, Aggref *aggref);
+extern char *il_storage_ddl(IncrloadQuery *q, const char *qualname);
+extern char *il_storage_view_sql(IncrloadQuery *q, Oid storage);
+extern IncrloadSql *il_storage_build(IncrloadQuery *q, Oid view, Oid storage);
+
+#endif							/* INCRLOAD_STORAGE_H */
