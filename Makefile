@@ -6,6 +6,7 @@ OBJS = \
 	src/catalog.o \
 	src/capture.o \
 	src/analyze.o \
+	src/normalize.o \
 	src/delta.o \
 	src/storage.o \
 	src/apply.o \

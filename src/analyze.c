@@ -39,6 +39,7 @@
 #include "parser/analyze.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteHandler.h"
+#include "rewrite/rewriteManip.h"
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
 #include "storage/bufmgr.h"
@@ -55,6 +56,7 @@
 #include "analyze.h"
 #include "catalog.h"
 #include "delta.h"
+#include "normalize.h"
 #include "storage.h"
 
 typedef struct ViewExprContext
@@ -66,7 +68,8 @@ typedef struct ViewExprContext
 
 /* construct names the construct and ends with its verb: "window functions are" */
 static void refuse(const char *construct) pg_attribute_noreturn();
-static void check_range_table(IncrloadQuery *q);
+static void check_range_table(IncrloadQuery *q, IncrloadBranch *b);
+static Query *make_pre_query(IncrloadQuery *q);
 static bool check_expr_walker(Node *node, void *context);
 static bool mutable_func_checker(Oid funcid, void *context);
 static bool collect_aggs_walker(Node *node, IncrloadQuery *q);
@@ -147,12 +150,12 @@ check_expr_walker(Node *node, void *context)
 }
 
 static void
-check_range_table(IncrloadQuery *q)
+check_range_table(IncrloadQuery *q, IncrloadBranch *b)
 {
 	ListCell   *lc;
 	int			rtindex = 0;
 
-	foreach(lc, q->query->rtable)
+	foreach(lc, b->query->rtable)
 	{
 		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
 
@@ -248,7 +251,7 @@ check_range_table(IncrloadQuery *q)
 					ref = palloc(sizeof(IncrloadBaseRef));
 					ref->rtindex = rtindex;
 					ref->relid = rte->relid;
-					q->bases = lappend(q->bases, ref);
+					b->bases = lappend(b->bases, ref);
 					q->base_relids = list_append_unique_oid(q->base_relids,
 															rte->relid);
 					break;
@@ -279,7 +282,7 @@ check_range_table(IncrloadQuery *q)
 		if (rte->lateral)
 			refuse("LATERAL references are");
 	}
-	if (q->bases == NIL)
+	if (b->bases == NIL)
 		ereport(ERROR,
 				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				errmsg("a query without a table in FROM cannot be maintained incrementally"),
@@ -487,8 +490,6 @@ il_analyze(Query *query, bool incremental)
 	/* constructs the delta rules do not cover */
 	if (query->hasRecursive)
 		refuse("recursive WITH queries are");
-	if (query->cteList != NIL)
-		refuse("WITH queries are");
 	if (query->setOperations != NULL)
 		refuse("UNION, INTERSECT and EXCEPT are");
 	if (query->hasWindowFuncs)
@@ -503,11 +504,7 @@ il_analyze(Query *query, bool incremental)
 		refuse("DISTINCT ON is");
 	if (query->groupingSets != NIL)
 		refuse("GROUPING SETS, ROLLUP and CUBE are");
-	check_range_table(q);
 	(void) query_tree_walker(query, check_expr_walker, NULL, 0);
-	/* what the walker cannot name, PostgreSQL's own test still catches */
-	if (contain_mutable_functions((Node *) query))
-		refuse("expressions that are not immutable are");
 
 	if (query->hasAggs || query->groupClause != NIL)
 	{
@@ -568,7 +565,60 @@ il_analyze(Query *query, bool incremental)
 			q->nkeys++;
 		}
 	}
+
+	/*
+	 * The pre relation as plain inner joins of base tables, and the checks
+	 * of what they read: views and subqueries are expanded only now.
+	 */
+	foreach(lc, il_normalize(make_pre_query(q)))
+	{
+		IncrloadBranch *b = palloc0(sizeof(IncrloadBranch));
+
+		b->query = lfirst(lc);
+		(void) query_tree_walker(b->query, check_expr_walker, NULL, 0);
+		/* what the walker cannot name, PostgreSQL's own test still catches */
+		if (contain_mutable_functions((Node *) b->query))
+			refuse("expressions that are not immutable are");
+		check_range_table(q, b);
+		q->branches = lappend(q->branches, b);
+	}
 	return q;
+}
+
+/*
+ * The query's FROM and WHERE with the pre expressions as target list:
+ * what normalize.c turns into branches.
+ */
+static Query *
+make_pre_query(IncrloadQuery *q)
+{
+	Query	   *pre = copyObject(q->query);
+	List	   *tlist = NIL;
+	ListCell   *lc;
+	int			resno = 0;
+
+	foreach(lc, q->pre_exprs)
+	{
+		resno++;
+		tlist = lappend(tlist, makeTargetEntry(copyObject(lfirst(lc)), resno,
+											   psprintf("e%d", resno), false));
+	}
+	pre->targetList = tlist;
+	pre->groupClause = NIL;
+	pre->groupingSets = NIL;
+	pre->groupDistinct = false;
+	pre->hasAggs = false;
+	pre->havingQual = NULL;
+	pre->sortClause = NIL;
+	pre->distinctClause = NIL;
+	pre->hasDistinctOn = false;
+	pre->limitCount = NULL;
+	pre->limitOffset = NULL;
+	pre->windowClause = NIL;
+	pre->rowMarks = NIL;
+	pre->hasSubLinks = checkExprHasSubLink((Node *) tlist) ||
+		checkExprHasSubLink(pre->jointree ? pre->jointree->quals : NULL);
+	return pre;
 }
 
 static Node *
@@ -689,17 +739,18 @@ has_leading_index(Oid relid, AttrNumber attno)
  * but the DBA hears which index to create.  Only equality conditions
  * between columns count (what a nested loop can probe with).
  */
-void
-il_analyze_check_indexes(IncrloadQuery *q, const char *viewname)
+static void
+check_branch_indexes(IncrloadBranch *b, const char *viewname)
 {
+	Query	   *query = b->query;
 	List	   *quals = NIL;
 	ListCell   *lc;
 	Bitmapset  *probed = NULL;	/* rtindexes with a usable index */
 	List	   *candidates = NIL;	/* Vars that could use one */
 
-	if (q->kind == IL_VIEW_FULL || list_length(q->bases) < 2)
+	if (list_length(b->bases) < 2)
 		return;
-	collect_quals((Node *) q->query->jointree, &quals);
+	collect_quals((Node *) query->jointree, &quals);
 	foreach(lc, quals)
 	{
 		OpExpr	   *op = lfirst(lc);
@@ -710,8 +761,7 @@ il_analyze_check_indexes(IncrloadQuery *q, const char *viewname)
 			continue;
 		for (int i = 0; i < 2; i++)
 		{
-			Node	   *arg = flatten_join_alias_vars(q->query,
-													  list_nth(op->args, i));
+			Node	   *arg = list_nth(op->args, i);
 
 			while (arg && IsA(arg, RelabelType))
 				arg = (Node *) ((RelabelType *) arg)->arg;
@@ -722,7 +772,7 @@ il_analyze_check_indexes(IncrloadQuery *q, const char *viewname)
 			continue;
 		for (int i = 0; i < 2; i++)
 		{
-			RangeTblEntry *rte = rt_fetch(sides[i]->varno, q->query->rtable);
+			RangeTblEntry *rte = rt_fetch(sides[i]->varno, query->rtable);
 
 			if (rte->rtekind != RTE_RELATION || sides[i]->varattno <= 0)
 				continue;
@@ -736,7 +786,7 @@ il_analyze_check_indexes(IncrloadQuery *q, const char *viewname)
 	foreach(lc, candidates)
 	{
 		Var		   *var = lfirst(lc);
-		RangeTblEntry *rte = rt_fetch(var->varno, q->query->rtable);
+		RangeTblEntry *rte = rt_fetch(var->varno, query->rtable);
 		char	   *col;
 		char	   *rel;
 		BlockNumber blocks;
@@ -765,4 +815,15 @@ il_analyze_check_indexes(IncrloadQuery *q, const char *viewname)
 						  viewname, get_rel_name(rte->relid)),
 				errhint("CREATE INDEX ON %s (%s);", rel, quote_identifier(col)));
 	}
+}
+
+void
+il_analyze_check_indexes(IncrloadQuery *q, const char *viewname)
+{
+	ListCell   *lb;
+
+	if (q->kind == IL_VIEW_FULL)
+		return;
+	foreach(lb, q->branches)
+		check_branch_indexes(lfirst(lb), viewname);
 }

@@ -55,13 +55,24 @@ typedef struct IncrloadBaseRef
 	Oid			relid;
 } IncrloadBaseRef;
 
+/*
+ * One branch of the pre relation (normalize.c): an inner join of base
+ * tables whose target list is the pre expressions e1..eN.  The pre
+ * relation is the sum of its branches.
+ */
+typedef struct IncrloadBranch
+{
+	Query	   *query;
+	List	   *bases;			/* IncrloadBaseRef *, in FROM order */
+} IncrloadBranch;
+
 typedef struct IncrloadQuery
 {
 	Query	   *query;			/* the analyzed query */
 	char	   *querydef;		/* deparsed with qualified names */
 	IncrloadViewKind kind;
 	bool		distinct;		/* AGG views: SELECT DISTINCT over groups */
-	List	   *bases;			/* IncrloadBaseRef *, in range table order */
+	List	   *branches;		/* IncrloadBranch * */
 	List	   *base_relids;	/* distinct base table OIDs */
 
 	/*

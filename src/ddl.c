@@ -47,6 +47,7 @@
 #include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
 #include "utils/builtins.h"
+#include "utils/regproc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
@@ -54,6 +55,7 @@
 #include "analyze.h"
 #include "capture.h"
 #include "catalog.h"
+#include "normalize.h"
 
 static Oid	captured_root(Oid relid);
 static void rename_delta_column(Oid relid, const char *oldname,
@@ -63,6 +65,7 @@ static void check_captured(Oid base);
 static void handle_create(CreateStmt *stmt);
 static void handle_alter_table(AlterTableStmt *stmt);
 static void refresh_query_texts(void);
+static void check_replaced(Oid objid, bool is_view);
 
 /* The captured table rows of relid are captured for, or InvalidOid. */
 static Oid
@@ -352,6 +355,49 @@ refresh_query_texts(void)
 	}
 }
 
+/*
+ * CREATE OR REPLACE of a view or function that a registered view reads,
+ * directly or through other views.  A replaced view may read other tables
+ * than capture watches: refused.  A replaced function may compute other
+ * values than the storage table holds: the view is recomputed at its next
+ * apply (needs_full_refresh), which this transaction commits with the new
+ * definition.
+ */
+static void
+check_replaced(Oid objid, bool is_view)
+{
+	ListCell   *lc;
+
+	foreach(lc, il_catalog_all_views())
+	{
+		IncrloadView row;
+		List	   *views;
+		List	   *functions;
+
+		if (!il_catalog_read_view(lfirst_oid(lc), false, &row) ||
+			row.query_tree == NULL)
+			continue;
+		il_normalize_objects_read((Query *) stringToNode(row.query_tree),
+								  &views, &functions);
+		if (is_view && list_member_oid(views, objid))
+			ereport(ERROR,
+					errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+					errmsg("cannot replace view \"%s\" because incrload view \"%s\" reads it",
+						   get_rel_name(objid), get_rel_name(row.view)),
+					errdetail("The new definition may read tables whose changes are not captured."),
+					errhint("Unregister the view with incrload_unregister_view(), replace the view, then register it again."));
+		if (!is_view && list_member_oid(functions, objid) && !row.full_mode)
+		{
+			il_catalog_set_state(row.view, "needs_full_refresh");
+			ereport(NOTICE,
+					errmsg("incrload view \"%s\" will be recomputed at its next refresh",
+						   get_rel_name(row.view)),
+					errdetail("It calls function %s, which was replaced.",
+							  format_procedure(objid)));
+		}
+	}
+}
+
 PG_FUNCTION_INFO_V1(incrload_on_ddl_end);
 
 Datum
@@ -392,6 +438,27 @@ incrload_on_ddl_end(PG_FUNCTION_ARGS)
 		handle_create((CreateStmt *) stmt);
 	else if (IsA(stmt, AlterTableStmt))
 		handle_alter_table((AlterTableStmt *) stmt);
+
+	if (trigdata->tag == CMDTAG_CREATE_VIEW || trigdata->tag == CMDTAG_CREATE_FUNCTION)
+	{
+		ret = SPI_execute("SELECT DISTINCT objid FROM pg_catalog.pg_event_trigger_ddl_commands()",
+						  true, 0);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "could not read the DDL commands");
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			bool		isnull;
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[i],
+										  SPI_tuptable->tupdesc, 1, &isnull);
+
+			if (!isnull)
+				altered = lappend_oid(altered, DatumGetObjectId(d));
+		}
+		foreach(lc, altered)
+			check_replaced(lfirst_oid(lc), trigdata->tag == CMDTAG_CREATE_VIEW);
+		SPI_finish();
+		PG_RETURN_VOID();
+	}
 
 	ret = SPI_execute("SELECT DISTINCT objid FROM pg_catalog.pg_event_trigger_ddl_commands() "
 					  "WHERE classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass",

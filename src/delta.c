@@ -58,7 +58,7 @@
 static char *batch_cond(const char *alias);
 static char *batch_subquery_sql(Oid base, Oid delta, bool old, List **colnames);
 static void substitute_rte(Query *pre, int rtindex, Oid base, bool old);
-static char *pre_term_sql(IncrloadQuery *q, int delta_pos);
+static char *pre_term_sql(IncrloadBranch *b, int delta_pos);
 
 static Oid	batch_param_types[INCRLOAD_BATCH_NPARAMS] = {PG_SNAPSHOTOID, XID8OID, INT8OID};
 
@@ -209,33 +209,27 @@ substitute_rte(Query *pre, int rtindex, Oid base, bool old)
 }
 
 /*
- * One term of the delta rule, as SQL with columns e1..eN and __w.
- * delta_pos is the position (in q->bases) of the reference that reads the
- * batch: references before it read the new state, after it the old one.
- * delta_pos < 0 reads every table in its new state (the full query).
+ * One term of the delta rule for one branch, as SQL with columns e1..eN
+ * and __w.  delta_pos is the position (in b->bases) of the reference that
+ * reads the batch: references before it read the new state, after it the
+ * old one.  delta_pos < 0 reads every table in its new state (the branch's
+ * share of the full query).
  */
 static char *
-pre_term_sql(IncrloadQuery *q, int delta_pos)
+pre_term_sql(IncrloadBranch *b, int delta_pos)
 {
-	Query	   *pre = copyObject(q->query);
-	List	   *tlist = NIL;
+	Query	   *pre = copyObject(b->query);
 	List	   *weights = NIL;
 	ListCell   *lc;
-	int			resno = 0;
+	int			npre = list_length(pre->targetList);
+	int			resno = npre;
 	StringInfoData buf;
-	char	   *text;
 
-	foreach(lc, q->pre_exprs)
-	{
-		resno++;
-		tlist = lappend(tlist, makeTargetEntry(copyObject(lfirst(lc)), resno,
-											   psprintf("e%d", resno), false));
-	}
 	if (delta_pos >= 0)
 	{
 		int			pos = 0;
 
-		foreach(lc, q->bases)
+		foreach(lc, b->bases)
 		{
 			IncrloadBaseRef *ref = lfirst(lc);
 			int			natts;
@@ -247,13 +241,13 @@ pre_term_sql(IncrloadQuery *q, int delta_pos)
 				natts = RelationGetDescr(rel)->natts;
 				table_close(rel, AccessShareLock);
 				resno++;
-				tlist = lappend(tlist,
-								makeTargetEntry((Expr *) makeVar(ref->rtindex,
-																 natts + 1,
-																 INT2OID, -1,
-																 InvalidOid, 0),
-												resno,
-												psprintf("w%d", resno), false));
+				pre->targetList = lappend(pre->targetList,
+										  makeTargetEntry((Expr *) makeVar(ref->rtindex,
+																		   natts + 1,
+																		   INT2OID, -1,
+																		   InvalidOid, 0),
+														  resno,
+														  psprintf("w%d", resno), false));
 				weights = lappend_int(weights, resno);
 				substitute_rte(pre, ref->rtindex, ref->relid, pos > delta_pos);
 			}
@@ -261,24 +255,9 @@ pre_term_sql(IncrloadQuery *q, int delta_pos)
 		}
 	}
 
-	pre->targetList = tlist;
-	pre->groupClause = NIL;
-	pre->groupingSets = NIL;
-	pre->groupDistinct = false;
-	pre->hasAggs = false;
-	pre->havingQual = NULL;
-	pre->sortClause = NIL;
-	pre->distinctClause = NIL;
-	pre->hasDistinctOn = false;
-	pre->limitCount = NULL;
-	pre->limitOffset = NULL;
-	pre->windowClause = NIL;
-	pre->rowMarks = NIL;
-	text = pg_get_querydef(pre, false);
-
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "SELECT ");
-	for (int i = 1; i <= list_length(q->pre_exprs); i++)
+	for (int i = 1; i <= npre; i++)
 		appendStringInfo(&buf, "t.e%d, ", i);
 	if (weights == NIL)
 		appendStringInfoString(&buf, "1");
@@ -294,22 +273,33 @@ pre_term_sql(IncrloadQuery *q, int delta_pos)
 			first = false;
 		}
 	}
-	appendStringInfo(&buf, " AS __w FROM (%s) t", text);
+	appendStringInfo(&buf, " AS __w FROM (%s) t", pg_get_querydef(pre, false));
 	return buf.data;
 }
 
-/* The pre relation: of the batch (every term, UNION ALL) or of the query. */
+/*
+ * The pre relation: of the batch (every term of every branch, UNION ALL)
+ * or of the query (every branch).
+ */
 char *
 il_delta_pre_sql(IncrloadQuery *q, bool delta)
 {
 	StringInfoData buf;
+	ListCell   *lc;
 
-	if (!delta)
-		return pre_term_sql(q, -1);
 	initStringInfo(&buf);
-	for (int i = 0; i < list_length(q->bases); i++)
-		appendStringInfo(&buf, "%s%s", i > 0 ? " UNION ALL " : "",
-						 pre_term_sql(q, i));
+	foreach(lc, q->branches)
+	{
+		IncrloadBranch *b = lfirst(lc);
+
+		if (!delta)
+			appendStringInfo(&buf, "%s%s", buf.len > 0 ? " UNION ALL " : "",
+							 pre_term_sql(b, -1));
+		else
+			for (int i = 0; i < list_length(b->bases); i++)
+				appendStringInfo(&buf, "%s%s", buf.len > 0 ? " UNION ALL " : "",
+								 pre_term_sql(b, i));
+	}
 	return buf.data;
 }
 

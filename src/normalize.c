@@ -1,0 +1,540 @@
+/*-------------------------------------------------------------------------
+ *
+ * normalize.c
+ *	  Rewrites a view's "pre" query (its FROM and WHERE, with the
+ *	  expressions the view needs per input row as target list) into a list
+ *	  of branches, each a plain inner join of base tables.
+ *
+ * The delta rules (delta.c) work on inner joins of base tables: each base
+ * table occurrence is one input, substituted by its batch or its old
+ * state.  Everything else a query may hold in FROM is brought to that
+ * form here, the way the rewriter and the planner's prepjointree.c do it
+ * for execution:
+ *
+ *	- views are expanded into their definition, and non-recursive WITH
+ *	  queries are inlined where they are referenced;
+ *	- subqueries in FROM that are plain joins (no aggregates, DISTINCT,
+ *	  LIMIT, window functions) are pulled up into the query that reads them;
+ *	- a UNION ALL in FROM makes one branch per arm: the result is the sum of
+ *	  the branches' rows, which is what the delta of a sum is too;
+ *	- every inner join becomes one FROM list with its conditions in WHERE,
+ *	  and the range table keeps only the base tables, in FROM order.
+ *
+ * What cannot be brought to that form is refused here, naming the
+ * construct; analyze.c checks the branches' tables and expressions.
+ *
+ * IDENTIFICATION
+ *	  src/normalize.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/relation.h"
+#include "catalog/pg_class.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/parsetree.h"
+#include "rewrite/rewriteHandler.h"
+#include "rewrite/rewriteManip.h"
+#include "utils/rel.h"
+
+#include "analyze.h"
+#include "normalize.h"
+
+/* Branches beyond this many make the view's SQL too big to be worth it. */
+#define MAX_BRANCHES 64
+
+/* Above any range table index a query has. */
+#define RENUMBER_OFFSET 100000
+
+typedef struct InlineContext
+{
+	List	   *outer;			/* enclosing queries, innermost first */
+} InlineContext;
+
+static void inline_query(Query *q, List *outer);
+static bool inline_walker(Node *node, InlineContext *ctx);
+static List *normalize_query(Query *q);
+static List *normalize_setop(Query *setq, Node *op);
+static int	find_subquery(Node *jtnode, Query *q);
+static Query *pull_up(Query *q, int rtindex, Query *sub);
+static Node *replace_rangetblref(Node *jtnode, int rtindex, Node *with);
+static void flatten_jointree(Node *jtnode, List **items, List **quals);
+static Query *flatten(Query *q);
+static void check_simple(Query *q);
+static void refuse(const char *construct) pg_attribute_noreturn();
+
+static void
+refuse(const char *construct)
+{
+	ereport(ERROR,
+			errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			errmsg("%s not supported in incremental mode", construct),
+			errhint("Use mode => 'full' to maintain this view by recomputation."));
+}
+
+/*
+ * Replace views and WITH references by subqueries, in q and in every query
+ * below it (subqueries in FROM and in expressions).  outer holds the
+ * enclosing queries, for WITH references to an outer level.
+ */
+static void
+inline_query(Query *q, List *outer)
+{
+	ListCell   *lc;
+	List	   *levels = lcons(q, list_copy(outer));
+	InlineContext ctx;
+
+	if (q->hasRecursive)
+		refuse("recursive WITH queries are");
+	if (q->hasModifyingCTE)
+		refuse("data-modifying statements in WITH are");
+
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+		/*
+		 * Only what the query uses, as fireRIRrules does: a view's own
+		 * definition holds placeholder entries for the view itself.
+		 */
+		if (!rangeTableEntry_used((Node *) q, foreach_current_index(lc) + 1, 0))
+			continue;
+		if (rte->rtekind == RTE_CTE)
+		{
+			Query	   *owner;
+			Query	   *sub = NULL;
+			ListCell   *lc2;
+
+			if (rte->self_reference || rte->ctelevelsup >= list_length(levels))
+				refuse("recursive WITH queries are");
+			owner = list_nth(levels, rte->ctelevelsup);
+			foreach(lc2, owner->cteList)
+			{
+				CommonTableExpr *cte = lfirst_node(CommonTableExpr, lc2);
+
+				if (strcmp(cte->ctename, rte->ctename) == 0)
+				{
+					if (cte->cterecursive)
+						refuse("recursive WITH queries are");
+					sub = copyObject(castNode(Query, cte->ctequery));
+					break;
+				}
+			}
+			if (sub == NULL)
+				elog(ERROR, "incrload: WITH query \"%s\" not found", rte->ctename);
+			/* its outer references now start one level deeper */
+			if (rte->ctelevelsup > 0)
+				IncrementVarSublevelsUp((Node *) sub, rte->ctelevelsup, 1);
+			rte->rtekind = RTE_SUBQUERY;
+			rte->subquery = sub;
+			rte->ctename = NULL;
+			rte->ctelevelsup = 0;
+			rte->self_reference = false;
+			rte->coltypes = rte->coltypmods = rte->colcollations = NIL;
+		}
+		else if (rte->rtekind == RTE_RELATION && rte->relkind == RELKIND_VIEW)
+		{
+			Relation	rel = relation_open(rte->relid, NoLock);
+			Query	   *sub = copyObject(get_view_query(rel));
+
+			relation_close(rel, NoLock);
+			AcquireRewriteLocks(sub, true, false);
+			rte->rtekind = RTE_SUBQUERY;
+			rte->subquery = sub;
+			rte->relid = InvalidOid;
+			rte->relkind = 0;
+			rte->rellockmode = 0;
+			rte->inh = false;
+			rte->requiredPerms = 0;
+			rte->checkAsUser = InvalidOid;
+			rte->selectedCols = rte->insertedCols = rte->updatedCols = NULL;
+			rte->extraUpdatedCols = NULL;
+		}
+		if (rte->rtekind == RTE_SUBQUERY)
+			inline_query(rte->subquery, levels);
+	}
+
+	/* subqueries in expressions */
+	ctx.outer = levels;
+	(void) query_tree_walker(q, inline_walker, &ctx, QTW_IGNORE_RANGE_TABLE);
+
+	q->cteList = NIL;
+}
+
+static bool
+inline_walker(Node *node, InlineContext *ctx)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, SubLink))
+	{
+		SubLink    *sl = (SubLink *) node;
+
+		inline_query(castNode(Query, sl->subselect), ctx->outer);
+		return expression_tree_walker(sl->testexpr, inline_walker, ctx);
+	}
+	if (IsA(node, Query))
+		return false;
+	return expression_tree_walker(node, inline_walker, ctx);
+}
+
+/* A subquery that can be pulled up, or whose arms can be. */
+static void
+check_simple(Query *q)
+{
+	if (q->hasAggs || q->groupClause != NIL || q->havingQual != NULL ||
+		q->groupingSets != NIL)
+		refuse("subqueries in FROM with aggregates or GROUP BY are");
+	if (q->distinctClause != NIL)
+		refuse("subqueries in FROM with DISTINCT are");
+	if (q->limitCount != NULL || q->limitOffset != NULL)
+		refuse("LIMIT and OFFSET are");
+	if (q->hasWindowFuncs)
+		refuse("window functions are");
+	if (q->hasTargetSRFs)
+		refuse("set-returning functions are");
+	if (q->rowMarks != NIL)
+		refuse("FOR UPDATE and FOR SHARE are");
+}
+
+/* The first subquery RTE referenced by the join tree, or 0. */
+static int
+find_subquery(Node *jtnode, Query *q)
+{
+	if (jtnode == NULL)
+		return 0;
+	if (IsA(jtnode, RangeTblRef))
+	{
+		int			r = ((RangeTblRef *) jtnode)->rtindex;
+		RangeTblEntry *rte = rt_fetch(r, q->rtable);
+
+		if (rte->rtekind == RTE_SUBQUERY)
+		{
+			if (rte->lateral)
+				refuse("LATERAL references are");
+			return r;
+		}
+		return 0;
+	}
+	if (IsA(jtnode, FromExpr))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((FromExpr *) jtnode)->fromlist)
+		{
+			int			r = find_subquery(lfirst(lc), q);
+
+			if (r)
+				return r;
+		}
+		return 0;
+	}
+	if (IsA(jtnode, JoinExpr))
+	{
+		JoinExpr   *j = (JoinExpr *) jtnode;
+		int			r = find_subquery(j->larg, q);
+
+		return r ? r : find_subquery(j->rarg, q);
+	}
+	elog(ERROR, "unrecognized node type: %d", (int) nodeTag(jtnode));
+	return 0;
+}
+
+static Node *
+replace_rangetblref(Node *jtnode, int rtindex, Node *with)
+{
+	if (IsA(jtnode, RangeTblRef))
+		return ((RangeTblRef *) jtnode)->rtindex == rtindex ? with : jtnode;
+	if (IsA(jtnode, FromExpr))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((FromExpr *) jtnode)->fromlist)
+			lfirst(lc) = replace_rangetblref(lfirst(lc), rtindex, with);
+		return jtnode;
+	}
+	if (IsA(jtnode, JoinExpr))
+	{
+		JoinExpr   *j = (JoinExpr *) jtnode;
+
+		j->larg = replace_rangetblref(j->larg, rtindex, with);
+		j->rarg = replace_rangetblref(j->rarg, rtindex, with);
+		return jtnode;
+	}
+	elog(ERROR, "unrecognized node type: %d", (int) nodeTag(jtnode));
+	return NULL;
+}
+
+/*
+ * Pull the (flattened) subquery sub up into q in place of range table
+ * entry rtindex: its tables join q's range table, q's references to its
+ * columns become its output expressions, and its FROM list takes the
+ * subquery's place.
+ */
+static Query *
+pull_up(Query *q, int rtindex, Query *sub)
+{
+	int			offset = list_length(q->rtable);
+	RangeTblEntry *rte = rt_fetch(rtindex, q->rtable);
+	bool		sublinks = q->hasSubLinks;
+
+	sub = copyObject(sub);
+	OffsetVarNodes((Node *) sub, offset, 0);
+	q->rtable = list_concat(q->rtable, sub->rtable);
+	q->targetList = (List *)
+		ReplaceVarsFromTargetList((Node *) q->targetList, rtindex, 0, rte,
+								  sub->targetList, REPLACEVARS_REPORT_ERROR,
+								  0, &sublinks);
+	q->jointree = (FromExpr *)
+		ReplaceVarsFromTargetList((Node *) q->jointree, rtindex, 0, rte,
+								  sub->targetList, REPLACEVARS_REPORT_ERROR,
+								  0, &sublinks);
+	q->jointree = (FromExpr *) replace_rangetblref((Node *) q->jointree,
+												   rtindex,
+												   (Node *) sub->jointree);
+	q->hasSubLinks = sublinks || sub->hasSubLinks;
+	return q;
+}
+
+/* The base table references and the conditions of an inner join tree. */
+static void
+flatten_jointree(Node *jtnode, List **items, List **quals)
+{
+	if (jtnode == NULL)
+		return;
+	if (IsA(jtnode, RangeTblRef))
+		*items = lappend(*items, jtnode);
+	else if (IsA(jtnode, FromExpr))
+	{
+		FromExpr   *f = (FromExpr *) jtnode;
+		ListCell   *lc;
+
+		foreach(lc, f->fromlist)
+			flatten_jointree(lfirst(lc), items, quals);
+		*quals = list_concat(*quals, make_ands_implicit((Expr *) f->quals));
+	}
+	else if (IsA(jtnode, JoinExpr))
+	{
+		JoinExpr   *j = (JoinExpr *) jtnode;
+
+		if (j->jointype != JOIN_INNER)
+			refuse("outer joins are");
+		flatten_jointree(j->larg, items, quals);
+		flatten_jointree(j->rarg, items, quals);
+		*quals = list_concat(*quals, make_ands_implicit((Expr *) j->quals));
+	}
+	else
+		elog(ERROR, "unrecognized node type: %d", (int) nodeTag(jtnode));
+}
+
+/*
+ * One FROM list of base tables, conditions in WHERE, and a range table
+ * that holds exactly those tables, in FROM order.
+ */
+static Query *
+flatten(Query *q)
+{
+	List	   *items = NIL;
+	List	   *quals = NIL;
+	List	   *rtable = NIL;
+	ListCell   *lc;
+	int			n = 0;
+
+	flatten_jointree((Node *) q->jointree, &items, &quals);
+	q->jointree = makeFromExpr(items,
+							   quals ? (Node *) make_ands_explicit(quals) : NULL);
+
+	/*
+	 * Renumber in FROM order: first out of the way of every number in use,
+	 * then down to each entry's place.
+	 */
+	OffsetVarNodes((Node *) q->targetList, RENUMBER_OFFSET, 0);
+	OffsetVarNodes((Node *) q->jointree, RENUMBER_OFFSET, 0);
+	foreach(lc, items)
+	{
+		RangeTblRef *ref = lfirst_node(RangeTblRef, lc);
+		int			old = ref->rtindex;
+
+		rtable = lappend(rtable, rt_fetch(old - RENUMBER_OFFSET, q->rtable));
+		n++;
+		ChangeVarNodes((Node *) q->targetList, old, n, 0);
+		ChangeVarNodes((Node *) q->jointree, old, n, 0);
+	}
+	q->rtable = rtable;
+	return q;
+}
+
+/* The branches of a set operation tree made of UNION ALL only. */
+static List *
+normalize_setop(Query *setq, Node *op)
+{
+	if (IsA(op, RangeTblRef))
+	{
+		RangeTblEntry *rte = rt_fetch(((RangeTblRef *) op)->rtindex,
+									  setq->rtable);
+
+		return normalize_query(rte->subquery);
+	}
+	if (IsA(op, SetOperationStmt))
+	{
+		SetOperationStmt *s = (SetOperationStmt *) op;
+
+		if (s->op != SETOP_UNION || !s->all)
+			refuse("UNION, INTERSECT and EXCEPT inside FROM are");
+		return list_concat(normalize_setop(setq, s->larg),
+						   normalize_setop(setq, s->rarg));
+	}
+	elog(ERROR, "unrecognized node type: %d", (int) nodeTag(op));
+	return NIL;
+}
+
+/*
+ * The branches of q: flattened queries whose target lists each stand for
+ * q's.
+ */
+static List *
+normalize_query(Query *q)
+{
+	List	   *result = NIL;
+	List	   *todo;
+	int			depth = 0;
+
+	if (q->setOperations)
+	{
+		SetOperationStmt *top = (SetOperationStmt *) q->setOperations;
+		List	   *branches;
+		ListCell   *lc;
+
+		if (q->limitCount != NULL || q->limitOffset != NULL)
+			refuse("LIMIT and OFFSET are");
+		branches = normalize_setop(q, q->setOperations);
+
+		/* each arm's columns, as the set operation's output types */
+		foreach(lc, branches)
+		{
+			Query	   *b = lfirst(lc);
+			ListCell   *lt;
+			ListCell   *lty;
+
+			forboth(lt, b->targetList, lty, top->colTypes)
+			{
+				TargetEntry *tle = lfirst(lt);
+
+				if (exprType((Node *) tle->expr) != lfirst_oid(lty))
+					refuse("UNION ALL arms of different column types are");
+			}
+		}
+		return branches;
+	}
+
+	check_simple(q);
+	q->targetList = (List *) flatten_join_alias_vars(q, (Node *) q->targetList);
+	q->jointree = (FromExpr *) flatten_join_alias_vars(q, (Node *) q->jointree);
+
+	todo = list_make1(q);
+	while (todo != NIL)
+	{
+		Query	   *cur = linitial(todo);
+		int			r;
+
+		todo = list_delete_first(todo);
+		r = find_subquery((Node *) cur->jointree, cur);
+		if (r == 0)
+		{
+			result = lappend(result, flatten(cur));
+			if (list_length(result) > MAX_BRANCHES)
+				refuse("queries of more than 64 UNION ALL branches are");
+			continue;
+		}
+		if (++depth > 10 * MAX_BRANCHES)
+			refuse("queries of this many nested subqueries are");
+		{
+			RangeTblEntry *rte = rt_fetch(r, cur->rtable);
+			List	   *subs = normalize_query(rte->subquery);
+			ListCell   *lc;
+
+			foreach(lc, subs)
+				todo = lappend(todo, pull_up(copyObject(cur), r, lfirst(lc)));
+		}
+	}
+	return result;
+}
+
+/*
+ * The branches of a pre query (not modified): views and WITH inlined,
+ * subqueries pulled up, joins flattened.
+ */
+List *
+il_normalize(Query *pre)
+{
+	Query	   *q = copyObject(pre);
+
+	inline_query(q, NIL);
+	return normalize_query(q);
+}
+
+typedef struct ReadContext
+{
+	List	  **views;
+	List	  **functions;
+} ReadContext;
+
+static bool
+collect_function(Oid funcid, void *context)
+{
+	List	  **functions = ((ReadContext *) context)->functions;
+
+	*functions = list_append_unique_oid(*functions, funcid);
+	return false;
+}
+
+static bool
+objects_read_walker(Node *node, ReadContext *ctx)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		Query	   *q = (Query *) node;
+		ListCell   *lc;
+
+		foreach(lc, q->rtable)
+		{
+			RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+			if (rte->rtekind == RTE_RELATION && rte->relkind == RELKIND_VIEW &&
+				rangeTableEntry_used((Node *) q, foreach_current_index(lc) + 1, 0) &&
+				!list_member_oid(*ctx->views, rte->relid))
+			{
+				Relation	rel = relation_open(rte->relid, AccessShareLock);
+				Query	   *def = copyObject(get_view_query(rel));
+
+				relation_close(rel, AccessShareLock);
+				*ctx->views = lappend_oid(*ctx->views, rte->relid);
+				(void) objects_read_walker((Node *) def, ctx);
+			}
+		}
+		return query_tree_walker(q, objects_read_walker, ctx, 0);
+	}
+	(void) check_functions_in_node(node, collect_function, ctx);
+	return expression_tree_walker(node, objects_read_walker, ctx);
+}
+
+/*
+ * The views and functions a query reads, also through the views it reads:
+ * what a CREATE OR REPLACE of either would change under it.
+ */
+void
+il_normalize_objects_read(Query *q, List **views, List **functions)
+{
+	ReadContext ctx;
+
+	*views = NIL;
+	*functions = NIL;
+	ctx.views = views;
+	ctx.functions = functions;
+	(void) objects_read_walker((Node *) q, &ctx);
+}

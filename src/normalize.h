@@ -1,0 +1,20 @@
+/*-------------------------------------------------------------------------
+ *
+ * normalize.h
+ *	  A view's query as branches of plain inner joins of base tables.
+ *
+ * IDENTIFICATION
+ *	  src/normalize.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef INCRLOAD_NORMALIZE_H
+#define INCRLOAD_NORMALIZE_H
+
+#include "nodes/parsenodes.h"
+
+extern List *il_normalize(Query *pre);
+extern void il_normalize_objects_read(Query *q, List **views,
+									  List **functions);
+
+#endif							/* INCRLOAD_NORMALIZE_H */
