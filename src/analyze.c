@@ -37,6 +37,7 @@
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "parser/analyze.h"
+#include "parser/parse_coerce.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteHandler.h"
 #include "rewrite/rewriteManip.h"
@@ -70,6 +71,9 @@ typedef struct ViewExprContext
 static void refuse(const char *construct) pg_attribute_noreturn();
 static void check_range_table(IncrloadQuery *q, IncrloadBranch *b);
 static Query *make_pre_query(IncrloadQuery *q);
+static void analyze_setop(IncrloadQuery *q);
+static Node *number_leaves(IncrloadQuery *q, Node *op, List **leaves);
+static void add_branches(IncrloadQuery *q, Query *pre);
 static bool check_expr_walker(Node *node, void *context);
 static bool mutable_func_checker(Oid funcid, void *context);
 static bool collect_aggs_walker(Node *node, IncrloadQuery *q);
@@ -491,7 +495,10 @@ il_analyze(Query *query, bool incremental)
 	if (query->hasRecursive)
 		refuse("recursive WITH queries are");
 	if (query->setOperations != NULL)
-		refuse("UNION, INTERSECT and EXCEPT are");
+	{
+		analyze_setop(q);
+		return q;
+	}
 	if (query->hasWindowFuncs)
 		refuse("window functions are");
 	if (query->hasTargetSRFs)
@@ -566,11 +573,20 @@ il_analyze(Query *query, bool incremental)
 		}
 	}
 
-	/*
-	 * The pre relation as plain inner joins of base tables, and the checks
-	 * of what they read: views and subqueries are expanded only now.
-	 */
-	foreach(lc, il_normalize(make_pre_query(q)))
+	add_branches(q, make_pre_query(q));
+	return q;
+}
+
+/*
+ * The pre relation as plain inner joins of base tables, and the checks of
+ * what they read: views and subqueries are expanded only now.
+ */
+static void
+add_branches(IncrloadQuery *q, Query *pre)
+{
+	ListCell   *lc;
+
+	foreach(lc, il_normalize(pre))
 	{
 		IncrloadBranch *b = palloc0(sizeof(IncrloadBranch));
 
@@ -582,7 +598,124 @@ il_analyze(Query *query, bool incremental)
 		check_range_table(q, b);
 		q->branches = lappend(q->branches, b);
 	}
-	return q;
+}
+
+/* Copy of the set operation tree whose leaves count 1, 2, ... */
+static Node *
+number_leaves(IncrloadQuery *q, Node *op, List **leaves)
+{
+	if (IsA(op, RangeTblRef))
+	{
+		RangeTblRef *leaf = makeNode(RangeTblRef);
+
+		*leaves = lappend(*leaves, rt_fetch(((RangeTblRef *) op)->rtindex,
+											q->query->rtable)->subquery);
+		leaf->rtindex = list_length(*leaves);
+		return (Node *) leaf;
+	}
+	else
+	{
+		SetOperationStmt *s = copyObject(castNode(SetOperationStmt, op));
+
+		s->larg = number_leaves(q, castNode(SetOperationStmt, op)->larg, leaves);
+		s->rarg = number_leaves(q, castNode(SetOperationStmt, op)->rarg, leaves);
+		return (Node *) s;
+	}
+}
+
+/*
+ * UNION [ALL], INTERSECT [ALL], EXCEPT [ALL] of plain queries: the view's
+ * rows are the distinct output rows, each with a count per arm; how often
+ * a row shows is the set operation applied to those counts (storage.c).
+ * Each arm's rows, with its number, are branches of the pre relation.
+ */
+static void
+analyze_setop(IncrloadQuery *q)
+{
+	SetOperationStmt *top = castNode(SetOperationStmt, q->query->setOperations);
+	List	   *leaves = NIL;
+	ListCell   *lc;
+	ListCell   *lt;
+	ListCell   *lm;
+	ListCell   *lcoll;
+	int			i = 0;
+
+	if (q->query->limitCount != NULL || q->query->limitOffset != NULL)
+		refuse("LIMIT and OFFSET are");
+	q->kind = IL_VIEW_SETOP;
+	q->setop = number_leaves(q, (Node *) top, &leaves);
+	q->nleaves = list_length(leaves);
+
+	/* the output columns are the row key, typed as the set operation says */
+	forfour(lc, top->colTypes, lt, top->colTypmods, lcoll, top->colCollations,
+			lm, q->outputs)
+	{
+		TargetEntry *tle = lfirst(lm);
+		Var		   *col = makeVar(1, ++i, lfirst_oid(lc), lfirst_int(lt),
+								  lfirst_oid(lcoll), 0);
+
+		check_key_type((Node *) col, psprintf("column \"%s\"", tle->resname));
+		q->pre_exprs = lappend(q->pre_exprs, col);
+		q->key_names = lappend(q->key_names, tle->resname);
+		q->nkeys++;
+	}
+	/* the arm's number: the last pre column */
+	q->pre_exprs = lappend(q->pre_exprs,
+						   makeConst(INT4OID, -1, InvalidOid, sizeof(int32),
+									 Int32GetDatum(0), false, true));
+
+	i = 0;
+	foreach(lc, leaves)
+	{
+		Query	   *leaf = copyObject(lfirst_node(Query, lc));
+		List	   *tlist = NIL;
+		int			resno = 0;
+
+		i++;
+		if (leaf->hasAggs || leaf->groupClause != NIL || leaf->havingQual != NULL)
+			refuse("aggregates in an arm of UNION, INTERSECT or EXCEPT are");
+		if (leaf->hasDistinctOn)
+			refuse("DISTINCT ON is");
+		/* an arm's DISTINCT: its rows count once (storage.c) */
+		if (leaf->distinctClause != NIL)
+			q->distinct_leaves = bms_add_member(q->distinct_leaves, i);
+		leaf->distinctClause = NIL;
+		if (leaf->hasWindowFuncs)
+			refuse("window functions are");
+		if (leaf->hasTargetSRFs)
+			refuse("set-returning functions are");
+		if (leaf->limitCount != NULL || leaf->limitOffset != NULL)
+			refuse("LIMIT and OFFSET are");
+		(void) query_tree_walker(leaf, check_expr_walker, NULL, 0);
+
+		forthree(lt, leaf->targetList, lm, top->colTypes, lcoll, top->colTypmods)
+		{
+			TargetEntry *tle = lfirst(lt);
+			Node	   *expr = (Node *) tle->expr;
+
+			if (tle->resjunk)
+				continue;
+			if (exprType(expr) != lfirst_oid(lm) || exprTypmod(expr) != lfirst_int(lcoll))
+				expr = coerce_to_target_type(NULL, expr, exprType(expr),
+											 lfirst_oid(lm), lfirst_int(lcoll),
+											 COERCION_IMPLICIT,
+											 COERCE_IMPLICIT_CAST, -1);
+			if (expr == NULL)
+				elog(ERROR, "incrload: cannot coerce an arm's column to the set operation's type");
+			resno++;
+			tlist = lappend(tlist, makeTargetEntry((Expr *) expr, resno,
+												   psprintf("e%d", resno), false));
+		}
+		resno++;
+		tlist = lappend(tlist, makeTargetEntry((Expr *) makeConst(INT4OID, -1, InvalidOid,
+																  sizeof(int32),
+																  Int32GetDatum(i),
+																  false, true),
+											   resno, psprintf("e%d", resno), false));
+		leaf->targetList = tlist;
+		leaf->sortClause = NIL;
+		add_branches(q, leaf);
+	}
 }
 
 /*

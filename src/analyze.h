@@ -21,6 +21,7 @@ typedef enum IncrloadViewKind
 	IL_VIEW_DISTINCT,			/* rows with a hidden multiplicity, shown once */
 	IL_VIEW_AGG,				/* one row per group */
 	IL_VIEW_GLOBAL,				/* aggregates without GROUP BY: one row */
+	IL_VIEW_SETOP,				/* UNION, INTERSECT, EXCEPT: a count per arm */
 	IL_VIEW_FULL				/* mode 'full': the query's rows, recomputed */
 } IncrloadViewKind;
 
@@ -85,6 +86,10 @@ typedef struct IncrloadQuery
 	List	   *key_names;		/* storage column names of the keys */
 	List	   *aggs;			/* IncrloadAgg * */
 	List	   *outputs;		/* the query's visible TargetEntry list */
+	Node	   *setop;			/* SETOP: the tree; leaves are RangeTblRefs
+								 * numbered 1..nleaves in leaf order */
+	int			nleaves;
+	Bitmapset  *distinct_leaves;	/* SETOP: arms that are SELECT DISTINCT */
 } IncrloadQuery;
 
 extern Query *il_analyze_parse(const char *sql);

@@ -47,6 +47,7 @@ typedef enum ColRole
 	COL_EXTREME,				/* min or max */
 	COL_DELETED_EXTREME,		/* scratch: extreme of the batch's deleted rows */
 	COL_RECOMPUTE,				/* recomputed per group */
+	COL_LEAF_COUNT,				/* SETOP: the row's count in one arm */
 	COL_OUTPUT					/* FULL views: a column of the query */
 } ColRole;
 
@@ -57,7 +58,8 @@ typedef struct StorageCol
 	Oid			type;
 	int32		typmod;
 	Oid			coll;
-	int			keyno;			/* COL_KEY: 1-based pre column */
+	int			keyno;			/* COL_KEY: 1-based pre column; LEAF_COUNT: arm */
+	int			armcol;			/* LEAF_COUNT: pre column of the arm's number */
 	IncrloadAgg *agg;
 	struct StorageCol *partner; /* SUM: its COL_NN; AVG: its SUM; EXTREME: DX */
 } StorageCol;
@@ -70,6 +72,7 @@ static char *col_state(StorageCol *col, bool delta);
 static char *col_combine(StorageCol *col, const char *o, const char *n);
 static char *col_flag(StorageCol *col, const char *alias);
 static char *storage_qualname(Oid storage);
+static char *setop_count(IncrloadQuery *q, Node *op);
 
 
 /*
@@ -250,6 +253,16 @@ storage_columns(IncrloadQuery *q)
 	new_col(&cols, COL_COUNT, INCRLOAD_COUNT_NAME, INT8OID, -1, InvalidOid,
 			NULL);
 
+	for (i = 1; i <= q->nleaves; i++)
+	{
+		StorageCol *c = new_col(&cols, COL_LEAF_COUNT,
+								psprintf(INCRLOAD_HIDDEN_PREFIX "c%d", i),
+								INT8OID, -1, InvalidOid, NULL);
+
+		c->keyno = i;
+		c->armcol = q->nkeys + 1;
+	}
+
 	i = 0;
 	foreach(lc, q->aggs)
 	{
@@ -335,7 +348,7 @@ il_storage_ddl(IncrloadQuery *q, const char *qualname)
 			appendStringInfo(&buf, " COLLATE %s",
 							 generate_collation_name(col->coll));
 		if (col->role == COL_COUNT || col->role == COL_AGG_COUNT ||
-			col->role == COL_NN)
+			col->role == COL_NN || col->role == COL_LEAF_COUNT)
 			appendStringInfoString(&buf, " NOT NULL");
 		if (col->role == COL_AVG)
 		{
@@ -473,7 +486,60 @@ il_storage_view_sql(IncrloadQuery *q, Oid storage)
 		appendStringInfo(&buf,
 						 " CROSS JOIN LATERAL pg_catalog.generate_series(1::pg_catalog.int8, %s) g",
 						 il_sql_col("s", INCRLOAD_COUNT_NAME));
+	else if (q->kind == IL_VIEW_SETOP)
+		appendStringInfo(&buf,
+						 " CROSS JOIN LATERAL pg_catalog.generate_series(1::pg_catalog.int8, %s) g",
+						 setop_count(q, q->setop));
 	return buf.data;
+}
+
+/*
+ * How often a row shows in the result of a set operation, from its count
+ * in each arm, as PostgreSQL defines them: the ALL forms add, take the
+ * smaller, or subtract (never below zero); the others show a row once or
+ * not at all.
+ */
+static char *
+setop_count(IncrloadQuery *q, Node *op)
+{
+	SetOperationStmt *s;
+	char	   *l;
+	char	   *r;
+	char	   *n = NULL;
+
+	if (IsA(op, RangeTblRef))
+	{
+		int			arm = ((RangeTblRef *) op)->rtindex;
+		char	   *c = il_sql_col("s", psprintf(INCRLOAD_HIDDEN_PREFIX "c%d", arm));
+
+		if (bms_is_member(arm, q->distinct_leaves))
+			return psprintf("(CASE WHEN %s OPERATOR(pg_catalog.>) 0 THEN 1 ELSE 0 END)::pg_catalog.int8", c);
+		return c;
+	}
+	s = castNode(SetOperationStmt, op);
+	l = setop_count(q, s->larg);
+	r = setop_count(q, s->rarg);
+	switch (s->op)
+	{
+		case SETOP_UNION:
+			n = psprintf("(%s OPERATOR(pg_catalog.+) %s)", l, r);
+			break;
+		case SETOP_INTERSECT:
+			n = psprintf("LEAST(%s, %s)", l, r);
+			break;
+		case SETOP_EXCEPT:
+			if (s->all)
+				n = psprintf("GREATEST(%s OPERATOR(pg_catalog.-) %s, 0)", l, r);
+			else
+				return psprintf("(CASE WHEN %s OPERATOR(pg_catalog.>) 0 AND %s OPERATOR(pg_catalog.=) 0 "
+								"THEN 1 ELSE 0 END)::pg_catalog.int8", l, r);
+			break;
+		default:
+			elog(ERROR, "unrecognized set operation %d", (int) s->op);
+	}
+	if (s->all)
+		return n;
+	return psprintf("(CASE WHEN %s OPERATOR(pg_catalog.>) 0 THEN 1 ELSE 0 END)::pg_catalog.int8", n);
 }
 
 /* FILTER (WHERE ...) for an aggregate, with extra conditions; "" if none */
@@ -509,6 +575,10 @@ col_state(StorageCol *col, bool delta)
 			return pre_col(col->keyno);
 		case COL_COUNT:
 			return "COALESCE(pg_catalog.sum(p.__w), 0)";
+		case COL_LEAF_COUNT:
+			/* the arm's number is the pre column after the keys */
+			return psprintf("COALESCE(pg_catalog.sum(p.__w) FILTER (WHERE %s OPERATOR(pg_catalog.=) %d), 0)",
+							pre_col(col->armcol), col->keyno);
 		case COL_AGG_COUNT:
 			return psprintf("COALESCE(pg_catalog.sum(p.__w)%s, 0)",
 							filter_clause(agg, arg ? nonnull_test(arg, agg->argtype) : NULL));
@@ -555,6 +625,7 @@ col_combine(StorageCol *col, const char *o, const char *n)
 		case COL_COUNT:
 		case COL_AGG_COUNT:
 		case COL_NN:
+		case COL_LEAF_COUNT:
 			return psprintf("%s OPERATOR(pg_catalog.+) %s", oc, nc);
 		case COL_SUM:
 			return psprintf("CASE WHEN %s IS NULL THEN %s WHEN %s IS NULL THEN %s "
@@ -738,7 +809,7 @@ il_storage_build(IncrloadQuery *q, Oid view, Oid storage)
 							   "s.xmax OPERATOR(pg_catalog.=) '0'::pg_catalog.xid",
 							   st, names.data, deltastate.data, il_delta_pre_sql(q, true),
 							   groupby.data,
-							   q->kind == IL_VIEW_AGG ? "" :
+							   q->kind == IL_VIEW_AGG || q->kind == IL_VIEW_SETOP ? "" :
 							   " HAVING pg_catalog.sum(p.__w) OPERATOR(pg_catalog.<>) 0",
 							   keys.data, set.data, INCRLOAD_COUNT_NAME,
 							   nflags ? flag.data : "false", ret.data);
