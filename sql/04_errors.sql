@@ -59,7 +59,7 @@ SELECT incrload_register_view('v', 'WITH c AS (SELECT g, count(*) AS n FROM t GR
 SELECT incrload_register_view('v', 'SELECT id FROM t WHERE id IN (SELECT id FROM u)');
 SELECT incrload_register_view('v', 'SELECT id FROM (SELECT DISTINCT id FROM t) s');
 SELECT incrload_register_view('v', 'SELECT id FROM (SELECT id FROM t LIMIT 5) s');
-SELECT incrload_register_view('v', 'SELECT id FROM t UNION SELECT id FROM u');
+SELECT incrload_register_view('v', 'SELECT id FROM t UNION SELECT id FROM u ORDER BY 1 LIMIT 2');
 SELECT incrload_register_view('v', 'SELECT DISTINCT ON (g) g, id FROM t');
 SELECT incrload_register_view('v', 'SELECT g, count(*) FROM t GROUP BY ROLLUP (g)');
 
