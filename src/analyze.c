@@ -69,7 +69,7 @@ typedef struct ViewExprContext
 
 /* construct names the construct and ends with its verb: "window functions are" */
 static void refuse(const char *construct) pg_attribute_noreturn();
-static void check_range_table(IncrloadQuery *q, IncrloadBranch *b);
+static List *check_range_table(IncrloadQuery *q, List *rtable);
 static Query *make_pre_query(IncrloadQuery *q);
 static void analyze_setop(IncrloadQuery *q);
 static Node *number_leaves(IncrloadQuery *q, Node *op, List **leaves);
@@ -133,10 +133,22 @@ check_expr_walker(Node *node, void *context)
 			refuse("sequence functions are");
 			break;
 		case T_Param:
-			refuse("parameters are");
+			/* a subquery's output in its comparison is fine; $n are not */
+			if (((Param *) node)->paramkind != PARAM_SUBLINK)
+				refuse("parameters are");
 			break;
 		case T_SubLink:
-			refuse("subqueries are");
+			switch (((SubLink *) node)->subLinkType)
+			{
+				case EXISTS_SUBLINK:
+				case ANY_SUBLINK:
+				case ALL_SUBLINK:
+				case EXPR_SUBLINK:
+				case ARRAY_SUBLINK:
+					break;
+				default:
+					refuse("this kind of subquery is");
+			}
 			break;
 		case T_GroupingFunc:
 			refuse("GROUPING() is");
@@ -153,13 +165,18 @@ check_expr_walker(Node *node, void *context)
 	return expression_tree_walker(node, check_expr_walker, context);
 }
 
-static void
-check_range_table(IncrloadQuery *q, IncrloadBranch *b)
+/*
+ * The base tables of a (normalized) range table, checked: every one must
+ * be a table whose changes capture sees.
+ */
+static List *
+check_range_table(IncrloadQuery *q, List *rtable)
 {
 	ListCell   *lc;
 	int			rtindex = 0;
+	List	   *bases = NIL;
 
-	foreach(lc, b->query->rtable)
+	foreach(lc, rtable)
 	{
 		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
 
@@ -255,7 +272,7 @@ check_range_table(IncrloadQuery *q, IncrloadBranch *b)
 					ref = palloc(sizeof(IncrloadBaseRef));
 					ref->rtindex = rtindex;
 					ref->relid = rte->relid;
-					b->bases = lappend(b->bases, ref);
+					bases = lappend(bases, ref);
 					q->base_relids = list_append_unique_oid(q->base_relids,
 															rte->relid);
 					break;
@@ -286,11 +303,7 @@ check_range_table(IncrloadQuery *q, IncrloadBranch *b)
 		if (rte->lateral)
 			refuse("LATERAL references are");
 	}
-	if (b->bases == NIL)
-		ereport(ERROR,
-				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				errmsg("a query without a table in FROM cannot be maintained incrementally"),
-				errhint("Use mode => 'full' to maintain this view by recomputation."));
+	return bases;
 }
 
 /* Add an expression to the pre relation, reusing an equal one. */
@@ -503,8 +516,8 @@ il_analyze(Query *query, bool incremental)
 		refuse("window functions are");
 	if (query->hasTargetSRFs)
 		refuse("set-returning functions are");
-	if (query->hasSubLinks)
-		refuse("subqueries are");
+	if (query->havingQual && checkExprHasSubLink(query->havingQual))
+		refuse("subqueries in HAVING are");
 	if (query->limitCount != NULL || query->limitOffset != NULL)
 		refuse("LIMIT and OFFSET are");
 	if (query->hasDistinctOn)
@@ -585,6 +598,7 @@ static void
 add_branches(IncrloadQuery *q, Query *pre)
 {
 	ListCell   *lc;
+	ListCell   *lc2;
 
 	foreach(lc, il_normalize(pre))
 	{
@@ -595,7 +609,19 @@ add_branches(IncrloadQuery *q, Query *pre)
 		/* what the walker cannot name, PostgreSQL's own test still catches */
 		if (contain_mutable_functions((Node *) b->query))
 			refuse("expressions that are not immutable are");
-		check_range_table(q, b);
+		b->bases = check_range_table(q, b->query->rtable);
+		if (b->bases == NIL)
+			ereport(ERROR,
+					errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					errmsg("a query without a table in FROM cannot be maintained incrementally"),
+					errhint("Use mode => 'full' to maintain this view by recomputation."));
+		foreach(lc2, il_normalize_sublinks(b->query))
+		{
+			SubLink    *sl = lfirst(lc2);
+
+			b->sublink_bases = lappend(b->sublink_bases,
+									   check_range_table(q, castNode(Query, sl->subselect)->rtable));
+		}
 		q->branches = lappend(q->branches, b);
 	}
 }

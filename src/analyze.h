@@ -65,6 +65,8 @@ typedef struct IncrloadBranch
 {
 	Query	   *query;
 	List	   *bases;			/* IncrloadBaseRef *, in FROM order */
+	List	   *sublink_bases;	/* per il_normalize_sublinks(query): the
+								 * IncrloadBaseRef * of its subquery */
 } IncrloadBranch;
 
 typedef struct IncrloadQuery

@@ -37,13 +37,16 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/sysattr.h"
 #include "access/table.h"
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
 #include "parser/analyze.h"
 #include "parser/parsetree.h"
+#include "rewrite/rewriteManip.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -54,11 +57,9 @@
 #include "capture.h"
 #include "catalog.h"
 #include "delta.h"
+#include "normalize.h"
 
 static char *batch_cond(const char *alias);
-static char *batch_subquery_sql(Oid base, Oid delta, bool old, List **colnames);
-static void substitute_rte(Query *pre, int rtindex, Oid base, bool old);
-static char *pre_term_sql(IncrloadBranch *b, int delta_pos);
 
 static Oid	batch_param_types[INCRLOAD_BATCH_NPARAMS] = {PG_SNAPSHOTOID, XID8OID, INT8OID};
 
@@ -100,90 +101,233 @@ batch_cond(const char *alias)
 }
 
 /*
+ * What a base table reference reads in one term of the delta rule.  A
+ * reference in the view's own FROM reads weighted rows (the delta rule is
+ * linear in it); one inside a subquery in an expression (EXISTS, IN, a
+ * scalar subquery) reads a relation PostgreSQL evaluates the subquery on,
+ * so its old state must be the rows themselves, not rows with weights.
+ */
+typedef enum InputState
+{
+	IN_NEW,						/* the table as the apply's snapshot shows it */
+	IN_DELTA,					/* its batch, weights +1/-1 */
+	IN_OLD,						/* as before the batch, as weighted rows */
+	IN_OLD_ROWS					/* as before the batch, as rows */
+} InputState;
+
+/*
  * A subquery with the base table's row type (attnos line up, so the
- * query's Vars need no change) plus a weight: the batch, or, for old,
- * the table as it was before the batch.
+ * query's Vars need no change) plus a weight (not for IN_OLD_ROWS).
+ * used: the columns the reference reads (IN_OLD_ROWS only; others are
+ * NULL there).
  */
 static char *
-batch_subquery_sql(Oid base, Oid delta, bool old, List **colnames)
+batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
+				   List **colnames)
 {
 	Relation	brel = table_open(base, AccessShareLock);
 	Relation	drel = table_open(delta, AccessShareLock);
 	TupleDesc	bdesc = RelationGetDescr(brel);
 	StringInfoData dcols;
 	StringInfoData bcols;
+	StringInfoData ucols_d;		/* IN_OLD_ROWS: the used columns, as c1.. */
+	StringInfoData ucols_r;
+	StringInfoData ucols_n;
+	StringInfoData groupby;
+	StringInfoData match;
+	StringInfoData outcols;
+	int			ncols = 0;
 	char	   *dname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(drel)),
 												   RelationGetRelationName(drel));
+	char	   *bname = psprintf("%s%s",
+								 brel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE ? "" : "ONLY ",
+								 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(brel)),
+															RelationGetRelationName(brel)));
 	char	   *sql;
 
 	initStringInfo(&dcols);
 	initStringInfo(&bcols);
+	initStringInfo(&ucols_d);
+	initStringInfo(&ucols_r);
+	initStringInfo(&ucols_n);
+	initStringInfo(&groupby);
+	initStringInfo(&match);
+	initStringInfo(&outcols);
 	*colnames = NIL;
 	for (int i = 0; i < bdesc->natts; i++)
 	{
 		Form_pg_attribute attr = TupleDescAttr(bdesc, i);
 		char	   *name;
+		bool		in_delta;
 
 		if (attr->attisdropped)
 		{
 			name = psprintf(INCRLOAD_HIDDEN_PREFIX "dropped_%d", i + 1);
 			appendStringInfo(&dcols, "NULL::pg_catalog.int4 AS %s, ", name);
 			appendStringInfo(&bcols, "NULL::pg_catalog.int4 AS %s, ", name);
+			appendStringInfo(&outcols, "%sNULL::pg_catalog.int4 AS %s",
+							 outcols.len ? ", " : "", name);
+			*colnames = lappend(*colnames, makeString(pstrdup(name)));
+			continue;
+		}
+		name = NameStr(attr->attname);
+		in_delta = get_attnum(delta, name) != InvalidAttrNumber;
+		if (!in_delta)
+			appendStringInfo(&dcols, "NULL::%s AS %s, ",
+							 il_sql_type(attr->atttypid, attr->atttypmod),
+							 quote_identifier(name));
+		else
+			appendStringInfo(&dcols, "%s, ", il_sql_col("d", name));
+		appendStringInfo(&bcols, "%s, ", il_sql_col("b", name));
+
+		if (state == IN_OLD_ROWS && bms_is_member(i + 1, used))
+		{
+			TypeCacheEntry *tc = lookup_type_cache(attr->atttypid, TYPECACHE_EQ_OPR);
+
+			if (!OidIsValid(tc->eq_opr))
+				ereport(ERROR,
+						errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("column \"%s\" of type %s cannot be read by a subquery in an expression in incremental mode",
+							   name, format_type_be(attr->atttypid)),
+						errdetail("Type %s has no equality operator.",
+								  format_type_be(attr->atttypid)),
+						errhint("Use mode => 'full' to maintain this view by recomputation."));
+			if (!in_delta)
+				elog(ERROR, "incrload: delta table of \"%s\" lacks column \"%s\"",
+					 RelationGetRelationName(brel), name);
+			ncols++;
+			appendStringInfo(&ucols_d, "%s%s AS c%d", ncols > 1 ? ", " : "",
+							 il_sql_col("d", name), ncols);
+			appendStringInfo(&ucols_r, "%s%s AS c%d", ncols > 1 ? ", " : "",
+							 il_sql_col("r", name), ncols);
+			appendStringInfo(&ucols_n, "%sn.c%d", ncols > 1 ? ", " : "", ncols);
+			appendStringInfo(&groupby, "%s%d", ncols > 1 ? ", " : "", ncols);
+			/* equality where it can be hashed, NULL-safe where needed */
+			appendStringInfo(&match, "%sn.c%d %s %s", ncols > 1 ? " AND " : "",
+							 ncols,
+							 attr->attnotnull ? "OPERATOR(pg_catalog.=)" : "IS NOT DISTINCT FROM",
+							 il_sql_col("r", name));
+			appendStringInfo(&outcols, "%su.c%d AS %s", outcols.len ? ", " : "",
+							 ncols, quote_identifier(name));
 		}
 		else
-		{
-			name = NameStr(attr->attname);
-			if (get_attnum(delta, name) == InvalidAttrNumber)
-				appendStringInfo(&dcols, "NULL::%s AS %s, ",
-								 il_sql_type(attr->atttypid, attr->atttypmod),
-								 quote_identifier(name));
-			else
-				appendStringInfo(&dcols, "%s, ", il_sql_col("d", name));
-			appendStringInfo(&bcols, "%s, ", il_sql_col("b", name));
-		}
+			appendStringInfo(&outcols, "%sNULL::%s AS %s", outcols.len ? ", " : "",
+							 il_sql_type(attr->atttypid, attr->atttypmod),
+							 quote_identifier(name));
 		*colnames = lappend(*colnames, makeString(pstrdup(name)));
 	}
-	*colnames = lappend(*colnames, makeString(INCRLOAD_DELTA_W_NAME));
+	if (state != IN_OLD_ROWS)
+		*colnames = lappend(*colnames, makeString(INCRLOAD_DELTA_W_NAME));
 
-	if (!old)
-		sql = psprintf("SELECT %sd.%s FROM %s d WHERE d.%s OPERATOR(pg_catalog.<>) 0 AND %s",
-					   dcols.data, INCRLOAD_DELTA_W_NAME, dname,
-					   INCRLOAD_DELTA_W_NAME, batch_cond("d"));
-	else
-		sql = psprintf("SELECT %s1::pg_catalog.int2 AS %s FROM %s%s b "
-					   "UNION ALL "
-					   "SELECT %s(OPERATOR(pg_catalog.-) d.%s)::pg_catalog.int2 FROM %s d "
-					   "WHERE d.%s OPERATOR(pg_catalog.<>) 0 AND %s",
-					   bcols.data, INCRLOAD_DELTA_W_NAME,
-					   brel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE ? "" : "ONLY ",
-					   quote_qualified_identifier(get_namespace_name(RelationGetNamespace(brel)),
-												  RelationGetRelationName(brel)),
-					   dcols.data, INCRLOAD_DELTA_W_NAME, dname,
-					   INCRLOAD_DELTA_W_NAME, batch_cond("d"));
+	switch (state)
+	{
+		case IN_DELTA:
+			sql = psprintf("SELECT %sd.%s FROM %s d WHERE d.%s OPERATOR(pg_catalog.<>) 0 AND %s",
+						   dcols.data, INCRLOAD_DELTA_W_NAME, dname,
+						   INCRLOAD_DELTA_W_NAME, batch_cond("d"));
+			break;
+		case IN_OLD:
+			sql = psprintf("SELECT %s1::pg_catalog.int2 AS %s FROM %s b "
+						   "UNION ALL "
+						   "SELECT %s(OPERATOR(pg_catalog.-) d.%s)::pg_catalog.int2 FROM %s d "
+						   "WHERE d.%s OPERATOR(pg_catalog.<>) 0 AND %s",
+						   bcols.data, INCRLOAD_DELTA_W_NAME, bname,
+						   dcols.data, INCRLOAD_DELTA_W_NAME, dname,
+						   INCRLOAD_DELTA_W_NAME, batch_cond("d"));
+			break;
+		case IN_OLD_ROWS:
+			{
+				/*
+				 * old = new - inserted + deleted, as a multiset, on the
+				 * columns read: the rows of the table that no net insertion
+				 * names, the copies of those it names that the insertions
+				 * leave, and the net deletions.  Correlated conditions on
+				 * the table's columns reach each arm (UNION ALL), so this
+				 * reads what an index finds, not the whole table.
+				 */
+				char	   *net;
+
+				if (ncols == 0)
+				{
+					/* the subquery reads no column: only how many rows */
+					appendStringInfoString(&ucols_d, "NULL::pg_catalog.int4 AS c0");
+					appendStringInfoString(&ucols_r, "NULL::pg_catalog.int4 AS c0");
+					appendStringInfoString(&ucols_n, "n.c0");
+					appendStringInfoString(&groupby, "1");
+					appendStringInfoString(&match, "true");
+				}
+				net = psprintf("(SELECT %s, pg_catalog.sum(d.%s)::pg_catalog.int8 AS __incrload_k "
+							   "FROM %s d WHERE d.%s OPERATOR(pg_catalog.<>) 0 AND %s GROUP BY %s)",
+							   ucols_d.data, INCRLOAD_DELTA_W_NAME, dname,
+							   INCRLOAD_DELTA_W_NAME, batch_cond("d"), groupby.data);
+				sql = psprintf("SELECT %s FROM ("
+							   "SELECT %s FROM %s r WHERE NOT EXISTS "
+							   "(SELECT FROM %s n WHERE n.__incrload_k OPERATOR(pg_catalog.>) 0 AND %s) "
+							   "UNION ALL "
+							   "SELECT %s FROM %s n CROSS JOIN LATERAL pg_catalog.generate_series(1::pg_catalog.int8, "
+							   "(SELECT pg_catalog.count(*) FROM %s r WHERE %s) OPERATOR(pg_catalog.-) n.__incrload_k) g "
+							   "WHERE n.__incrload_k OPERATOR(pg_catalog.>) 0 "
+							   "UNION ALL "
+							   "SELECT %s FROM %s n CROSS JOIN LATERAL pg_catalog.generate_series(1::pg_catalog.int8, "
+							   "OPERATOR(pg_catalog.-) n.__incrload_k) g "
+							   "WHERE n.__incrload_k OPERATOR(pg_catalog.<) 0) u",
+							   outcols.data,
+							   ucols_r.data, bname, net, match.data,
+							   ucols_n.data, net, bname, match.data,
+							   ucols_n.data, net);
+				break;
+			}
+		default:
+			elog(ERROR, "incrload: a new state is the table itself");
+			sql = NULL;
+	}
 	table_close(drel, AccessShareLock);
 	table_close(brel, AccessShareLock);
 	return sql;
 }
 
-/* Replace a base table reference of the query by its batch (or old state). */
+/*
+ * Replace a base table reference of a query by its batch or old state.
+ * used: the columns the reference reads (for IN_OLD_ROWS).
+ */
 static void
-substitute_rte(Query *pre, int rtindex, Oid base, bool old)
+substitute_rte(Query *pre, int rtindex, Oid base, InputState state)
 {
 	RangeTblEntry *rte = rt_fetch(rtindex, pre->rtable);
 	Oid			delta = il_catalog_delta_for(base);
+	Bitmapset  *used = NULL;
 	List	   *colnames;
 	char	   *sql;
 	List	   *raw;
 	Query	   *sub;
 
+	if (state == IN_NEW)
+		return;
 	if (!OidIsValid(delta))
 		ereport(ERROR,
 				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				errmsg("table \"%s\" has no incrload delta table",
 					   get_rel_name(base)),
 				errhint("Unregister the view and register it again."));
+	if (state == IN_OLD_ROWS)
+	{
+		pull_varattnos((Node *) pre->targetList, rtindex, &used);
+		pull_varattnos((Node *) pre->jointree, rtindex, &used);
+		pull_varattnos(pre->havingQual, rtindex, &used);
+		/* pull_varattnos offsets attribute numbers by this */
+		used = bms_copy(used);
+		{
+			Bitmapset  *shifted = NULL;
+			int			x = -1;
 
-	sql = batch_subquery_sql(base, delta, old, &colnames);
+			while ((x = bms_next_member(used, x)) >= 0)
+				if (x + FirstLowInvalidHeapAttributeNumber > 0)
+					shifted = bms_add_member(shifted, x + FirstLowInvalidHeapAttributeNumber);
+			used = shifted;
+		}
+	}
+
+	sql = batch_subquery_sql(base, delta, state, used, &colnames);
 	raw = pg_parse_query(sql);
 	sub = parse_analyze_fixedparams(linitial_node(RawStmt, raw), sql,
 									batch_param_types, INCRLOAD_BATCH_NPARAMS,
@@ -208,51 +352,144 @@ substitute_rte(Query *pre, int rtindex, Oid base, bool old)
 	rte->eref = makeAlias(rte->eref->aliasname, colnames);
 }
 
+/* The subqueries of a branch's expressions, in il_normalize_sublinks order. */
+static List *
+branch_sublinks(Query *q)
+{
+	return il_normalize_sublinks(q);
+}
+
+/*
+ * The rows of the outer query whose subquery value a change of input
+ * (sublink sl, reference rtindex) may alter: EXISTS (the subquery's FROM
+ * and WHERE with that reference reading its batch, the others in states),
+ * and, for IN / ANY / ALL, with the comparison not known to be what it is
+ * without the change.  Built from the branch's own (unsubstituted)
+ * subquery.
+ */
+static Node *
+affected_qual(SubLink *sl, List *bases, int which, int first)
+{
+	Query	   *sub = copyObject(castNode(Query, sl->subselect));
+	SubLink    *ex = makeNode(SubLink);
+	ListCell   *lc;
+	int			g = first;
+	bool		has_aggs = sub->hasAggs;
+	List	   *tlist = sub->targetList;
+
+	foreach(lc, bases)
+	{
+		IncrloadBaseRef *ref = lfirst(lc);
+
+		substitute_rte(sub, ref->rtindex, ref->relid,
+					   g < which ? IN_NEW : g == which ? IN_DELTA : IN_OLD_ROWS);
+		g++;
+	}
+	if ((sl->subLinkType == ANY_SUBLINK || sl->subLinkType == ALL_SUBLINK) &&
+		!has_aggs && sub->groupClause == NIL && sl->testexpr != NULL)
+	{
+		/* the comparison, inside the subquery: outer columns one level up */
+		Node	   *test = copyObject(sl->testexpr);
+		BooleanTest *bt = makeNode(BooleanTest);
+
+		IncrementVarSublevelsUp(test, 1, 0);
+		test = il_normalize_replace_params(test, tlist);
+		bt->arg = (Expr *) test;
+		bt->booltesttype = sl->subLinkType == ANY_SUBLINK ? IS_NOT_FALSE : IS_NOT_TRUE;
+		bt->location = -1;
+		sub->jointree->quals = (Node *) make_and_qual(sub->jointree->quals, (Node *) bt);
+	}
+	sub->targetList = NIL;
+	sub->hasAggs = false;
+	sub->groupClause = NIL;
+	sub->groupDistinct = false;
+	sub->havingQual = NULL;
+	sub->distinctClause = NIL;
+	sub->hasDistinctOn = false;
+	sub->sortClause = NIL;
+
+	ex->subLinkType = EXISTS_SUBLINK;
+	ex->subLinkId = 0;
+	ex->testexpr = NULL;
+	ex->operName = NIL;
+	ex->subselect = (Node *) sub;
+	ex->location = -1;
+	return (Node *) ex;
+}
+
 /*
  * One term of the delta rule for one branch, as SQL with columns e1..eN
- * and __w.  delta_pos is the position (in b->bases) of the reference that
- * reads the batch: references before it read the new state, after it the
- * old one.  delta_pos < 0 reads every table in its new state (the branch's
- * share of the full query).
+ * and __w.  The branch's inputs are its base table references, in FROM
+ * order, then those of each subquery in its expressions.  Term t < 0 reads
+ * every input in its new state (the branch's share of the full query).
+ * Term t reads input t's batch, the inputs before it in their new state
+ * and those after it in their old one.  For an input in the FROM list the
+ * term is the weighted rows themselves; for one inside a subquery (sign
+ * +1 and -1) it is the outer rows that input can affect, with the
+ * subquery evaluated on the input's new rows (+1) and on its old rows (-1).
  */
 static char *
-pre_term_sql(IncrloadBranch *b, int delta_pos)
+pre_term_sql(IncrloadBranch *b, int t, int sign)
 {
 	Query	   *pre = copyObject(b->query);
 	List	   *weights = NIL;
 	ListCell   *lc;
+	ListCell   *ls;
+	ListCell   *lb;
 	int			npre = list_length(pre->targetList);
+	int			nmain = list_length(b->bases);
 	int			resno = npre;
+	int			g = 0;
+	List	   *sls = branch_sublinks(pre);
 	StringInfoData buf;
 
-	if (delta_pos >= 0)
+	foreach(lc, b->bases)
 	{
-		int			pos = 0;
+		IncrloadBaseRef *ref = lfirst(lc);
+		InputState	state = (t < 0 || g < t || t >= nmain) ? IN_NEW :
+			g == t ? IN_DELTA : IN_OLD;
 
-		foreach(lc, b->bases)
+		if (state != IN_NEW)
+		{
+			Relation	rel = table_open(ref->relid, AccessShareLock);
+			int			natts = RelationGetDescr(rel)->natts;
+
+			table_close(rel, AccessShareLock);
+			resno++;
+			pre->targetList = lappend(pre->targetList,
+									  makeTargetEntry((Expr *) makeVar(ref->rtindex,
+																	   natts + 1,
+																	   INT2OID, -1,
+																	   InvalidOid, 0),
+													  resno,
+													  psprintf("w%d", resno), false));
+			weights = lappend_int(weights, resno);
+			substitute_rte(pre, ref->rtindex, ref->relid, state);
+		}
+		g++;
+	}
+
+	forboth(ls, sls, lb, b->sublink_bases)
+	{
+		SubLink    *sl = lfirst(ls);
+		Query	   *sub = castNode(Query, sl->subselect);
+		int			first = g;
+
+		foreach(lc, (List *) lfirst(lb))
 		{
 			IncrloadBaseRef *ref = lfirst(lc);
-			int			natts;
+			InputState	state = (t < 0 || g < t) ? IN_NEW :
+				g == t ? (sign > 0 ? IN_NEW : IN_OLD_ROWS) : IN_OLD_ROWS;
 
-			if (pos >= delta_pos)
-			{
-				Relation	rel = table_open(ref->relid, AccessShareLock);
-
-				natts = RelationGetDescr(rel)->natts;
-				table_close(rel, AccessShareLock);
-				resno++;
-				pre->targetList = lappend(pre->targetList,
-										  makeTargetEntry((Expr *) makeVar(ref->rtindex,
-																		   natts + 1,
-																		   INT2OID, -1,
-																		   InvalidOid, 0),
-														  resno,
-														  psprintf("w%d", resno), false));
-				weights = lappend_int(weights, resno);
-				substitute_rte(pre, ref->rtindex, ref->relid, pos > delta_pos);
-			}
-			pos++;
+			substitute_rte(sub, ref->rtindex, ref->relid, state);
+			g++;
 		}
+		if (t >= first && t < g)
+			pre->jointree->quals =
+				make_and_qual(pre->jointree->quals,
+							  affected_qual(list_nth(il_normalize_sublinks(b->query),
+													 foreach_current_index(ls)),
+											lfirst(lb), t, first));
 	}
 
 	initStringInfo(&buf);
@@ -260,7 +497,7 @@ pre_term_sql(IncrloadBranch *b, int delta_pos)
 	for (int i = 1; i <= npre; i++)
 		appendStringInfo(&buf, "t.e%d, ", i);
 	if (weights == NIL)
-		appendStringInfoString(&buf, "1");
+		appendStringInfo(&buf, "%d", sign);
 	else
 	{
 		bool		first = true;
@@ -277,6 +514,18 @@ pre_term_sql(IncrloadBranch *b, int delta_pos)
 	return buf.data;
 }
 
+/* How many inputs a branch has: its FROM list's and its subqueries'. */
+static int
+branch_inputs(IncrloadBranch *b)
+{
+	int			n = list_length(b->bases);
+	ListCell   *lc;
+
+	foreach(lc, b->sublink_bases)
+		n += list_length((List *) lfirst(lc));
+	return n;
+}
+
 /*
  * The pre relation: of the batch (every term of every branch, UNION ALL)
  * or of the query (every branch).
@@ -291,14 +540,19 @@ il_delta_pre_sql(IncrloadQuery *q, bool delta)
 	foreach(lc, q->branches)
 	{
 		IncrloadBranch *b = lfirst(lc);
+		int			nmain = list_length(b->bases);
 
 		if (!delta)
 			appendStringInfo(&buf, "%s%s", buf.len > 0 ? " UNION ALL " : "",
-							 pre_term_sql(b, -1));
+							 pre_term_sql(b, -1, 1));
 		else
-			for (int i = 0; i < list_length(b->bases); i++)
+			for (int i = 0; i < branch_inputs(b); i++)
+			{
 				appendStringInfo(&buf, "%s%s", buf.len > 0 ? " UNION ALL " : "",
-								 pre_term_sql(b, i));
+								 pre_term_sql(b, i, 1));
+				if (i >= nmain)
+					appendStringInfo(&buf, " UNION ALL %s", pre_term_sql(b, i, -1));
+			}
 	}
 	return buf.data;
 }

@@ -57,6 +57,8 @@ typedef struct InlineContext
 static void inline_query(Query *q, List *outer);
 static bool inline_walker(Node *node, InlineContext *ctx);
 static List *normalize_query(Query *q);
+static List *expand_from(Query *q);
+static bool sublinks_mutator_walker(Node *node, void *context);
 static List *normalize_setop(Query *setq, Node *op);
 static int	find_subquery(Node *jtnode, Query *q);
 static Query *pull_up(Query *q, int rtindex, Query *sub);
@@ -292,6 +294,10 @@ pull_up(Query *q, int rtindex, Query *sub)
 		ReplaceVarsFromTargetList((Node *) q->jointree, rtindex, 0, rte,
 								  sub->targetList, REPLACEVARS_REPORT_ERROR,
 								  0, &sublinks);
+	q->havingQual = ReplaceVarsFromTargetList(q->havingQual, rtindex, 0, rte,
+											  sub->targetList,
+											  REPLACEVARS_REPORT_ERROR, 0,
+											  &sublinks);
 	q->jointree = (FromExpr *) replace_rangetblref((Node *) q->jointree,
 												   rtindex,
 												   (Node *) sub->jointree);
@@ -353,6 +359,7 @@ flatten(Query *q)
 	 */
 	OffsetVarNodes((Node *) q->targetList, RENUMBER_OFFSET, 0);
 	OffsetVarNodes((Node *) q->jointree, RENUMBER_OFFSET, 0);
+	OffsetVarNodes(q->havingQual, RENUMBER_OFFSET, 0);
 	foreach(lc, items)
 	{
 		RangeTblRef *ref = lfirst_node(RangeTblRef, lc);
@@ -362,6 +369,7 @@ flatten(Query *q)
 		n++;
 		ChangeVarNodes((Node *) q->targetList, old, n, 0);
 		ChangeVarNodes((Node *) q->jointree, old, n, 0);
+		ChangeVarNodes(q->havingQual, old, n, 0);
 	}
 	q->rtable = rtable;
 	return q;
@@ -398,10 +406,6 @@ normalize_setop(Query *setq, Node *op)
 static List *
 normalize_query(Query *q)
 {
-	List	   *result = NIL;
-	List	   *todo;
-	int			depth = 0;
-
 	if (q->setOperations)
 	{
 		SetOperationStmt *top = (SetOperationStmt *) q->setOperations;
@@ -431,10 +435,283 @@ normalize_query(Query *q)
 	}
 
 	check_simple(q);
+	return expand_from(q);
+}
+
+/*
+ * An outer join is the inner join of its two sides plus the rows of the
+ * preserved side that match nothing, NULL-extended:
+ *
+ *	 L LEFT JOIN R ON c  =  (L JOIN R ON c)
+ *						   + (L WHERE NOT EXISTS (SELECT FROM R WHERE c)), R's columns NULL
+ *
+ * and likewise for RIGHT and FULL.  Each alternative is a join tree of
+ * inner joins, conditions to add to WHERE (the NOT EXISTS), and the range
+ * table entries whose columns are NULL in it.  The delta rules know how to
+ * maintain both: the NOT EXISTS is a subquery like any other.
+ */
+typedef struct JoinAlt
+{
+	Node	   *jt;
+	List	   *quals;
+	Bitmapset  *nulled;
+} JoinAlt;
+
+static void
+jointree_rels(Node *jtnode, Bitmapset **rels)
+{
+	if (IsA(jtnode, RangeTblRef))
+		*rels = bms_add_member(*rels, ((RangeTblRef *) jtnode)->rtindex);
+	else if (IsA(jtnode, FromExpr))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((FromExpr *) jtnode)->fromlist)
+			jointree_rels(lfirst(lc), rels);
+	}
+	else if (IsA(jtnode, JoinExpr))
+	{
+		jointree_rels(((JoinExpr *) jtnode)->larg, rels);
+		jointree_rels(((JoinExpr *) jtnode)->rarg, rels);
+	}
+}
+
+typedef struct LevelUpContext
+{
+	Bitmapset  *local;			/* entries that stay at level 0 */
+	int			sublevels_up;
+} LevelUpContext;
+
+/* Vars of entries outside local become references one level up. */
+static bool
+level_up_walker(Node *node, LevelUpContext *ctx)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+	{
+		Var		   *var = (Var *) node;
+
+		if (var->varlevelsup == ctx->sublevels_up &&
+			!bms_is_member(var->varno, ctx->local))
+			var->varlevelsup++;
+		else if (var->varlevelsup > ctx->sublevels_up)
+			var->varlevelsup++;
+		return false;
+	}
+	if (IsA(node, Query))
+	{
+		bool		result;
+
+		ctx->sublevels_up++;
+		result = query_tree_walker((Query *) node, level_up_walker, ctx, 0);
+		ctx->sublevels_up--;
+		return result;
+	}
+	return expression_tree_walker(node, level_up_walker, ctx);
+}
+
+/* NOT EXISTS (SELECT FROM side WHERE cond), in q's range table numbering. */
+static Node *
+not_exists(Query *q, Node *side, Node *cond)
+{
+	Query	   *sub = makeNode(Query);
+	SubLink    *sl = makeNode(SubLink);
+	LevelUpContext ctx;
+
+	cond = copyObject(cond);
+	ctx.local = NULL;
+	ctx.sublevels_up = 0;
+	jointree_rels(side, &ctx.local);
+	(void) level_up_walker(cond, &ctx);
+
+	sub->commandType = CMD_SELECT;
+	sub->querySource = QSRC_ORIGINAL;
+	sub->canSetTag = true;
+	sub->rtable = copyObject(q->rtable);
+	sub->jointree = makeFromExpr(list_make1(copyObject(side)), cond);
+	sub->hasSubLinks = checkExprHasSubLink(cond);
+
+	sl->subLinkType = EXISTS_SUBLINK;
+	sl->subselect = (Node *) sub;
+	sl->location = -1;
+	return (Node *) makeBoolExpr(NOT_EXPR, list_make1(sl), -1);
+}
+
+static JoinAlt *
+make_alt(Node *jt, List *quals, Bitmapset *nulled)
+{
+	JoinAlt    *a = palloc(sizeof(JoinAlt));
+
+	a->jt = jt;
+	a->quals = quals;
+	a->nulled = nulled;
+	return a;
+}
+
+static List *
+decompose(Query *q, Node *jtnode)
+{
+	List	   *result = NIL;
+	ListCell   *l1;
+	ListCell   *l2;
+
+	if (IsA(jtnode, RangeTblRef))
+		return list_make1(make_alt(jtnode, NIL, NULL));
+	if (IsA(jtnode, FromExpr))
+	{
+		FromExpr   *f = (FromExpr *) jtnode;
+		ListCell   *lc;
+
+		result = list_make1(make_alt((Node *) makeFromExpr(NIL, f->quals), NIL, NULL));
+		foreach(lc, f->fromlist)
+		{
+			List	   *next = NIL;
+
+			foreach(l1, result)
+				foreach(l2, decompose(q, lfirst(lc)))
+			{
+				JoinAlt    *a = lfirst(l1);
+				JoinAlt    *b = lfirst(l2);
+				FromExpr   *nf = makeFromExpr(list_copy(((FromExpr *) a->jt)->fromlist),
+											  ((FromExpr *) a->jt)->quals);
+
+				nf->fromlist = lappend(nf->fromlist, b->jt);
+				next = lappend(next, make_alt((Node *) nf,
+											  list_concat_copy(a->quals, b->quals),
+											  bms_union(a->nulled, b->nulled)));
+			}
+			result = next;
+			if (list_length(result) > MAX_BRANCHES)
+				refuse("queries of more than 64 outer join alternatives are");
+		}
+		return result;
+	}
+	if (IsA(jtnode, JoinExpr))
+	{
+		JoinExpr   *j = (JoinExpr *) jtnode;
+		List	   *left = decompose(q, j->larg);
+		List	   *right = decompose(q, j->rarg);
+		Bitmapset  *lrels = NULL;
+		Bitmapset  *rrels = NULL;
+
+		if (j->jointype != JOIN_INNER && j->jointype != JOIN_LEFT &&
+			j->jointype != JOIN_RIGHT && j->jointype != JOIN_FULL)
+			refuse("this kind of join is");
+		if (j->quals && checkExprHasSubLink(j->quals))
+			refuse("subqueries in JOIN ... ON are");
+		jointree_rels(j->larg, &lrels);
+		jointree_rels(j->rarg, &rrels);
+
+		/* matched: the inner join of every pair of alternatives */
+		foreach(l1, left)
+			foreach(l2, right)
+		{
+			JoinAlt    *a = lfirst(l1);
+			JoinAlt    *b = lfirst(l2);
+			JoinExpr   *nj = makeNode(JoinExpr);
+
+			nj->jointype = JOIN_INNER;
+			nj->larg = a->jt;
+			nj->rarg = b->jt;
+			nj->quals = j->quals;
+			nj->rtindex = j->rtindex;
+			result = lappend(result, make_alt((Node *) nj,
+											  list_concat_copy(a->quals, b->quals),
+											  bms_union(a->nulled, b->nulled)));
+		}
+		/* the preserved side's rows that match nothing */
+		if (j->jointype == JOIN_LEFT || j->jointype == JOIN_FULL)
+			foreach(l1, left)
+		{
+			JoinAlt    *a = lfirst(l1);
+
+			result = lappend(result,
+							 make_alt(a->jt,
+									  lappend(list_copy(a->quals),
+											  not_exists(q, j->rarg, j->quals)),
+									  bms_union(a->nulled, rrels)));
+		}
+		if (j->jointype == JOIN_RIGHT || j->jointype == JOIN_FULL)
+			foreach(l2, right)
+		{
+			JoinAlt    *b = lfirst(l2);
+
+			result = lappend(result,
+							 make_alt(b->jt,
+									  lappend(list_copy(b->quals),
+											  not_exists(q, j->larg, j->quals)),
+									  bms_union(b->nulled, lrels)));
+		}
+		if (list_length(result) > MAX_BRANCHES)
+			refuse("queries of more than 64 outer join alternatives are");
+		return result;
+	}
+	elog(ERROR, "unrecognized node type: %d", (int) nodeTag(jtnode));
+	return NIL;
+}
+
+static Node *
+null_var_callback(Var *var, replace_rte_variables_context *context)
+{
+	return (Node *) makeNullConst(var->vartype, var->vartypmod, var->varcollid);
+}
+
+/* q in one outer join alternative: its join tree, conditions, NULLs. */
+static Query *
+apply_alt(Query *q, JoinAlt *alt)
+{
+	Query	   *v = copyObject(q);
+	FromExpr   *f;
+	int			x = -1;
+	bool		sublinks = v->hasSubLinks;
+
+	f = IsA(alt->jt, FromExpr) ? (FromExpr *) copyObject(alt->jt) :
+		makeFromExpr(list_make1(copyObject(alt->jt)), NULL);
+	if (alt->quals)
+	{
+		f->quals = (Node *) make_and_qual(f->quals,
+										  (Node *) make_ands_explicit(copyObject(alt->quals)));
+		sublinks = true;
+	}
+	v->jointree = f;
+	while ((x = bms_next_member(alt->nulled, x)) >= 0)
+	{
+		v->targetList = (List *)
+			replace_rte_variables((Node *) v->targetList, x, 0,
+								  null_var_callback, NULL, &sublinks);
+		v->jointree = (FromExpr *)
+			replace_rte_variables((Node *) v->jointree, x, 0,
+								  null_var_callback, NULL, &sublinks);
+		v->havingQual = replace_rte_variables(v->havingQual, x, 0,
+											  null_var_callback, NULL,
+											  &sublinks);
+	}
+	v->hasSubLinks = sublinks;
+	return v;
+}
+
+/*
+ * q with every subquery in FROM pulled up and its joins flattened: one
+ * variant per combination of UNION ALL arms.  q's own target list and
+ * HAVING may hold anything.
+ */
+static List *
+expand_from(Query *q)
+{
+	List	   *result = NIL;
+	List	   *todo;
+	int			depth = 0;
+
+	ListCell   *lc;
+
 	q->targetList = (List *) flatten_join_alias_vars(q, (Node *) q->targetList);
 	q->jointree = (FromExpr *) flatten_join_alias_vars(q, (Node *) q->jointree);
+	q->havingQual = flatten_join_alias_vars(q, q->havingQual);
 
-	todo = list_make1(q);
+	todo = NIL;
+	foreach(lc, decompose(q, (Node *) q->jointree))
+		todo = lappend(todo, apply_alt(q, lfirst(lc)));
 	while (todo != NIL)
 	{
 		Query	   *cur = linitial(todo);
@@ -471,9 +748,57 @@ List *
 il_normalize(Query *pre)
 {
 	Query	   *q = copyObject(pre);
+	List	   *branches;
+	ListCell   *lc;
 
 	inline_query(q, NIL);
-	return normalize_query(q);
+	branches = normalize_query(q);
+
+	/* subqueries in expressions: their FROM flattened the same way */
+	foreach(lc, branches)
+	{
+		Query	   *b = lfirst(lc);
+
+		(void) query_tree_walker(b, sublinks_mutator_walker, NULL,
+								 QTW_IGNORE_RANGE_TABLE);
+	}
+	return branches;
+}
+
+/*
+ * Each subquery in an expression of a branch (a SubLink at level 0) gets
+ * its FROM flattened into base tables, in place.  It must come out as one
+ * query: a UNION ALL in its FROM would make it several.
+ */
+static bool
+sublinks_mutator_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, SubLink))
+	{
+		SubLink    *sl = (SubLink *) node;
+		Query	   *sub = castNode(Query, sl->subselect);
+		List	   *variants;
+
+		if (sub->setOperations)
+			refuse("UNION, INTERSECT and EXCEPT inside subqueries in expressions are");
+		if (sub->limitCount != NULL || sub->limitOffset != NULL)
+			refuse("LIMIT and OFFSET are");
+		if (sub->hasWindowFuncs)
+			refuse("window functions are");
+		if (sub->hasTargetSRFs)
+			refuse("set-returning functions are");
+		if (sub->hasSubLinks)
+			refuse("subqueries inside subqueries in expressions are");
+		variants = expand_from(sub);
+		if (list_length(variants) != 1)
+			refuse("UNION ALL in FROM inside subqueries in expressions is");
+		sl->subselect = linitial(variants);
+		return expression_tree_walker(sl->testexpr, sublinks_mutator_walker,
+									  context);
+	}
+	return expression_tree_walker(node, sublinks_mutator_walker, context);
 }
 
 typedef struct ReadContext
@@ -537,4 +862,57 @@ il_normalize_objects_read(Query *q, List **views, List **functions)
 	ctx.views = views;
 	ctx.functions = functions;
 	(void) objects_read_walker((Node *) q, &ctx);
+}
+
+static bool
+collect_sublinks_walker(Node *node, List **sublinks)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, SubLink))
+	{
+		*sublinks = lappend(*sublinks, node);
+		/* the subquery itself is not walked: no subqueries nest */
+		return expression_tree_walker(((SubLink *) node)->testexpr,
+									  collect_sublinks_walker, sublinks);
+	}
+	if (IsA(node, Query))
+		return false;
+	return expression_tree_walker(node, collect_sublinks_walker, sublinks);
+}
+
+/*
+ * The subqueries in a branch's expressions, in a fixed order (the same for
+ * every copy of the branch): the inputs of the delta rule after the FROM
+ * list's.
+ */
+List *
+il_normalize_sublinks(Query *branch)
+{
+	List	   *sublinks = NIL;
+
+	(void) query_tree_walker(branch, collect_sublinks_walker, &sublinks,
+							 QTW_IGNORE_RANGE_TABLE);
+	return sublinks;
+}
+
+static Node *
+replace_params_mutator(Node *node, List *tlist)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_SUBLINK)
+	{
+		TargetEntry *tle = list_nth(tlist, ((Param *) node)->paramid - 1);
+
+		return copyObject((Node *) tle->expr);
+	}
+	return expression_tree_mutator(node, replace_params_mutator, tlist);
+}
+
+/* A sublink's comparison with its subquery's output columns in place. */
+Node *
+il_normalize_replace_params(Node *testexpr, List *tlist)
+{
+	return replace_params_mutator(testexpr, tlist);
 }
