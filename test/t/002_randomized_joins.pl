@@ -371,7 +371,7 @@ sub stmt_fact
 	push @c, (
 		[ 2, sub {
 			'INSERT INTO fact VALUES '
-			  . keyed_rows('fact', rint(1, 12), sub { rint(1, $next_fid) })
+			  . keyed_rows('fact', rint(1, 12), sub { rint(1, $next_fid - 1) })
 			  . pick(' ON CONFLICT (fid) DO UPDATE SET cid = EXCLUDED.cid, '
 				  . 'qty = fact.qty + EXCLUDED.qty, note = EXCLUDED.note',
 				' ON CONFLICT (fid) DO UPDATE SET pcode = EXCLUDED.pcode, '
