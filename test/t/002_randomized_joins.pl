@@ -823,6 +823,14 @@ my @view_defs = (
 	  . "$j8 GROUP BY r.rname, r2.rname" ],
 	[ 'jv_j8_proj',
 	  "SELECT f.fid, c.cname, t.tag, np.val $j8 WHERE n.val > np.val" ],
+	# a join with an alias of its own, and column aliases on a table with a
+	# dropped column
+	[ 'jv_join_alias',
+	  'SELECT j.cid, j.qty, j.cname FROM (fact JOIN dim_c USING (cid)) AS j '
+	  . 'WHERE j.qty > 5' ],
+	[ 'jv_colalias',
+	  'SELECT cc.id, cc.region, count(*) AS n, sum(f.qty) AS q '
+	  . 'FROM dim_c AS cc(id, region) JOIN fact f ON f.cid = cc.id GROUP BY cc.id, cc.region' ],
 	# maintained by recomputation: an outer join, for comparison
 	[ 'jv_full_outer',
 	  'SELECT c.cid, count(f.fid) AS n FROM dim_c c LEFT JOIN fact f '
@@ -1238,8 +1246,9 @@ foreach my $s (@seeds)
 		$db, q{
 CREATE EXTENSION incrload;
 CREATE TABLE region (rid int PRIMARY KEY, rname text, rzone text);
-CREATE TABLE dim_c (cid int PRIMARY KEY, rid int, cname text, tier text,
-                    active bool, since date);
+CREATE TABLE dim_c (cid int PRIMARY KEY, rid int, gone int, cname text,
+                    tier text, active bool, since date);
+ALTER TABLE dim_c DROP COLUMN gone;
 CREATE TABLE dim_p (pcode text, pver int, pname text, price numeric(10,2),
                     cat text, PRIMARY KEY (pcode, pver));
 CREATE TABLE fact (fid int PRIMARY KEY, cid int, pcode text, pver int,
