@@ -221,9 +221,11 @@ sub row_copy
 sub col_list { my ($t) = @_; return join(', ', map { $_->[0] } @{ $cols{$t} }); }
 
 # Fresh fact keys: plain INSERT and COPY never collide.  Upserts pick keys
-# among those handed out, so that they conflict.  The second session has a
+# handed out in earlier rounds, so that they conflict (a round's statements
+# do not run in the order they are generated).  The second session has a
 # range of its own.
 my $next_fid;
+my $old_fid;    # keys below this were handed out in earlier rounds
 my $next_bg_fid;
 my $next_cid;    # fresh customers (COPY), never referenced by facts
 
@@ -371,7 +373,7 @@ sub stmt_fact
 	push @c, (
 		[ 2, sub {
 			'INSERT INTO fact VALUES '
-			  . keyed_rows('fact', rint(1, 12), sub { rint(1, $next_fid - 1) })
+			  . keyed_rows('fact', rint(1, 12), sub { rint(1, $old_fid) })
 			  . pick(' ON CONFLICT (fid) DO UPDATE SET cid = EXCLUDED.cid, '
 				  . 'qty = fact.qty + EXCLUDED.qty, note = EXCLUDED.note',
 				' ON CONFLICT (fid) DO UPDATE SET pcode = EXCLUDED.pcode, '
@@ -1282,6 +1284,7 @@ CREATE TABLE node (nid int PRIMARY KEY, parent_id int, rid int, label text,
 	foreach my $r (1 .. $rounds)
 	{
 		$round = $r;
+		$old_fid = $next_fid - 1;
 		@workload_errors = ();
 		my $size = table_sizes();
 		logmsg("-- [seed $seed round $round] fact has $size->{fact} rows, "
