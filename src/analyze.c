@@ -181,6 +181,8 @@ check_range_table(IncrloadQuery *q, List *rtable)
 		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
 
 		rtindex++;
+		if (rte->lateral)
+			refuse("LATERAL references are");
 		switch (rte->rtekind)
 		{
 			case RTE_RELATION:

@@ -347,8 +347,11 @@ substitute_rte(Query *pre, int rtindex, Oid base, InputState state)
 	rte->insertedCols = NULL;
 	rte->updatedCols = NULL;
 	rte->extraUpdatedCols = NULL;
-	if (rte->alias == NULL)
-		rte->alias = makeAlias(rte->eref->aliasname, NIL);
+	/*
+	 * The query's column aliases for the table go: Vars name columns by
+	 * number, and the subquery's own names are what the SQL reads.
+	 */
+	rte->alias = makeAlias(rte->eref->aliasname, NIL);
 	rte->eref = makeAlias(rte->eref->aliasname, colnames);
 }
 

@@ -337,6 +337,28 @@ flatten_jointree(Node *jtnode, List **items, List **quals)
 }
 
 /*
+ * ruleutils prints a Var by its syntactic referent (varnosyn), which for a
+ * column of an aliased join is the join: with the joins gone, every Var is
+ * printed as the column it is.
+ */
+static bool
+reset_varnosyn_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+	{
+		((Var *) node)->varnosyn = ((Var *) node)->varno;
+		((Var *) node)->varattnosyn = ((Var *) node)->varattno;
+		return false;
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, reset_varnosyn_walker, context,
+								 QTW_IGNORE_RANGE_TABLE);
+	return expression_tree_walker(node, reset_varnosyn_walker, context);
+}
+
+/*
  * One FROM list of base tables, conditions in WHERE, and a range table
  * that holds exactly those tables, in FROM order.
  */
@@ -372,6 +394,7 @@ flatten(Query *q)
 		ChangeVarNodes(q->havingQual, old, n, 0);
 	}
 	q->rtable = rtable;
+	(void) query_tree_walker(q, reset_varnosyn_walker, NULL, QTW_IGNORE_RANGE_TABLE);
 	return q;
 }
 
