@@ -204,8 +204,7 @@ static TimestampTz schedule_views(HTAB *schedule, List **due);
 static int64 retry_delay(int64 interval_ms, int32 failures);
 static bool lock_for_apply(Oid view, IncrloadView *row, bool for_write);
 static ApplyOutcome apply_one(Oid view, MemoryContext workcxt);
-static void record_failure(Oid view, const char *message,
-						   MemoryContext workcxt);
+static void record_failure(Oid view, ErrorData *edata, MemoryContext workcxt);
 static bool collect_garbage(MemoryContext workcxt);
 static void view_error_callback(void *arg);
 static void at_commit(XactEvent event, void *arg);
@@ -1008,7 +1007,7 @@ apply_one(Oid view, MemoryContext workcxt)
 	pgstat_report_activity(STATE_IDLE, NULL);
 	if (edata != NULL)
 	{
-		record_failure(view, edata->message, workcxt);
+		record_failure(view, edata, workcxt);
 		return APPLY_FAILED;
 	}
 	if (outcome == APPLY_SKIPPED)
@@ -1017,18 +1016,28 @@ apply_one(Oid view, MemoryContext workcxt)
 }
 
 /*
- * Record a failed apply in a new transaction.  A failure to record (the
- * extension being dropped under us) is logged, not fatal.
+ * Record a failed apply in a new transaction.  A data exception (division
+ * by zero, overflow, a bad cast) raised by changes that are in the batch
+ * would be raised again by every later batch, since those changes stay in
+ * it, even once the row that caused it is gone: the view is marked
+ * needs_full_refresh, so that its next apply recomputes it from the base
+ * tables instead.  needs_full_refresh and paused stay as they are; any
+ * other state becomes failing.  A failure to record (the extension being
+ * dropped under us) is logged, not fatal.
  */
 static void
-record_failure(Oid view, const char *message, MemoryContext workcxt)
+record_failure(Oid view, ErrorData *edata, MemoryContext workcxt)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
+	bool		data_error = ERRCODE_TO_CATEGORY(edata->sqlerrcode) ==
+		ERRCODE_DATA_EXCEPTION;
 
 	PG_TRY();
 	{
-		Oid			argtypes[2] = {REGCLASSOID, TEXTOID};
-		Datum		values[2] = {ObjectIdGetDatum(view), CStringGetTextDatum(message)};
+		Oid			argtypes[3] = {REGCLASSOID, TEXTOID, TEXTOID};
+		Datum		values[3] = {ObjectIdGetDatum(view),
+			CStringGetTextDatum(edata->message),
+		CStringGetTextDatum(data_error ? "needs_full_refresh" : "failing")};
 		int			ret;
 
 		StartTransactionCommand();
@@ -1036,14 +1045,13 @@ record_failure(Oid view, const char *message, MemoryContext workcxt)
 		PushActiveSnapshot(GetTransactionSnapshot());
 		if (extension_exists())
 		{
-			/* needs_full_refresh stays: it says what the next apply must do */
 			ret = SPI_execute_with_args("UPDATE incrload.view SET failures = failures OPERATOR(pg_catalog.+) 1, "
 										"consecutive_failures = consecutive_failures OPERATOR(pg_catalog.+) 1, "
 										"last_error = $2, last_attempt = pg_catalog.clock_timestamp(), "
 										"state = CASE WHEN state OPERATOR(pg_catalog.=) ANY ('{paused,needs_full_refresh}'::pg_catalog.text[]) "
-										"THEN state ELSE 'failing' END "
+										"THEN state ELSE $3 END "
 										"WHERE view_name OPERATOR(pg_catalog.=) $1",
-										2, argtypes, values, NULL, false, 0);
+										3, argtypes, values, NULL, false, 0);
 			if (ret != SPI_OK_UPDATE)
 				elog(ERROR, "could not record the failure of view %u: %s",
 					 view, SPI_result_code_string(ret));
