@@ -177,6 +177,49 @@ static ProcessUtility_hook_type prev_utility_hook = NULL;
 static int	my_slot = -1;
 static uint32 my_generation = 0;
 
+/*
+ * worker: its fixed catalog statements, prepared once and kept (a plan
+ * revalidates itself when the catalog is dropped and created again)
+ */
+typedef enum WorkerStmt
+{
+	WSTMT_SCHEDULE,
+	WSTMT_LOCK_VIEW,
+	WSTMT_RECORD_FAILURE,
+	WSTMT_GC_HORIZONS,
+	NUM_WORKER_STMTS
+} WorkerStmt;
+
+static const char *const worker_sql[NUM_WORKER_STMTS] = {
+	[WSTMT_SCHEDULE] =
+	"SELECT view_name, state, "
+	"(EXTRACT(epoch FROM refresh_interval) OPERATOR(pg_catalog.*) 1000)::pg_catalog.int8, "
+	"consecutive_failures FROM incrload.view",
+	/* a row lock held by a user's incrload_refresh: skip, don't wait */
+	[WSTMT_LOCK_VIEW] =
+	"SELECT 1 FROM incrload.view WHERE view_name OPERATOR(pg_catalog.=) $1 "
+	"FOR UPDATE SKIP LOCKED",
+	[WSTMT_RECORD_FAILURE] =
+	"UPDATE incrload.view SET failures = failures OPERATOR(pg_catalog.+) 1, "
+	"consecutive_failures = consecutive_failures OPERATOR(pg_catalog.+) 1, "
+	"last_error = $2, last_attempt = pg_catalog.clock_timestamp(), "
+	"state = CASE WHEN state OPERATOR(pg_catalog.=) ANY ('{paused,needs_full_refresh}'::pg_catalog.text[]) "
+	"THEN state ELSE $3 END "
+	"WHERE view_name OPERATOR(pg_catalog.=) $1",
+	[WSTMT_GC_HORIZONS] =
+	"SELECT d.delta_table::pg_catalog.oid, "
+	"pg_catalog.min(pg_catalog.pg_snapshot_xmin(v.watermark)) "
+	"FROM incrload.delta d "
+	"JOIN incrload.view_base b ON b.base_table OPERATOR(pg_catalog.=) d.base_table "
+	"JOIN incrload.view v ON v.view_name OPERATOR(pg_catalog.=) b.view_name "
+	"GROUP BY d.delta_table "
+	"HAVING pg_catalog.bool_and(v.watermark IS NOT NULL "
+	"AND v.watermark_system OPERATOR(pg_catalog.=) "
+	"(SELECT system_identifier FROM pg_catalog.pg_control_system()))",
+};
+
+static SPIPlanPtr worker_plans[NUM_WORKER_STMTS];
+
 /* any backend: wake-ups to send when the transaction commits */
 static bool xact_callback_registered = false;
 static bool wake_launcher_at_commit = false;
@@ -200,6 +243,8 @@ static TimestampTz start_workers(List *dbs, HTAB *launch_times,
 								 BackgroundWorkerHandle **handles,
 								 uint32 *handle_gen);
 static bool extension_exists(void);
+static int	run_worker_stmt(WorkerStmt stmt, int nargs, Oid *argtypes,
+							Datum *values, bool read_only);
 static TimestampTz schedule_views(HTAB *schedule, List **due);
 static int64 retry_delay(int64 interval_ms, int32 failures);
 static bool lock_for_apply(Oid view, IncrloadView *row, bool for_write);
@@ -793,6 +838,25 @@ extension_exists(void)
 		OidIsValid(get_namespace_oid(INCRLOAD_SCHEMA, true));
 }
 
+/* Run one of the worker's statements; the caller checks the result code. */
+static int
+run_worker_stmt(WorkerStmt stmt, int nargs, Oid *argtypes, Datum *values,
+				bool read_only)
+{
+	if (worker_plans[stmt] == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(worker_sql[stmt], nargs, argtypes);
+
+		if (plan == NULL)
+			elog(ERROR, "could not prepare \"%s\": %s", worker_sql[stmt],
+				 SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		worker_plans[stmt] = plan;
+	}
+	return SPI_execute_plan(worker_plans[stmt], values, NULL, read_only, 0);
+}
+
 static int64
 retry_delay(int64 interval_ms, int32 failures)
 {
@@ -823,9 +887,7 @@ schedule_views(HTAB *schedule, List **due)
 	while ((s = hash_seq_search(&status)) != NULL)
 		s->seen = false;
 
-	ret = SPI_execute("SELECT view_name, state, "
-					  "(EXTRACT(epoch FROM refresh_interval) OPERATOR(pg_catalog.*) 1000)::pg_catalog.int8, "
-					  "consecutive_failures FROM incrload.view", true, 0);
+	ret = run_worker_stmt(WSTMT_SCHEDULE, 0, NULL, NULL, true);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read incrload.view: %s",
 			 SPI_result_code_string(ret));
@@ -912,11 +974,7 @@ lock_for_apply(Oid view, IncrloadView *row, bool for_write)
 		Datum		values[1] = {ObjectIdGetDatum(view)};
 		int			ret;
 
-		/* a row lock held by a user's incrload_refresh: skip, don't wait */
-		ret = SPI_execute_with_args("SELECT 1 FROM incrload.view "
-									"WHERE view_name OPERATOR(pg_catalog.=) $1 "
-									"FOR UPDATE SKIP LOCKED",
-									1, argtypes, values, NULL, false, 0);
+		ret = run_worker_stmt(WSTMT_LOCK_VIEW, 1, argtypes, values, false);
 		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "could not lock the catalog row of view %u: %s",
 				 view, SPI_result_code_string(ret));
@@ -1045,13 +1103,7 @@ record_failure(Oid view, ErrorData *edata, MemoryContext workcxt)
 		PushActiveSnapshot(GetTransactionSnapshot());
 		if (extension_exists())
 		{
-			ret = SPI_execute_with_args("UPDATE incrload.view SET failures = failures OPERATOR(pg_catalog.+) 1, "
-										"consecutive_failures = consecutive_failures OPERATOR(pg_catalog.+) 1, "
-										"last_error = $2, last_attempt = pg_catalog.clock_timestamp(), "
-										"state = CASE WHEN state OPERATOR(pg_catalog.=) ANY ('{paused,needs_full_refresh}'::pg_catalog.text[]) "
-										"THEN state ELSE $3 END "
-										"WHERE view_name OPERATOR(pg_catalog.=) $1",
-										3, argtypes, values, NULL, false, 0);
+			ret = run_worker_stmt(WSTMT_RECORD_FAILURE, 3, argtypes, values, false);
 			if (ret != SPI_OK_UPDATE)
 				elog(ERROR, "could not record the failure of view %u: %s",
 					 view, SPI_result_code_string(ret));
@@ -1110,16 +1162,7 @@ collect_garbage(MemoryContext workcxt)
 		{
 			/* a snapshot taken after the lock */
 			PushActiveSnapshot(GetTransactionSnapshot());
-			ret = SPI_execute("SELECT d.delta_table::pg_catalog.oid, "
-							  "pg_catalog.min(pg_catalog.pg_snapshot_xmin(v.watermark)) "
-							  "FROM incrload.delta d "
-							  "JOIN incrload.view_base b ON b.base_table OPERATOR(pg_catalog.=) d.base_table "
-							  "JOIN incrload.view v ON v.view_name OPERATOR(pg_catalog.=) b.view_name "
-							  "GROUP BY d.delta_table "
-							  "HAVING pg_catalog.bool_and(v.watermark IS NOT NULL "
-							  "AND v.watermark_system OPERATOR(pg_catalog.=) "
-							  "(SELECT system_identifier FROM pg_catalog.pg_control_system()))",
-							  true, 0);
+			ret = run_worker_stmt(WSTMT_GC_HORIZONS, 0, NULL, NULL, true);
 			if (ret != SPI_OK_SELECT)
 				elog(ERROR, "could not compute incrload garbage horizon: %s",
 					 SPI_result_code_string(ret));
