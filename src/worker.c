@@ -237,8 +237,7 @@ static void record_absent(Oid dboid, uint64 generation);
 static uint64 current_ext_generation(void);
 static List *list_databases(MemoryContext cxt);
 static void reap_slots(BackgroundWorkerHandle **handles, uint32 *handle_gen);
-static void stop_unwanted(List *dbs, BackgroundWorkerHandle **handles,
-						  uint32 *handle_gen);
+static void stop_unwanted(List *dbs);
 static TimestampTz start_workers(List *dbs, HTAB *launch_times,
 								 BackgroundWorkerHandle **handles,
 								 uint32 *handle_gen);
@@ -341,7 +340,12 @@ register_xact_callback(void)
 	}
 }
 
-/* Only spinlocks and latches here: nothing that can fail after commit. */
+/*
+ * Only a spinlock and latches here: nothing that can fail after commit.
+ * A latch read under the spinlock may belong to a process that exits
+ * meanwhile; setting it then wakes whoever uses that PGPROC next, which
+ * is harmless.
+ */
 static void
 at_commit(XactEvent event, void *arg)
 {
@@ -349,20 +353,25 @@ at_commit(XactEvent event, void *arg)
 	{
 		if ((wake_launcher_at_commit || wake_workers_at_commit) && shared != NULL)
 		{
+			Latch	   *latches[INCRLOAD_MAX_SLOTS + 1];
+			int			n = 0;
+
 			SpinLockAcquire(&shared->mutex);
 			if (new_extension_at_commit)
 				shared->ext_generation++;
 			if (wake_launcher_at_commit && shared->launcher_latch)
-				SetLatch(shared->launcher_latch);
+				latches[n++] = shared->launcher_latch;
 			if (wake_workers_at_commit)
 			{
 				for (int i = 0; i < INCRLOAD_MAX_SLOTS; i++)
 					if (shared->slots[i].in_use &&
 						shared->slots[i].dboid == MyDatabaseId &&
 						shared->slots[i].latch)
-						SetLatch(shared->slots[i].latch);
+						latches[n++] = shared->slots[i].latch;
 			}
 			SpinLockRelease(&shared->mutex);
+			for (int i = 0; i < n; i++)
+				SetLatch(latches[i]);
 		}
 		wake_launcher_at_commit = false;
 		new_extension_at_commit = false;
@@ -471,6 +480,7 @@ static void
 worker_detach(int code, Datum arg)
 {
 	WorkerSlot *s;
+	Latch	   *launcher;
 
 	if (my_slot < 0)
 		return;
@@ -483,10 +493,11 @@ worker_detach(int code, Datum arg)
 		s->latch = NULL;
 		s->dboid = InvalidOid;
 	}
-	if (shared->launcher_latch)
-		SetLatch(shared->launcher_latch);
+	launcher = shared->launcher_latch;
 	SpinLockRelease(&shared->mutex);
 	my_slot = -1;
+	if (launcher)
+		SetLatch(launcher);
 }
 
 static void
@@ -583,33 +594,37 @@ reap_slots(BackgroundWorkerHandle **handles, uint32 *handle_gen)
  * are gone, or from an older generation, are forgotten.
  */
 static void
-stop_unwanted(List *dbs, BackgroundWorkerHandle **handles, uint32 *handle_gen)
+stop_unwanted(List *dbs)
 {
-	pid_t		stop[INCRLOAD_MAX_SLOTS];
-	int			nstop = 0;
+	WorkerSlot	slots[INCRLOAD_MAX_SLOTS];
+	AbsentDb	absent[INCRLOAD_MAX_ABSENT];
+	bool		forget[INCRLOAD_MAX_ABSENT];
+	uint64		gen;
+
+	/* a copy, so that the list is searched without holding the spinlock */
+	SpinLockAcquire(&shared->mutex);
+	memcpy(slots, shared->slots, sizeof(slots));
+	memcpy(absent, shared->absent, sizeof(absent));
+	gen = shared->ext_generation;
+	SpinLockRelease(&shared->mutex);
+
+	for (int i = 0; i < INCRLOAD_MAX_ABSENT; i++)
+		forget[i] = absent[i].dboid != InvalidOid &&
+			(absent[i].ext_generation != gen ||
+			 !list_member_oid(dbs, absent[i].dboid));
 
 	SpinLockAcquire(&shared->mutex);
-	for (int i = 0; i < INCRLOAD_MAX_SLOTS; i++)
-	{
-		WorkerSlot *s = &shared->slots[i];
-
-		if (s->in_use && s->pid != 0 && !list_member_oid(dbs, s->dboid))
-			stop[nstop++] = s->pid;
-	}
 	for (int i = 0; i < INCRLOAD_MAX_ABSENT; i++)
-	{
-		AbsentDb   *a = &shared->absent[i];
-
-		if (a->dboid != InvalidOid &&
-			(a->ext_generation != shared->ext_generation ||
-			 !list_member_oid(dbs, a->dboid)))
-			a->dboid = InvalidOid;
-	}
+		if (forget[i] && shared->absent[i].dboid == absent[i].dboid &&
+			shared->absent[i].ext_generation == absent[i].ext_generation)
+			shared->absent[i].dboid = InvalidOid;
 	SpinLockRelease(&shared->mutex);
 
 	/* a worker ends at its next CHECK_FOR_INTERRUPTS (die) */
-	for (int i = 0; i < nstop; i++)
-		(void) kill(stop[i], SIGTERM);
+	for (int i = 0; i < INCRLOAD_MAX_SLOTS; i++)
+		if (slots[i].in_use && slots[i].pid != 0 &&
+			!list_member_oid(dbs, slots[i].dboid))
+			(void) kill(slots[i].pid, SIGTERM);
 }
 
 /*
@@ -809,7 +824,7 @@ incrload_launcher_main(Datum main_arg)
 
 		reap_slots(handles, handle_gen);
 		dbs = list_databases(loopcxt);
-		stop_unwanted(dbs, handles, handle_gen);
+		stop_unwanted(dbs);
 		if (incrload_enabled)
 			retry = start_workers(dbs, launch_times, handles, handle_gen);
 		if (retry != 0)
@@ -1527,6 +1542,7 @@ static void
 let_workers_in(void)
 {
 	bool		any = false;
+	Latch	   *launcher;
 
 	if (shared == NULL)
 		return;
@@ -1539,9 +1555,10 @@ let_workers_in(void)
 			shared->blocked[i].by = 0;
 			any = true;
 		}
-	if (any && shared->launcher_latch)
-		SetLatch(shared->launcher_latch);
+	launcher = shared->launcher_latch;
 	SpinLockRelease(&shared->mutex);
+	if (any && launcher)
+		SetLatch(launcher);
 }
 
 static void
@@ -1554,8 +1571,11 @@ utility_hook(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 	const char *dbname = database_needed_alone(stmt);
 	Oid			dboid = InvalidOid;
 
-	if ((IsA(stmt, CreateExtensionStmt) &&
-		 strcmp(((CreateExtensionStmt *) stmt)->extname, "incrload") == 0) ||
+	/*
+	 * Any CREATE EXTENSION: another extension's CASCADE may create ours.
+	 * COMMIT PREPARED: the transaction may have created it.
+	 */
+	if (IsA(stmt, CreateExtensionStmt) ||
 		(IsA(stmt, TransactionStmt) &&
 		 ((TransactionStmt *) stmt)->kind == TRANS_STMT_COMMIT_PREPARED))
 	{
