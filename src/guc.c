@@ -25,6 +25,7 @@ bool		incrload_enabled = true;
 int			incrload_naptime = 1000;
 int			incrload_launcher_naptime = 5000;
 int			incrload_max_retry_delay = 60000;
+int			incrload_gc_interval = 10000;
 int			incrload_max_workers = 8;
 int			incrload_capture_batch_size = 1000;
 int			incrload_history_retention = 7 * 24 * 3600;
@@ -65,6 +66,15 @@ il_guc_define(void)
 							NULL,
 							&incrload_max_retry_delay,
 							60000, 10, INT_MAX,
+							PGC_SIGHUP,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("incrload.gc_interval",
+							gettext_noop("How often a worker deletes delta rows that every view reading them has applied."),
+							NULL,
+							&incrload_gc_interval,
+							10000, 100, INT_MAX,
 							PGC_SIGHUP,
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);

@@ -15,6 +15,7 @@ extern bool incrload_enabled;
 extern int	incrload_naptime;
 extern int	incrload_launcher_naptime;
 extern int	incrload_max_retry_delay;
+extern int	incrload_gc_interval;
 extern int	incrload_max_workers;
 extern int	incrload_capture_batch_size;
 extern int	incrload_history_retention;
