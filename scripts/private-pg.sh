@@ -10,7 +10,8 @@
 # so the copy is a complete installation (server, PGXS, headers, TAP modules).
 set -euo pipefail
 DIR=${1:?usage: private-pg.sh DIR}
-bash "$(dirname "${BASH_SOURCE[0]}")/setup.sh" >/dev/null
+# packages only: building here would install into the system copy
+INCRLOAD_SETUP_NO_BUILD=1 bash "$(dirname "${BASH_SOURCE[0]}")/setup.sh" >/dev/null
 mkdir -p "$DIR/usr/lib/postgresql" "$DIR/usr/share/postgresql" "$DIR/usr/include"
 cp -a /usr/lib/postgresql/15 "$DIR/usr/lib/postgresql/"
 cp -a /usr/share/postgresql/15 "$DIR/usr/share/postgresql/"

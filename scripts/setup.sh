@@ -100,6 +100,9 @@ done
 perl -MIPC::Run -e 1 || { log "still missing: perl module IPC::Run"; exit 1; }
 perl -MYAML::XS -e 1 || { log "still missing: perl module YAML::XS"; exit 1; }
 
+if [ "${INCRLOAD_SETUP_NO_BUILD:-0}" = 1 ]; then
+    exit 0
+fi
 log "building $REPO with $("$PG_CONFIG" --version)"
 make -C "$REPO" PG_CONFIG="$PG_CONFIG"
 as_root make -C "$REPO" PG_CONFIG="$PG_CONFIG" install

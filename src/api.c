@@ -325,6 +325,8 @@ incrload_register_view(PG_FUNCTION_ARGS)
 					   view_name),
 				errhint("Call incrload_refresh() yourself, or add incrload to shared_preload_libraries and restart."));
 
+	/* the worker schedules it at once (at commit) */
+	il_incrload_wake_workers();
 	PG_RETURN_OID(view);
 }
 

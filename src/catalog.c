@@ -109,8 +109,20 @@ static const char *const catalog_sql[NUM_CATALOG_STMTS] = {
 	[STMT_RECORD_VERIFY] =
 	"UPDATE incrload.view SET last_verify = pg_catalog.clock_timestamp(), "
 	"last_verify_mismatches = $2 WHERE view_name OPERATOR(pg_catalog.=) $1",
+	/*
+	 * resume only ends a pause; a view that must be recomputed and is
+	 * paused (either way round) stays paused and forgets its watermark, so
+	 * that its first apply after the pause recomputes it
+	 */
 	[STMT_SET_STATE] =
-	"UPDATE incrload.view SET state = $2 WHERE view_name OPERATOR(pg_catalog.=) $1",
+	"UPDATE incrload.view SET "
+	"state = CASE WHEN $2 OPERATOR(pg_catalog.=) 'active' AND state OPERATOR(pg_catalog.<>) 'paused' THEN state "
+	"WHEN $2 OPERATOR(pg_catalog.=) 'needs_full_refresh' AND state OPERATOR(pg_catalog.=) 'paused' THEN state "
+	"ELSE $2 END, "
+	"watermark = CASE WHEN ($2 OPERATOR(pg_catalog.=) 'paused' AND state OPERATOR(pg_catalog.=) 'needs_full_refresh') "
+	"OR ($2 OPERATOR(pg_catalog.=) 'needs_full_refresh' AND state OPERATOR(pg_catalog.=) 'paused') "
+	"THEN NULL ELSE watermark END "
+	"WHERE view_name OPERATOR(pg_catalog.=) $1",
 	[STMT_ALTER_VIEW] =
 	"UPDATE incrload.view SET "
 	"refresh_interval = COALESCE($2, refresh_interval), "

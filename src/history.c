@@ -303,7 +303,7 @@ il_history_succeeded(Oid view, IncrloadApplyKind kind, TimestampTz started,
  * transaction of its own, connected to SPI.
  */
 void
-il_history_flush(void)
+il_history_flush(bool prune)
 {
 	QueuedAttempt batch[16];
 	int			n;
@@ -340,6 +340,8 @@ il_history_flush(void)
 					   batch[i].message);
 	} while (n == lengthof(batch));
 
+	if (!prune)
+		return;
 	values[0] = Int64GetDatum((int64) incrload_history_retention);
 	il_catalog_become_owner(&save_uid, &save_sec);
 	if (SPI_execute_with_args("DELETE FROM incrload.refresh_history WHERE started_at "

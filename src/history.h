@@ -22,6 +22,6 @@ extern void il_history_succeeded(Oid view, IncrloadApplyKind kind,
 								 TimestampTz started,
 								 const IncrloadApplyResult *result);
 extern void il_history_failed(ErrorData *edata);
-extern void il_history_flush(void);
+extern void il_history_flush(bool prune);
 
 #endif							/* INCRLOAD_HISTORY_H */

@@ -90,6 +90,7 @@
 #include "apply.h"
 #include "catalog.h"
 #include "guc.h"
+#include "history.h"
 #include "incrload.h"
 #include "worker.h"
 
@@ -150,6 +151,7 @@ typedef struct ViewSchedule
 	int64		interval_ms;
 	int32		failures;		/* consecutive failures, as last read */
 	bool		seen;
+	bool		repair;			/* repair drift a scheduled verify finds */
 } ViewSchedule;
 
 /* What one look at a view came to. */
@@ -194,7 +196,10 @@ static const char *const worker_sql[NUM_WORKER_STMTS] = {
 	[WSTMT_SCHEDULE] =
 	"SELECT view_name, state, "
 	"(EXTRACT(epoch FROM refresh_interval) OPERATOR(pg_catalog.*) 1000)::pg_catalog.int8, "
-	"consecutive_failures FROM incrload.view",
+	"consecutive_failures, "
+	"(EXTRACT(epoch FROM (COALESCE(last_verify, created) OPERATOR(pg_catalog.+) verify_interval "
+	"OPERATOR(pg_catalog.-) pg_catalog.clock_timestamp())) OPERATOR(pg_catalog.*) 1000)::pg_catalog.int8, "
+	"repair FROM incrload.view",
 	/* a row lock held by a user's incrload_refresh: skip, don't wait */
 	[WSTMT_LOCK_VIEW] =
 	"SELECT 1 FROM incrload.view WHERE view_name OPERATOR(pg_catalog.=) $1 "
@@ -244,7 +249,9 @@ static TimestampTz start_workers(List *dbs, HTAB *launch_times,
 static bool extension_exists(void);
 static int	run_worker_stmt(WorkerStmt stmt, int nargs, Oid *argtypes,
 							Datum *values, bool read_only);
-static TimestampTz schedule_views(HTAB *schedule, List **due);
+static TimestampTz schedule_views(HTAB *schedule, List **due, List **verify);
+static void verify_one(Oid view, bool repair, MemoryContext workcxt);
+static void flush_history(bool prune, MemoryContext workcxt);
 static int64 retry_delay(int64 interval_ms, int32 failures);
 static bool lock_for_apply(Oid view, IncrloadView *row, bool for_write);
 static ApplyOutcome apply_one(Oid view, MemoryContext workcxt);
@@ -889,7 +896,7 @@ retry_delay(int64 interval_ms, int32 failures)
  * incrload.max_retry_delay.
  */
 static TimestampTz
-schedule_views(HTAB *schedule, List **due)
+schedule_views(HTAB *schedule, List **due, List **verify)
 {
 	TimestampTz now = GetCurrentTimestamp();
 	TimestampTz next = now + (TimestampTz) incrload_naptime * 1000;
@@ -898,6 +905,7 @@ schedule_views(HTAB *schedule, List **due)
 	int			ret;
 
 	*due = NIL;
+	*verify = NIL;
 	hash_seq_init(&status, schedule);
 	while ((s = hash_seq_search(&status)) != NULL)
 		s->seen = false;
@@ -915,7 +923,16 @@ schedule_views(HTAB *schedule, List **due)
 		char	   *state = SPI_getvalue(tup, desc, 2);
 		int64		interval_ms = DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull));
 		int32		failures = DatumGetInt32(SPI_getbinval(tup, desc, 4, &isnull));
+		int64		verify_in_ms;
+		bool		verify_on;
+		bool		repair;
 		bool		found;
+
+		verify_in_ms = DatumGetInt64(SPI_getbinval(tup, desc, 5, &verify_on));
+		verify_on = !verify_on;
+		repair = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
+		if (isnull)
+			repair = incrload_verify_repair;
 
 		s = hash_search(schedule, &view, HASH_ENTER, &found);
 		if (!found)
@@ -932,8 +949,22 @@ schedule_views(HTAB *schedule, List **due)
 		s->interval_ms = interval_ms;
 		s->failures = failures;
 		s->seen = true;
+		s->repair = repair;
 		if (strcmp(state, "paused") == 0)
 			continue;
+		/* scheduled reconciliation: due when its interval has passed */
+		if (verify_on)
+		{
+			if (verify_in_ms <= 0)
+			{
+				MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+				*verify = lappend_oid(*verify, view);
+				MemoryContextSwitchTo(old);
+			}
+			else if (now + verify_in_ms * 1000 < next)
+				next = now + verify_in_ms * 1000;
+		}
 		if (s->next_due <= now)
 		{
 			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
@@ -1141,6 +1172,95 @@ record_failure(Oid view, ErrorData *edata, MemoryContext workcxt)
 }
 
 /*
+ * Scheduled reconciliation of one view: apply what is pending and compare
+ * the view with its query in the same snapshot (history and stats record
+ * it).  Drift is logged with the view's name and counts and, where the
+ * view's repair setting (or incrload.verify_repair) says so, repaired by
+ * a full refresh in a transaction of its own.  Neither blocks writers.
+ */
+static void
+verify_one(Oid view, bool repair, MemoryContext workcxt)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	IncrloadApplyResult result;
+	volatile bool drift = false;
+
+	PG_TRY();
+	{
+		pgstat_report_activity(STATE_RUNNING,
+								psprintf("incrload: verifying view %s", get_rel_name(view)));
+		StartTransactionCommand();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		il_apply_view(view, IL_APPLY_VERIFY, &result);
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		if (result.missing + result.extra > 0)
+		{
+			drift = true;
+			ereport(WARNING,
+					errcode(ERRCODE_DATA_CORRUPTED),
+					errmsg("incrload view \"%s\" differs from its query: %lld rows missing, %lld extra",
+						   get_rel_name(view), (long long) result.missing,
+						   (long long) result.extra),
+					repair ? errdetail("It is repaired by a full refresh now.") :
+					errhint("Repair it with incrload_full_refresh(), or turn repair on with incrload_alter_view(repair => true)."));
+		}
+		if (drift && repair)
+		{
+			StartTransactionCommand();
+			PushActiveSnapshot(GetTransactionSnapshot());
+			il_apply_view(view, IL_APPLY_REPAIR, &result);
+			PopActiveSnapshot();
+			CommitTransactionCommand();
+			ereport(LOG,
+					errmsg("incrload view \"%s\" was repaired", get_rel_name(view)));
+		}
+	}
+	PG_CATCH();
+	{
+		HOLD_INTERRUPTS();
+		MemoryContextSwitchTo(workcxt);
+		EmitErrorReport();
+		AbortOutOfAnyTransaction();
+		FlushErrorState();
+		RESUME_INTERRUPTS();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+/* The history's queued failures written out; with prune, old rows gone. */
+static void
+flush_history(bool prune, MemoryContext workcxt)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		StartTransactionCommand();
+		SPI_connect();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		if (extension_exists())
+			il_history_flush(prune);
+		PopActiveSnapshot();
+		SPI_finish();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		HOLD_INTERRUPTS();
+		MemoryContextSwitchTo(workcxt);
+		EmitErrorReport();
+		AbortOutOfAnyTransaction();
+		FlushErrorState();
+		RESUME_INTERRUPTS();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
  * Delete delta rows that every view reading the table has applied: those
  * of transactions older than the oldest xmin among the watermarks of the
  * views that read it.  Such a transaction had ended when each of those
@@ -1316,6 +1436,7 @@ incrload_worker_main(Datum main_arg)
 	for (;;)
 	{
 		List	   *due = NIL;
+		List	   *verify = NIL;
 		TimestampTz next;
 		ListCell   *lc;
 		long		sleep_ms;
@@ -1355,7 +1476,7 @@ incrload_worker_main(Datum main_arg)
 		{
 			SPI_connect();
 			PushActiveSnapshot(GetTransactionSnapshot());
-			next = schedule_views(schedule, &due);
+			next = schedule_views(schedule, &due, &verify);
 			PopActiveSnapshot();
 			SPI_finish();
 		}
@@ -1401,11 +1522,28 @@ incrload_worker_main(Datum main_arg)
 		}
 		list_free(due);
 
-		if (incrload_enabled && !RecoveryInProgress() &&
-			TimestampDifferenceExceeds(last_gc, GetCurrentTimestamp(),
-									   incrload_gc_interval))
+		foreach(lc, verify)
 		{
-			if (collect_garbage(workcxt))
+			Oid			view = lfirst_oid(lc);
+			ViewSchedule *s = hash_search(schedule, &view, HASH_FIND, NULL);
+
+			CHECK_FOR_INTERRUPTS();
+			if (!incrload_enabled || s == NULL)
+				break;
+			verify_one(view, s->repair, workcxt);
+			MemoryContextSwitchTo(loopcxt);
+		}
+		list_free(verify);
+
+		if (incrload_enabled && !RecoveryInProgress())
+		{
+			bool		gc = TimestampDifferenceExceeds(last_gc, GetCurrentTimestamp(),
+														incrload_gc_interval);
+
+			/* failed attempts other backends queued; old history, with GC */
+			flush_history(gc, workcxt);
+			MemoryContextSwitchTo(loopcxt);
+			if (gc && collect_garbage(workcxt))
 				last_gc = GetCurrentTimestamp();
 			MemoryContextSwitchTo(loopcxt);
 		}

@@ -117,6 +117,10 @@ ok( $node->poll_query_until('app', q{
 	SELECT state = 'failing' AND consecutive_failures > 0
 	  FROM incrload_stats WHERE view_name = 'public.v_failing'::regclass}),
 	'v_failing fails in the background');
+ok( $node->poll_query_until('app', q{
+	SELECT count(*) > 0 FROM incrload_refresh_history
+	 WHERE view_name = 'public.v_failing'::regclass AND outcome <> 'ok'}),
+	'the worker wrote the failed attempts into the history');
 
 # --- issue 8's SQL side: settings, history, SLIs --------------------------
 # (each a statement of its own: until it lands these fail and say so)
