@@ -499,6 +499,7 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 							 true, 0, false);
 
+
 	p = get_plans(&row);
 
 	/*
@@ -522,6 +523,16 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 	/* 3. the batch */
 	if (!row.full_mode && row.has_watermark && !row.watermark_foreign)
 	{
+		/*
+		 * The batch's statements are long and their estimates pessimistic,
+		 * but a batch is small: JIT would compile for seconds what runs in
+		 * milliseconds.  (A recompute reads everything: it keeps JIT.)
+		 */
+		int			jitnest = NewGUCNestLevel();
+
+		(void) set_config_option("jit", "off",
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
 		params[0] = row.watermark;
 		params[1] = row.watermark_xid;
 		params[2] = Int64GetDatum(row.watermark_cid);
@@ -556,6 +567,7 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 					errdetail("A row count of its storage table went below zero; the table was changed outside incrload."));
 			full = true;
 		}
+		AtEOXact_GUC(true, jitnest);
 	}
 	if (row.watermark_foreign)
 	{

@@ -1,0 +1,66 @@
+-- Subqueries in expressions: EXISTS, NOT EXISTS, IN, NOT IN (with SQL's
+-- NULL semantics), ANY/ALL, scalar and ARRAY subqueries, correlated or not.
+-- A change of a table inside a subquery reaches exactly the outer rows
+-- whose subquery it can change.
+CREATE EXTENSION incrload;
+\i sql/include/helpers.sql
+CREATE TABLE cust (cid int PRIMARY KEY, region text);
+CREATE TABLE ord (oid int, cid int, amt int);
+CREATE TABLE blk (cid int);
+CREATE INDEX ON ord (cid);
+INSERT INTO cust SELECT i, 'r' || (i % 3) FROM generate_series(1, 20) i;
+INSERT INTO ord SELECT i, CASE WHEN i % 9 = 0 THEN NULL ELSE i % 25 END, i FROM generate_series(1, 60) i;
+INSERT INTO blk VALUES (1), (2), (2), (NULL);
+SELECT reg('ex', 'SELECT c.cid, c.region FROM cust c WHERE EXISTS (SELECT 1 FROM ord o WHERE o.cid = c.cid AND o.amt > 20)');
+SELECT reg('nex', 'SELECT c.cid FROM cust c WHERE NOT EXISTS (SELECT 1 FROM ord o WHERE o.cid = c.cid)');
+SELECT reg('inq', $$SELECT o.oid FROM ord o WHERE o.cid IN (SELECT cid FROM cust WHERE region = 'r1')$$);
+-- NOT IN over a set holding NULL keeps nothing; without the NULL it does
+SELECT reg('notin', 'SELECT c.cid FROM cust c WHERE c.cid NOT IN (SELECT cid FROM blk)');
+SELECT reg('notin2', 'SELECT o.oid FROM ord o WHERE o.cid NOT IN (SELECT cid FROM blk WHERE cid IS NOT NULL)');
+SELECT reg('scalar', 'SELECT c.cid, (SELECT sum(amt) FROM ord o WHERE o.cid = c.cid) AS total,
+  (SELECT count(*) FROM ord o WHERE o.cid = c.cid) AS n FROM cust c');
+SELECT reg('scalar_where', 'SELECT c.cid FROM cust c WHERE (SELECT count(*) FROM ord o WHERE o.cid = c.cid) >= 2');
+SELECT reg('agg_ex', 'SELECT c.region, count(*) AS n FROM cust c WHERE EXISTS (SELECT 1 FROM ord o WHERE o.cid = c.cid) GROUP BY c.region');
+-- a subquery's value in the select list: TRUE, FALSE or NULL
+SELECT reg('flag', 'SELECT c.cid, c.cid IN (SELECT cid FROM blk) AS blocked FROM cust c');
+SELECT reg('allq', 'SELECT o.oid FROM ord o WHERE o.amt > ALL (SELECT amt FROM ord o2 WHERE o2.cid = o.cid AND o2.oid <> o.oid)');
+SELECT reg('anyq', 'SELECT c.cid FROM cust c WHERE c.cid = ANY (SELECT cid + 1 FROM ord WHERE amt < 30)');
+SELECT reg('arr', 'SELECT c.cid, ARRAY(SELECT o.oid FROM ord o WHERE o.cid = c.cid ORDER BY o.oid) AS oids FROM cust c');
+SELECT reg('uncorrelated', 'SELECT c.cid FROM cust c WHERE c.cid < (SELECT max(cid) FROM blk)');
+SELECT reg('self', 'SELECT o.oid FROM ord o WHERE NOT EXISTS (SELECT 1 FROM ord o2 WHERE o2.cid = o.cid AND o2.amt > o.amt)');
+SELECT reg('nonequi', 'SELECT c.cid FROM cust c WHERE EXISTS (SELECT 1 FROM ord o WHERE o.cid < c.cid AND o.amt > 55)');
+SELECT v, diff(v, q) FROM views ORDER BY v::text;
+
+INSERT INTO ord VALUES (100, 3, 50), (101, 4, 1), (102, NULL, 5);
+DELETE FROM ord WHERE oid IN (5, 30);
+UPDATE ord SET cid = 7 WHERE oid = 8;
+INSERT INTO blk VALUES (5);
+DELETE FROM blk WHERE cid = 1;
+UPDATE cust SET region = 'r1' WHERE cid = 6;
+SELECT count(incrload_refresh(v)) FROM views;
+SELECT v, diff(v, q) FROM views ORDER BY v::text;
+-- the NULL leaves the NOT IN set: every row can change
+DELETE FROM blk WHERE cid IS NULL;
+INSERT INTO ord SELECT oid + 1000, cid, amt FROM ord WHERE oid < 10;
+SELECT count(incrload_refresh(v)) FROM views;
+SELECT v, diff(v, q) FROM views ORDER BY v::text;
+SELECT * FROM notin ORDER BY cid LIMIT 5;
+BEGIN;
+INSERT INTO blk VALUES (NULL);
+UPDATE cust SET cid = cid + 100 WHERE cid > 15;
+SELECT count(incrload_refresh(v)) FROM views;
+SELECT v, diff(v, q) FROM views ORDER BY v::text;
+ROLLBACK;
+TRUNCATE blk;
+SELECT count(incrload_refresh(v)) FROM views;
+SELECT v, diff(v, q) FROM views ORDER BY v::text;
+
+-- refused
+SELECT incrload_register_view('bad', 'SELECT cid FROM cust c WHERE EXISTS (SELECT 1 FROM ord o WHERE o.cid = c.cid AND EXISTS (SELECT 1 FROM blk))');
+SELECT incrload_register_view('bad', 'SELECT cid FROM cust c WHERE cid IN (SELECT cid FROM ord LIMIT 3)');
+SELECT incrload_register_view('bad', 'SELECT region FROM cust GROUP BY region HAVING count(*) > (SELECT count(*) FROM blk)');
+SELECT incrload_register_view('bad', 'SELECT cid FROM cust c WHERE EXISTS (SELECT 1 FROM ord o WHERE o.amt > random())');
+
+DROP EXTENSION incrload CASCADE;
+DROP TABLE cust, ord, blk;
+\i sql/include/helpers_end.sql

@@ -1,0 +1,55 @@
+-- Outer joins: LEFT, RIGHT and FULL, chains, mixed with inner joins,
+-- nested, with conditions on either side: the inner join plus, for each
+-- preserved side, its rows that match nothing (NOT EXISTS), NULL-extended.
+CREATE EXTENSION incrload;
+\i sql/include/helpers.sql
+CREATE TABLE cust (cid int PRIMARY KEY, region text);
+CREATE TABLE ord (oid int, cid int, amt int);
+CREATE TABLE item (oid int, sku text);
+CREATE INDEX ON ord (cid);
+CREATE INDEX ON item (oid);
+INSERT INTO cust SELECT i, 'r' || (i % 3) FROM generate_series(1, 12) i;
+INSERT INTO ord SELECT i, CASE WHEN i % 9 = 0 THEN NULL ELSE i % 15 END, i FROM generate_series(1, 30) i;
+INSERT INTO item SELECT i % 35, 's' || (i % 4) FROM generate_series(1, 40) i;
+SELECT reg('lj', 'SELECT c.cid, o.oid FROM cust c LEFT JOIN ord o ON o.cid = c.cid');
+-- count(o.oid) counts 0 for customers without orders
+SELECT reg('lj_agg', 'SELECT c.cid, count(o.oid) AS n, sum(o.amt) AS s, max(o.amt) AS top FROM cust c LEFT JOIN ord o ON o.cid = c.cid GROUP BY c.cid');
+SELECT reg('rj', 'SELECT c.region, o.oid FROM cust c RIGHT JOIN ord o ON o.cid = c.cid');
+SELECT reg('fj', 'SELECT c.cid, o.oid, o.cid AS ocid FROM cust c FULL JOIN ord o ON o.cid = c.cid');
+SELECT reg('fj_using', 'SELECT cid, c.region, o.amt FROM cust c FULL JOIN ord o USING (cid)');
+SELECT reg('chain', 'SELECT c.cid, o.oid, i.sku FROM cust c LEFT JOIN ord o ON o.cid = c.cid LEFT JOIN item i ON i.oid = o.oid');
+SELECT reg('mixed', 'SELECT c.region, count(*) AS n, count(i.sku) AS ni FROM cust c JOIN ord o ON o.cid = c.cid LEFT JOIN item i ON i.oid = o.oid GROUP BY c.region');
+SELECT reg('nested', 'SELECT c.cid, x.oid, x.sku FROM cust c LEFT JOIN (ord o JOIN item i USING (oid)) x ON x.cid = c.cid');
+SELECT reg('anti', 'SELECT c.cid FROM cust c LEFT JOIN ord o ON o.cid = c.cid WHERE o.oid IS NULL');
+SELECT reg('oncond', $$SELECT c.cid, o.oid FROM cust c LEFT JOIN ord o ON o.cid = c.cid AND o.amt > 10 AND c.region <> 'r0'$$);
+SELECT reg('nonequi', 'SELECT c.cid, o.oid FROM cust c LEFT JOIN ord o ON o.cid < c.cid AND o.amt > 25');
+SELECT reg('global', 'SELECT count(*) AS n, count(o.oid) AS matched, sum(o.amt) AS s FROM cust c FULL JOIN ord o ON o.cid = c.cid');
+SELECT reg('distinct', 'SELECT DISTINCT c.region, o.cid IS NULL AS lonely FROM cust c LEFT JOIN ord o ON o.cid = c.cid');
+SELECT reg('sub_lj', 'SELECT s.cid, s.n FROM (SELECT c.cid, o.oid AS n FROM cust c LEFT JOIN ord o USING (cid)) s WHERE s.cid > 3');
+SELECT v, diff(v, q) FROM views ORDER BY v::text;
+
+-- the first match of an unmatched row deletes its NULL-extended row, the
+-- last unmatch brings it back
+INSERT INTO ord VALUES (100, 3, 50), (101, 4, 1), (102, NULL, 5), (103, 99, 7);
+DELETE FROM ord WHERE oid IN (5, 12);
+UPDATE ord SET cid = 7 WHERE oid = 8;
+INSERT INTO cust VALUES (50, 'r9'), (99, 'r1');
+DELETE FROM cust WHERE cid = 2;
+INSERT INTO item VALUES (100, 'new'), (8, 'x');
+DELETE FROM item WHERE sku = 's1';
+SELECT count(incrload_refresh(v)) FROM views;
+SELECT v, diff(v, q) FROM views ORDER BY v::text;
+-- keys updated on both sides in one transaction
+BEGIN;
+UPDATE ord SET cid = NULL WHERE cid = 3;
+UPDATE cust SET cid = cid + 100 WHERE cid < 5;
+DELETE FROM ord WHERE cid = 104;
+COMMIT;
+TRUNCATE item;
+SELECT count(incrload_refresh(v)) FROM views;
+SELECT v, diff(v, q) FROM views ORDER BY v::text;
+SELECT * FROM lj_agg WHERE n = 0 ORDER BY cid LIMIT 3;
+
+DROP EXTENSION incrload CASCADE;
+DROP TABLE cust, ord, item;
+\i sql/include/helpers_end.sql
