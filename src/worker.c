@@ -1187,9 +1187,12 @@ verify_one(Oid view, bool repair, MemoryContext workcxt)
 
 	PG_TRY();
 	{
-		pgstat_report_activity(STATE_RUNNING,
-								psprintf("incrload: verifying view %s", get_rel_name(view)));
+		char	   *name;
+
 		StartTransactionCommand();
+		name = MemoryContextStrdup(workcxt, get_rel_name(view) ? get_rel_name(view) : "?");
+		pgstat_report_activity(STATE_RUNNING,
+								psprintf("incrload: verifying view %s", name));
 		PushActiveSnapshot(GetTransactionSnapshot());
 		il_apply_view(view, IL_APPLY_VERIFY, &result);
 		PopActiveSnapshot();
@@ -1200,7 +1203,7 @@ verify_one(Oid view, bool repair, MemoryContext workcxt)
 			ereport(WARNING,
 					errcode(ERRCODE_DATA_CORRUPTED),
 					errmsg("incrload view \"%s\" differs from its query: %lld rows missing, %lld extra",
-						   get_rel_name(view), (long long) result.missing,
+						   name, (long long) result.missing,
 						   (long long) result.extra),
 					repair ? errdetail("It is repaired by a full refresh now.") :
 					errhint("Repair it with incrload_full_refresh(), or turn repair on with incrload_alter_view(repair => true)."));
@@ -1212,8 +1215,7 @@ verify_one(Oid view, bool repair, MemoryContext workcxt)
 			il_apply_view(view, IL_APPLY_REPAIR, &result);
 			PopActiveSnapshot();
 			CommitTransactionCommand();
-			ereport(LOG,
-					errmsg("incrload view \"%s\" was repaired", get_rel_name(view)));
+			ereport(LOG, errmsg("incrload view \"%s\" was repaired", name));
 		}
 	}
 	PG_CATCH();
