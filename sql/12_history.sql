@@ -60,9 +60,9 @@ SELECT incrload_register_view('dv', 'SELECT id, 100 / a AS q FROM t WHERE id > 1
 INSERT INTO t VALUES (202, 1, 0);
 \set VERBOSITY terse
 SELECT incrload_refresh('dv');
-\set VERBOSITY default
 DELETE FROM t WHERE id = 202;
 SELECT incrload_refresh('dv');
+\set VERBOSITY default
 SELECT count(*) FROM incrload_refresh_history;
 -- everyone may read the history
 CREATE ROLE il_reader;

@@ -189,6 +189,7 @@ check_range_table(IncrloadQuery *q, List *rtable)
 				{
 					Relation	rel = relation_open(rte->relid, AccessShareLock);
 					char	   *name = RelationGetRelationName(rel);
+					char	   *mult;
 					Oid			nsp = RelationGetNamespace(rel);
 					IncrloadBaseRef *ref;
 
@@ -201,10 +202,20 @@ check_range_table(IncrloadQuery *q, List *rtable)
 								errdetail("Changes of system catalogs cannot be captured."),
 								errhint("Use mode => 'full' to maintain this view by recomputation."));
 					if (nsp == il_catalog_namespace())
-						ereport(ERROR,
-								errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-								errmsg("table \"%s\" belongs to incrload and cannot be a base table", name),
-								errhint("Read the registered view instead of its storage table."));
+					{
+						/*
+						 * A registered view's storage table, where the view
+						 * reads another registered view: its changes come
+						 * from that view's applies (a cascade).
+						 */
+						if (!OidIsValid(il_catalog_storage_view(rte->relid, &mult)))
+							ereport(ERROR,
+									errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+									errmsg("table \"%s\" belongs to incrload and cannot be a base table", name),
+									errhint("Read the registered view instead of its storage table."));
+					}
+					else
+						mult = NULL;
 					switch (rel->rd_rel->relkind)
 					{
 						case RELKIND_RELATION:
@@ -274,6 +285,7 @@ check_range_table(IncrloadQuery *q, List *rtable)
 					ref = palloc(sizeof(IncrloadBaseRef));
 					ref->rtindex = rtindex;
 					ref->relid = rte->relid;
+					ref->mult = mult;
 					bases = lappend(bases, ref);
 					q->base_relids = list_append_unique_oid(q->base_relids,
 															rte->relid);

@@ -54,6 +54,8 @@ typedef struct IncrloadBaseRef
 {
 	int			rtindex;
 	Oid			relid;
+	char	   *mult;			/* another view's storage table: how often
+								 * each row counts (over alias s), or NULL */
 } IncrloadBaseRef;
 
 /*

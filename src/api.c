@@ -244,6 +244,10 @@ incrload_register_view(PG_FUNCTION_ARGS)
 				errmsg("relation \"%s\" already exists", view_name),
 				errhint("Choose another name, or unregister the existing view with incrload_unregister_view()."));
 
+	/* the catalog (views read registered views) is read through SPI */
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
 	q = il_analyze_query(query_text, incremental);
 
 	il_analyze_check_indexes(q, view_name);
@@ -259,9 +263,6 @@ incrload_register_view(PG_FUNCTION_ARGS)
 					errmsg("permission denied for table %s", get_rel_name(base)),
 					errdetail("Registering a view needs SELECT on the whole table, not only on some columns."));
 	}
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
 
 	/* capture on every base table, readable by the view's owner */
 	foreach(lc, q->base_relids)
@@ -305,7 +306,8 @@ incrload_register_view(PG_FUNCTION_ARGS)
 	il_catalog_record_dependencies(view, q->query);
 	il_catalog_insert_view(view, storage, q->querydef,
 						   nodeToString(q->query), !incremental,
-						   refresh_interval, caller, q->base_relids);
+						   refresh_interval, caller, q->base_relids,
+						   il_storage_multiplicity(q));
 	if (!PG_ARGISNULL(4))
 	{
 		Datum		verify_interval = PG_GETARG_DATUM(4);
@@ -465,6 +467,16 @@ incrload_unregister_view(PG_FUNCTION_ARGS)
 				errcode(ERRCODE_UNDEFINED_OBJECT),
 				errmsg("relation \"%s\" is not a registered incrload view",
 					   get_rel_name(view)));
+	{
+		List	   *readers = il_catalog_base_views(row.storage);
+
+		if (readers != NIL)
+			ereport(ERROR,
+					errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+					errmsg("cannot unregister view \"%s\" because incrload view \"%s\" reads it",
+						   get_rel_name(view), get_rel_name(linitial_oid(readers))),
+					errhint("Unregister the views that read it first (or DROP VIEW ... CASCADE)."));
+	}
 	unregister(&row, !drop_table, false, NIL);
 	SPI_finish();
 	PG_RETURN_VOID();

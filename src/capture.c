@@ -587,9 +587,12 @@ il_capture_install(Oid base)
 	{
 		Form_pg_attribute attr = TupleDescAttr(bdesc, i);
 
+		/* the delta table's own columns; a storage table has others */
 		if (!attr->attisdropped &&
-			strncmp(NameStr(attr->attname), INCRLOAD_HIDDEN_PREFIX,
-					strlen(INCRLOAD_HIDDEN_PREFIX)) == 0)
+			(strcmp(NameStr(attr->attname), INCRLOAD_DELTA_XID_NAME) == 0 ||
+			 strcmp(NameStr(attr->attname), INCRLOAD_DELTA_CID_NAME) == 0 ||
+			 strcmp(NameStr(attr->attname), INCRLOAD_DELTA_W_NAME) == 0 ||
+			 strcmp(NameStr(attr->attname), INCRLOAD_DELTA_TS_NAME) == 0))
 			ereport(ERROR,
 					errcode(ERRCODE_RESERVED_NAME),
 					errmsg("column \"%s\" of table \"%s\" uses a name reserved for incrload",

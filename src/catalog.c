@@ -61,6 +61,7 @@ typedef enum CatalogStmt
 	STMT_VIEW_BASES,
 	STMT_BASE_VIEWS,
 	STMT_ALL_VIEWS,
+	STMT_STORAGE_VIEW,
 	STMT_DELTA_FOR,
 	STMT_ALL_CAPTURED,
 	STMT_INSERT_DELTA,
@@ -74,7 +75,7 @@ typedef enum CatalogStmt
 
 #define VIEW_COLUMNS \
 	"storage_table, query, mode, state, owner, watermark, watermark_xid, " \
-	"watermark_cid, watermark_system, watermark_view, query_tree"
+	"watermark_cid, watermark_system, watermark_view, query_tree, multiplicity"
 
 static const char *const catalog_sql[NUM_CATALOG_STMTS] = {
 	[STMT_READ_VIEW] =
@@ -85,8 +86,9 @@ static const char *const catalog_sql[NUM_CATALOG_STMTS] = {
 	"WHERE view_name OPERATOR(pg_catalog.=) $1 FOR UPDATE",
 	[STMT_INSERT_VIEW] =
 	"INSERT INTO incrload.view (view_name, storage_table, query, mode, "
-	"refresh_interval, owner, query_tree, watermark_system, watermark_view) "
-	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $1::pg_catalog.oid)",
+	"refresh_interval, owner, query_tree, watermark_system, watermark_view, "
+	"multiplicity) "
+	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $1::pg_catalog.oid, $9)",
 	[STMT_SET_QUERY] =
 	"UPDATE incrload.view SET query = $2, query_tree = $3 "
 	"WHERE view_name OPERATOR(pg_catalog.=) $1",
@@ -138,6 +140,9 @@ static const char *const catalog_sql[NUM_CATALOG_STMTS] = {
 	"WHERE base_table OPERATOR(pg_catalog.=) $1 ORDER BY view_name",
 	[STMT_ALL_VIEWS] =
 	"SELECT view_name FROM incrload.view ORDER BY view_name",
+	[STMT_STORAGE_VIEW] =
+	"SELECT view_name, multiplicity FROM incrload.view "
+	"WHERE storage_table OPERATOR(pg_catalog.=) $1",
 	[STMT_DELTA_FOR] =
 	"SELECT delta_table FROM incrload.delta "
 	"WHERE base_table OPERATOR(pg_catalog.=) $1",
@@ -342,17 +347,20 @@ il_catalog_read_view(Oid view, bool lock, IncrloadView *row)
 		row->watermark_foreign = true;
 	/* a tree from another cluster or database names other objects */
 	row->query_tree = row->watermark_foreign ? NULL : SPI_getvalue(tup, desc, 11);
+	row->multiplicity = SPI_getvalue(tup, desc, 12);
 	return true;
 }
 
 void
 il_catalog_insert_view(Oid view, Oid storage, const char *query,
 					   const char *tree, bool full_mode,
-					   Datum refresh_interval, Oid owner, List *bases)
+					   Datum refresh_interval, Oid owner, List *bases,
+					   const char *multiplicity)
 {
-	Oid			argtypes[8] = {REGCLASSOID, REGCLASSOID, TEXTOID, TEXTOID,
-	INTERVALOID, REGROLEOID, TEXTOID, INT8OID};
-	Datum		values[8];
+	Oid			argtypes[9] = {REGCLASSOID, REGCLASSOID, TEXTOID, TEXTOID,
+	INTERVALOID, REGROLEOID, TEXTOID, INT8OID, TEXTOID};
+	Datum		values[9];
+	char		nulls[10] = "         ";
 	ListCell   *lc;
 
 	values[0] = ObjectIdGetDatum(view);
@@ -363,7 +371,11 @@ il_catalog_insert_view(Oid view, Oid storage, const char *query,
 	values[5] = ObjectIdGetDatum(owner);
 	values[6] = CStringGetTextDatum(tree);
 	values[7] = Int64GetDatum((int64) GetSystemIdentifier());
-	run_stmt(STMT_INSERT_VIEW, 8, argtypes, values, NULL, SPI_OK_INSERT);
+	if (multiplicity)
+		values[8] = CStringGetTextDatum(multiplicity);
+	else
+		nulls[8] = 'n';
+	run_stmt(STMT_INSERT_VIEW, 9, argtypes, values, nulls, SPI_OK_INSERT);
 
 	foreach(lc, bases)
 		run_rels(STMT_INSERT_VIEW_BASE, view, lfirst_oid(lc), SPI_OK_INSERT);
@@ -509,6 +521,29 @@ Oid
 il_catalog_delta_for(Oid base)
 {
 	return oid_by(STMT_DELTA_FOR, base);
+}
+
+/*
+ * The registered view whose storage table relid is, or InvalidOid; its
+ * multiplicity expression (NULL: each row shows once) in *multiplicity.
+ */
+Oid
+il_catalog_storage_view(Oid relid, char **multiplicity)
+{
+	Oid			view = InvalidOid;
+
+	run_rels(STMT_STORAGE_VIEW, relid, InvalidOid, SPI_OK_SELECT);
+	*multiplicity = NULL;
+	if (SPI_processed > 0)
+	{
+		bool		isnull;
+
+		view = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
+											  SPI_tuptable->tupdesc, 1, &isnull));
+		*multiplicity = SPI_getvalue(SPI_tuptable->vals[0],
+									 SPI_tuptable->tupdesc, 2);
+	}
+	return view;
 }
 
 /* Every captured base table. */

@@ -32,6 +32,7 @@ typedef struct IncrloadView
 	int64		watermark_cid;
 	bool		watermark_foreign;	/* taken in another cluster */
 	char	   *query_tree;		/* NULL when missing or foreign */
+	char	   *multiplicity;	/* NULL: each storage row shows once */
 } IncrloadView;
 
 extern Oid	il_catalog_namespace(void);
@@ -43,7 +44,7 @@ extern bool il_catalog_read_view(Oid view, bool lock, IncrloadView *row);
 extern void il_catalog_insert_view(Oid view, Oid storage, const char *query,
 								   const char *tree, bool full_mode,
 								   Datum refresh_interval, Oid owner,
-								   List *bases);
+								   List *bases, const char *multiplicity);
 extern void il_catalog_record_dependencies(Oid view, struct Query *query);
 extern void il_catalog_set_query(Oid view, struct Query *query);
 extern void il_catalog_set_query_text(Oid view, const char *querydef,
@@ -63,6 +64,7 @@ extern List *il_catalog_base_views(Oid base);
 extern List *il_catalog_all_views(void);
 extern Oid	il_catalog_delta_for(Oid base);
 extern List *il_catalog_all_captured(void);
+extern Oid	il_catalog_storage_view(Oid relid, char **multiplicity);
 extern void il_catalog_insert_delta(Oid base, Oid delta);
 extern void il_catalog_delete_delta(Oid base);
 extern Oid	il_catalog_lookup_delta(Oid base);

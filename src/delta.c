@@ -112,7 +112,8 @@ typedef enum InputState
 	IN_NEW,						/* the table as the apply's snapshot shows it */
 	IN_DELTA,					/* its batch, weights +1/-1 */
 	IN_OLD,						/* as before the batch, as weighted rows */
-	IN_OLD_ROWS					/* as before the batch, as rows */
+	IN_OLD_ROWS,				/* as before the batch, as rows */
+	IN_NEW_ROWS					/* another view's storage, as its rows */
 } InputState;
 
 /*
@@ -123,7 +124,7 @@ typedef enum InputState
  */
 static char *
 batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
-				   List **colnames)
+				   const char *mult, List **colnames)
 {
 	Relation	brel = table_open(base, AccessShareLock);
 	Relation	drel = table_open(delta, AccessShareLock);
@@ -136,6 +137,7 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 	StringInfoData groupby;
 	StringInfoData match;
 	StringInfoData outcols;
+	StringInfoData outcols_all;	/* IN_NEW_ROWS: every column, from s */
 	int			ncols = 0;
 	char	   *dname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(drel)),
 												   RelationGetRelationName(drel));
@@ -145,6 +147,25 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 															RelationGetRelationName(brel)));
 	char	   *sql;
 
+	/*
+	 * Rows of another view's storage table count as often as that view
+	 * shows them; its multiplicity is an expression over alias s, which
+	 * every arm below then uses.
+	 */
+	const char *ba = mult ? "s" : "b";
+	const char *da = mult ? "s" : "d";
+	char	   *wnew = mult ? psprintf("(%s)::pg_catalog.int4", mult) : "1::pg_catalog.int4";
+	char	   *wdelta = mult ?
+		psprintf("(s.%s::pg_catalog.int4 OPERATOR(pg_catalog.*) (%s)::pg_catalog.int4)",
+				 INCRLOAD_DELTA_W_NAME, mult) :
+		psprintf("d.%s::pg_catalog.int4", INCRLOAD_DELTA_W_NAME);
+
+	if (mult && state == IN_OLD_ROWS)
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("registered incrload views read inside subqueries in expressions are not supported in incremental mode"),
+				errhint("Use mode => 'full' to maintain this view by recomputation."));
+
 	initStringInfo(&dcols);
 	initStringInfo(&bcols);
 	initStringInfo(&ucols_d);
@@ -153,6 +174,7 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 	initStringInfo(&groupby);
 	initStringInfo(&match);
 	initStringInfo(&outcols);
+	initStringInfo(&outcols_all);
 	*colnames = NIL;
 	for (int i = 0; i < bdesc->natts; i++)
 	{
@@ -167,6 +189,8 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 			appendStringInfo(&bcols, "NULL::pg_catalog.int4 AS %s, ", name);
 			appendStringInfo(&outcols, "%sNULL::pg_catalog.int4 AS %s",
 							 outcols.len ? ", " : "", name);
+			appendStringInfo(&outcols_all, "%sNULL::pg_catalog.int4 AS %s",
+							 outcols_all.len ? ", " : "", name);
 			*colnames = lappend(*colnames, makeString(pstrdup(name)));
 			continue;
 		}
@@ -177,8 +201,10 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 							 il_sql_type(attr->atttypid, attr->atttypmod),
 							 quote_identifier(name));
 		else
-			appendStringInfo(&dcols, "%s, ", il_sql_col("d", name));
-		appendStringInfo(&bcols, "%s, ", il_sql_col("b", name));
+			appendStringInfo(&dcols, "%s, ", il_sql_col(da, name));
+		appendStringInfo(&bcols, "%s, ", il_sql_col(ba, name));
+		appendStringInfo(&outcols_all, "%s%s", outcols_all.len ? ", " : "",
+						 il_sql_col("s", name));
 
 		if (state == IN_OLD_ROWS && bms_is_member(i + 1, used))
 		{
@@ -216,24 +242,35 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 							 quote_identifier(name));
 		*colnames = lappend(*colnames, makeString(pstrdup(name)));
 	}
-	if (state != IN_OLD_ROWS)
+	if (state != IN_OLD_ROWS && state != IN_NEW_ROWS)
 		*colnames = lappend(*colnames, makeString(INCRLOAD_DELTA_W_NAME));
 
 	switch (state)
 	{
+		case IN_NEW:
+			/* only counted rows need this: others read the table itself */
+			sql = psprintf("SELECT %s%s AS %s FROM %s %s",
+						   bcols.data, wnew, INCRLOAD_DELTA_W_NAME, bname, ba);
+			break;
 		case IN_DELTA:
-			sql = psprintf("SELECT %sd.%s FROM %s d WHERE d.%s OPERATOR(pg_catalog.<>) 0 AND %s",
-						   dcols.data, INCRLOAD_DELTA_W_NAME, dname,
-						   INCRLOAD_DELTA_W_NAME, batch_cond("d"));
+			sql = psprintf("SELECT %s%s AS %s FROM %s %s WHERE %s.%s OPERATOR(pg_catalog.<>) 0 AND %s",
+						   dcols.data, wdelta, INCRLOAD_DELTA_W_NAME, dname, da,
+						   da, INCRLOAD_DELTA_W_NAME, batch_cond(da));
 			break;
 		case IN_OLD:
-			sql = psprintf("SELECT %s1::pg_catalog.int2 AS %s FROM %s b "
+			sql = psprintf("SELECT %s%s AS %s FROM %s %s "
 						   "UNION ALL "
-						   "SELECT %s(OPERATOR(pg_catalog.-) d.%s)::pg_catalog.int2 FROM %s d "
-						   "WHERE d.%s OPERATOR(pg_catalog.<>) 0 AND %s",
-						   bcols.data, INCRLOAD_DELTA_W_NAME, bname,
-						   dcols.data, INCRLOAD_DELTA_W_NAME, dname,
-						   INCRLOAD_DELTA_W_NAME, batch_cond("d"));
+						   "SELECT %s(OPERATOR(pg_catalog.-) %s) FROM %s %s "
+						   "WHERE %s.%s OPERATOR(pg_catalog.<>) 0 AND %s",
+						   bcols.data, wnew, INCRLOAD_DELTA_W_NAME, bname, ba,
+						   dcols.data, wdelta, dname, da,
+						   da, INCRLOAD_DELTA_W_NAME, batch_cond(da));
+			break;
+		case IN_NEW_ROWS:
+			/* inside a subquery: the rows themselves, each as often as it counts */
+			sql = psprintf("SELECT %s FROM %s s CROSS JOIN LATERAL "
+						   "pg_catalog.generate_series(1::pg_catalog.int8, (%s)::pg_catalog.int8) g",
+						   outcols_all.data, bname, mult);
 			break;
 		case IN_OLD_ROWS:
 			{
@@ -278,7 +315,7 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 				break;
 			}
 		default:
-			elog(ERROR, "incrload: a new state is the table itself");
+			elog(ERROR, "incrload: unknown input state %d", (int) state);
 			sql = NULL;
 	}
 	table_close(drel, AccessShareLock);
@@ -291,8 +328,10 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
  * used: the columns the reference reads (for IN_OLD_ROWS).
  */
 static void
-substitute_rte(Query *pre, int rtindex, Oid base, InputState state)
+substitute_rte(Query *pre, IncrloadBaseRef *ref, InputState state)
 {
+	int			rtindex = ref->rtindex;
+	Oid			base = ref->relid;
 	RangeTblEntry *rte = rt_fetch(rtindex, pre->rtable);
 	Oid			delta = il_catalog_delta_for(base);
 	Bitmapset  *used = NULL;
@@ -301,7 +340,8 @@ substitute_rte(Query *pre, int rtindex, Oid base, InputState state)
 	List	   *raw;
 	Query	   *sub;
 
-	if (state == IN_NEW)
+	/* a table in its new state is the table, unless its rows count */
+	if ((state == IN_NEW || state == IN_NEW_ROWS) && ref->mult == NULL)
 		return;
 	if (!OidIsValid(delta))
 		ereport(ERROR,
@@ -327,7 +367,7 @@ substitute_rte(Query *pre, int rtindex, Oid base, InputState state)
 		}
 	}
 
-	sql = batch_subquery_sql(base, delta, state, used, &colnames);
+	sql = batch_subquery_sql(base, delta, state, used, ref->mult, &colnames);
 	raw = pg_parse_query(sql);
 	sub = parse_analyze_fixedparams(linitial_node(RawStmt, raw), sql,
 									batch_param_types, INCRLOAD_BATCH_NPARAMS,
@@ -384,8 +424,8 @@ affected_qual(SubLink *sl, List *bases, int which, int first)
 	{
 		IncrloadBaseRef *ref = lfirst(lc);
 
-		substitute_rte(sub, ref->rtindex, ref->relid,
-					   g < which ? IN_NEW : g == which ? IN_DELTA : IN_OLD_ROWS);
+		substitute_rte(sub, ref,
+					   g < which ? IN_NEW_ROWS : g == which ? IN_DELTA : IN_OLD_ROWS);
 		g++;
 	}
 	if ((sl->subLinkType == ANY_SUBLINK || sl->subLinkType == ALL_SUBLINK) &&
@@ -452,7 +492,7 @@ pre_term_sql(IncrloadBranch *b, int t, int sign)
 		InputState	state = (t < 0 || g < t || t >= nmain) ? IN_NEW :
 			g == t ? IN_DELTA : IN_OLD;
 
-		if (state != IN_NEW)
+		if (state != IN_NEW || ref->mult != NULL)
 		{
 			Relation	rel = table_open(ref->relid, AccessShareLock);
 			int			natts = RelationGetDescr(rel)->natts;
@@ -462,12 +502,12 @@ pre_term_sql(IncrloadBranch *b, int t, int sign)
 			pre->targetList = lappend(pre->targetList,
 									  makeTargetEntry((Expr *) makeVar(ref->rtindex,
 																	   natts + 1,
-																	   INT2OID, -1,
+																	   INT4OID, -1,
 																	   InvalidOid, 0),
 													  resno,
 													  psprintf("w%d", resno), false));
 			weights = lappend_int(weights, resno);
-			substitute_rte(pre, ref->rtindex, ref->relid, state);
+			substitute_rte(pre, ref, state);
 		}
 		g++;
 	}
@@ -481,10 +521,10 @@ pre_term_sql(IncrloadBranch *b, int t, int sign)
 		foreach(lc, (List *) lfirst(lb))
 		{
 			IncrloadBaseRef *ref = lfirst(lc);
-			InputState	state = (t < 0 || g < t) ? IN_NEW :
-				g == t ? (sign > 0 ? IN_NEW : IN_OLD_ROWS) : IN_OLD_ROWS;
+			InputState	state = (t < 0 || g < t) ? IN_NEW_ROWS :
+				g == t ? (sign > 0 ? IN_NEW_ROWS : IN_OLD_ROWS) : IN_OLD_ROWS;
 
-			substitute_rte(sub, ref->rtindex, ref->relid, state);
+			substitute_rte(sub, ref, state);
 			g++;
 		}
 		if (t >= first && t < g)

@@ -31,6 +31,12 @@ CREATE TABLE incrload.view (
 	verify_interval interval CHECK (verify_interval > '0'),
 	/* repair drift that a scheduled verify finds; NULL = incrload.verify_repair */
 	repair boolean,
+	/*
+	 * How often a storage row shows in the view, as an expression over the
+	 * storage row (alias s); NULL: once.  A view reading this one counts
+	 * its rows so.
+	 */
+	multiplicity text,
 	state text NOT NULL DEFAULT 'active'
 		CHECK (state IN ('active', 'paused', 'failing', 'needs_full_refresh')),
 	owner regrole NOT NULL,
@@ -205,6 +211,22 @@ LANGUAGE C STRICT VOLATILE;
 
 CREATE VIEW @extschema@.incrload_stats AS
 	SELECT * FROM @extschema@.incrload_stats_internal();
+
+/*
+ * The order in which the worker applies views: a view that reads other
+ * registered views (their storage tables are its base tables) comes after
+ * them, so that their changes reach it in the same round.
+ */
+CREATE VIEW incrload.apply_order AS
+	WITH RECURSIVE reads(view_name, depth) AS (
+		SELECT v.view_name, 0 FROM incrload.view v
+		UNION ALL
+		SELECT b.view_name, r.depth OPERATOR(pg_catalog.+) 1
+		  FROM reads r
+		  JOIN incrload.view i ON i.view_name OPERATOR(pg_catalog.=) r.view_name
+		  JOIN incrload.view_base b ON b.base_table OPERATOR(pg_catalog.=) i.storage_table
+	)
+	SELECT view_name, pg_catalog.max(depth) AS depth FROM reads GROUP BY view_name;
 
 /* The registered views' names, for the functions below. */
 CREATE VIEW incrload.registered AS

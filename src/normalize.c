@@ -41,6 +41,7 @@
 #include "utils/rel.h"
 
 #include "analyze.h"
+#include "catalog.h"
 #include "normalize.h"
 
 /* Branches beyond this many make the view's SQL too big to be worth it. */
@@ -67,6 +68,29 @@ static void flatten_jointree(Node *jtnode, List **items, List **quals);
 static Query *flatten(Query *q);
 static void check_simple(Query *q);
 static void refuse(const char *construct) pg_attribute_noreturn();
+static Node *drop_repetition(Node *jtnode, Query *q);
+
+/* The join of a storage table with generate_series, without the series. */
+static Node *
+drop_repetition(Node *jtnode, Query *q)
+{
+	if (IsA(jtnode, FromExpr))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((FromExpr *) jtnode)->fromlist)
+			lfirst(lc) = drop_repetition(lfirst(lc), q);
+	}
+	else if (IsA(jtnode, JoinExpr))
+	{
+		JoinExpr   *j = (JoinExpr *) jtnode;
+
+		if (IsA(j->rarg, RangeTblRef) &&
+			rt_fetch(((RangeTblRef *) j->rarg)->rtindex, q->rtable)->rtekind == RTE_FUNCTION)
+			return j->larg;
+	}
+	return jtnode;
+}
 
 static void
 refuse(const char *construct)
@@ -141,9 +165,21 @@ inline_query(Query *q, List *outer)
 		{
 			Relation	rel = relation_open(rte->relid, NoLock);
 			Query	   *sub = copyObject(get_view_query(rel));
+			IncrloadView row;
 
 			relation_close(rel, NoLock);
 			AcquireRewriteLocks(sub, true, false);
+
+			/*
+			 * A registered view reads its storage table, which is a base
+			 * table like any other (captured, its changes those of the view).
+			 * Where a storage row shows several times, the view repeats it
+			 * with generate_series: the delta rules count it by the view's
+			 * multiplicity instead (analyze.c), so the repetition goes.
+			 */
+			if (il_catalog_read_view(rte->relid, false, &row) &&
+				row.multiplicity != NULL)
+				sub->jointree = (FromExpr *) drop_repetition((Node *) sub->jointree, sub);
 			rte->rtekind = RTE_SUBQUERY;
 			rte->subquery = sub;
 			rte->relid = InvalidOid;

@@ -824,3 +824,18 @@ il_storage_build(IncrloadQuery *q, Oid view, Oid storage)
 								  rmatch.data);
 	return sql;
 }
+
+/*
+ * How often a storage row shows in the view, over the storage row as "s";
+ * NULL when each row shows once.  A view that reads this one as a base
+ * table counts its rows so.
+ */
+char *
+il_storage_multiplicity(IncrloadQuery *q)
+{
+	if (q->kind == IL_VIEW_PROJECT)
+		return il_sql_col("s", INCRLOAD_COUNT_NAME);
+	if (q->kind == IL_VIEW_SETOP)
+		return setop_count(q, q->setop);
+	return NULL;
+}

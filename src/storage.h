@@ -30,6 +30,7 @@ typedef struct IncrloadSql
 extern IncrloadAgg *il_storage_describe_agg(IncrloadQuery *q, Aggref *aggref);
 extern char *il_storage_ddl(IncrloadQuery *q, const char *qualname);
 extern char *il_storage_view_sql(IncrloadQuery *q, Oid storage);
+extern char *il_storage_multiplicity(IncrloadQuery *q);
 extern IncrloadSql *il_storage_build(IncrloadQuery *q, Oid view, Oid storage);
 
 #endif							/* INCRLOAD_STORAGE_H */

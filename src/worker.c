@@ -199,7 +199,8 @@ static const char *const worker_sql[NUM_WORKER_STMTS] = {
 	"consecutive_failures, "
 	"(EXTRACT(epoch FROM (COALESCE(last_verify, created) OPERATOR(pg_catalog.+) verify_interval "
 	"OPERATOR(pg_catalog.-) pg_catalog.clock_timestamp())) OPERATOR(pg_catalog.*) 1000)::pg_catalog.int8, "
-	"repair FROM incrload.view",
+	"repair FROM incrload.view v "
+	"JOIN incrload.apply_order o USING (view_name) ORDER BY o.depth, v.view_name",
 	/* a row lock held by a user's incrload_refresh: skip, don't wait */
 	[WSTMT_LOCK_VIEW] =
 	"SELECT 1 FROM incrload.view WHERE view_name OPERATOR(pg_catalog.=) $1 "
