@@ -10,6 +10,7 @@ OBJS = \
 	src/delta.o \
 	src/storage.o \
 	src/apply.o \
+	src/register.o \
 	src/api.o \
 	src/ddl.o \
 	src/history.o \

@@ -51,6 +51,7 @@
 #include "delta.h"
 #include "storage.h"
 #include "incrload.h"
+#include "register.h"
 
 static void check_not_null(FunctionCallInfo fcinfo, int argno, const char *name);
 static void check_writable(const char *what);
@@ -175,14 +176,8 @@ incrload_register_view(PG_FUNCTION_ARGS)
 	List	   *names;
 	RangeVar   *rv;
 	Oid			nsp;
-	IncrloadQuery *q;
 	Oid			caller = GetUserId();
-	Oid			storage;
 	Oid			view;
-	char	   *storage_name;
-	char	   *storage_qual;
-	ListCell   *lc;
-	IncrloadApplyResult result;
 
 	check_not_null(fcinfo, 0, "view_name");
 	check_not_null(fcinfo, 1, "query");
@@ -248,76 +243,14 @@ incrload_register_view(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	q = il_analyze_query(query_text, incremental);
-
-	il_analyze_check_indexes(q, view_name);
-
-	/* the registering role owns the view and must be able to read it all */
-	foreach(lc, q->base_relids)
-	{
-		Oid			base = lfirst_oid(lc);
-
-		if (pg_class_aclcheck(base, caller, ACL_SELECT) != ACLCHECK_OK)
-			ereport(ERROR,
-					errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					errmsg("permission denied for table %s", get_rel_name(base)),
-					errdetail("Registering a view needs SELECT on the whole table, not only on some columns."));
-	}
-
-	/* capture on every base table, readable by the view's owner */
-	foreach(lc, q->base_relids)
-	{
-		Oid			delta = il_capture_install(lfirst_oid(lc));
-
-		run_sql(psprintf("GRANT SELECT ON %s TO %s", qualified_relname(delta),
-						 quote_identifier(GetUserNameFromId(caller, false))),
-				true);
-	}
-
-	/* the storage table, owned by the registering role */
-	storage_name = ChooseRelationName(rv->relname, NULL, "storage",
-									  il_catalog_namespace(), false);
-	storage_qual = quote_qualified_identifier(INCRLOAD_SCHEMA, storage_name);
-	run_sql(il_storage_ddl(q, storage_qual), true);
-	run_sql(psprintf("ALTER TABLE %s OWNER TO %s", storage_qual,
-					 quote_identifier(GetUserNameFromId(caller, false))), true);
-	storage = get_relname_relid(storage_name, il_catalog_namespace());
-
-	/* the view, created as the caller: its schema's privileges apply */
-	{
-		int			nest = NewGUCNestLevel();
-
-		(void) set_config_option("search_path", "pg_catalog, pg_temp",
-								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-								 true, 0, false);
-		run_sql(psprintf("CREATE VIEW %s AS %s",
-						 quote_qualified_identifier(get_namespace_name(nsp), rv->relname),
-						 il_storage_view_sql(q, storage)), false);
-		AtEOXact_GUC(true, nest);
-	}
-	view = get_relname_relid(rv->relname, nsp);
-
-	/*
-	 * What the query reads, as a plain view's rule records it: DROP TABLE
-	 * of a base table, or DROP / ALTER TYPE of a column the query uses, is
-	 * refused (naming the view) instead of pulling the rows out from under
-	 * it.
-	 */
-	il_catalog_record_dependencies(view, q->query);
-	il_catalog_insert_view(view, storage, q->querydef,
-						   nodeToString(q->query), !incremental,
-						   refresh_interval, caller, q->base_relids,
-						   il_storage_multiplicity(q));
+	view = il_register_view(nsp, rv->relname, il_analyze_parse(query_text),
+							incremental, refresh_interval, caller);
 	if (!PG_ARGISNULL(4))
 	{
 		Datum		verify_interval = PG_GETARG_DATUM(4);
 
 		il_catalog_alter_view(view, NULL, &verify_interval, NULL);
 	}
-	CommandCounterIncrement();
-
-	/* fill it: a full apply, which also sets the first watermark */
-	il_apply_view(view, IL_APPLY_FULL, &result);
 
 	SPI_finish();
 
@@ -330,6 +263,31 @@ incrload_register_view(PG_FUNCTION_ARGS)
 	/* the worker schedules it at once (at commit) */
 	il_incrload_wake_workers();
 	PG_RETURN_OID(view);
+}
+
+/*
+ * Apply a view as kind says, its auxiliary views first (register.c): an
+ * auxiliary view's changes are the view's input.  A verify of a view
+ * brings its auxiliary views up to date and then compares the view.
+ */
+static void
+apply_with_auxes(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result)
+{
+	List	   *auxes;
+	ListCell   *lc;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	auxes = il_register_auxes(view);
+	SPI_finish();
+	foreach(lc, auxes)
+	{
+		IncrloadApplyResult r;
+
+		il_apply_view(lfirst_oid(lc),
+					  kind == IL_APPLY_VERIFY ? IL_APPLY_INCREMENTAL : kind, &r);
+	}
+	il_apply_view(view, kind, result);
 }
 
 PG_FUNCTION_INFO_V1(incrload_refresh);
@@ -345,7 +303,7 @@ incrload_refresh(PG_FUNCTION_ARGS)
 	view = PG_GETARG_OID(0);
 	check_registered(view);
 	check_owner(view);
-	il_apply_view(view, IL_APPLY_INCREMENTAL, &result);
+	apply_with_auxes(view, IL_APPLY_INCREMENTAL, &result);
 	PG_RETURN_INT64(result.consumed);
 }
 
@@ -362,7 +320,7 @@ incrload_full_refresh(PG_FUNCTION_ARGS)
 	view = PG_GETARG_OID(0);
 	check_registered(view);
 	check_owner(view);
-	il_apply_view(view, IL_APPLY_FULL, &result);
+	apply_with_auxes(view, IL_APPLY_FULL, &result);
 	PG_RETURN_VOID();
 }
 
@@ -384,7 +342,7 @@ incrload_verify(PG_FUNCTION_ARGS)
 	check_owner(view);
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	il_apply_view(view, IL_APPLY_VERIFY, &result);
+	apply_with_auxes(view, IL_APPLY_VERIFY, &result);
 	values[0] = Int64GetDatum(result.missing);
 	values[1] = Int64GetDatum(result.extra);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc),
@@ -402,6 +360,7 @@ unregister(IncrloadView *row, bool keep_data, bool dropped,
 		   List *dropped_relids)
 {
 	List	   *bases = il_catalog_view_bases(row->view);
+	List	   *auxes = il_catalog_auxes(row->view);
 	ListCell   *lc;
 
 	il_catalog_delete_view(row->view);
@@ -439,6 +398,16 @@ unregister(IncrloadView *row, bool keep_data, bool dropped,
 		if (il_catalog_base_views(base) == NIL)
 			il_capture_remove(base, list_member_oid(dropped_relids, base) ||
 							  get_rel_name(base) == NULL);
+	}
+
+	/* the auxiliary views go with the view they serve */
+	foreach(lc, auxes)
+	{
+		IncrloadView aux;
+
+		if (il_catalog_read_view(lfirst_oid(lc), true, &aux))
+			unregister(&aux, false, list_member_oid(dropped_relids, aux.view),
+					   dropped_relids);
 	}
 }
 
@@ -526,10 +495,18 @@ incrload_alter_view(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	/* after an apply in flight, which holds the row */
 	if (il_catalog_read_view(view, true, &row))
+	{
+		ListCell   *lc;
+
 		il_catalog_alter_view(view,
 							  PG_ARGISNULL(1) ? NULL : &refresh_interval,
 							  PG_ARGISNULL(2) ? NULL : &verify_interval,
 							  PG_ARGISNULL(3) ? NULL : &repair);
+		/* auxiliary views keep pace with their view */
+		if (!PG_ARGISNULL(1))
+			foreach(lc, il_register_auxes(view))
+				il_catalog_alter_view(lfirst_oid(lc), &refresh_interval, NULL, NULL);
+	}
 	SPI_finish();
 	il_incrload_wake_workers();
 	PG_RETURN_VOID();

@@ -58,6 +58,8 @@ typedef enum CatalogStmt
 	STMT_RECORD_VERIFY,
 	STMT_SET_STATE,
 	STMT_ALTER_VIEW,
+	STMT_SET_AUX_OF,
+	STMT_AUXES,
 	STMT_VIEW_BASES,
 	STMT_BASE_VIEWS,
 	STMT_ALL_VIEWS,
@@ -132,6 +134,11 @@ static const char *const catalog_sql[NUM_CATALOG_STMTS] = {
 	"WHEN $3 OPERATOR(pg_catalog.=) '0'::pg_catalog.interval THEN NULL ELSE $3 END, "
 	"repair = COALESCE($4, repair) "
 	"WHERE view_name OPERATOR(pg_catalog.=) $1",
+	[STMT_SET_AUX_OF] =
+	"UPDATE incrload.view SET aux_of = $2 WHERE view_name OPERATOR(pg_catalog.=) $1",
+	[STMT_AUXES] =
+	"SELECT view_name FROM incrload.view WHERE aux_of OPERATOR(pg_catalog.=) $1 "
+	"ORDER BY view_name",
 	[STMT_VIEW_BASES] =
 	"SELECT base_table FROM incrload.view_base "
 	"WHERE view_name OPERATOR(pg_catalog.=) $1 ORDER BY base_table",
@@ -495,6 +502,19 @@ il_catalog_alter_view(Oid view, const Datum *refresh_interval,
 		nulls[3] = ' ';
 	}
 	run_stmt(STMT_ALTER_VIEW, 4, argtypes, values, nulls, SPI_OK_UPDATE);
+}
+
+void
+il_catalog_set_aux_of(Oid aux, Oid view)
+{
+	run_rels(STMT_SET_AUX_OF, aux, view, SPI_OK_UPDATE);
+}
+
+/* The auxiliary views of a view (not theirs). */
+List *
+il_catalog_auxes(Oid view)
+{
+	return oids_by(STMT_AUXES, view);
 }
 
 List *

@@ -59,6 +59,8 @@ extern void il_catalog_set_state(Oid view, const char *state);
 extern void il_catalog_alter_view(Oid view, const Datum *refresh_interval,
 								  const Datum *verify_interval,
 								  const bool *repair);
+extern void il_catalog_set_aux_of(Oid aux, Oid view);
+extern List *il_catalog_auxes(Oid view);
 extern List *il_catalog_view_bases(Oid view);
 extern List *il_catalog_base_views(Oid base);
 extern List *il_catalog_all_views(void);

@@ -492,7 +492,14 @@ pre_term_sql(IncrloadBranch *b, int t, int sign)
 		InputState	state = (t < 0 || g < t || t >= nmain) ? IN_NEW :
 			g == t ? IN_DELTA : IN_OLD;
 
-		if (state != IN_NEW || ref->mult != NULL)
+		/*
+		 * The whole query's rows (a fill, a group recomputed) repeat a
+		 * counted row instead of weighing it: every aggregate sees it
+		 * as often as it counts.
+		 */
+		if (t < 0 && ref->mult != NULL)
+			substitute_rte(pre, ref, IN_NEW_ROWS);
+		else if (state != IN_NEW || ref->mult != NULL)
 		{
 			Relation	rel = table_open(ref->relid, AccessShareLock);
 			int			natts = RelationGetDescr(rel)->natts;

@@ -37,6 +37,8 @@ CREATE TABLE incrload.view (
 	 * its rows so.
 	 */
 	multiplicity text,
+	/* an auxiliary view: the view whose nested subquery it maintains */
+	aux_of regclass,
 	state text NOT NULL DEFAULT 'active'
 		CHECK (state IN ('active', 'paused', 'failing', 'needs_full_refresh')),
 	owner regrole NOT NULL,

@@ -53,9 +53,10 @@
 typedef struct InlineContext
 {
 	List	   *outer;			/* enclosing queries, innermost first */
+	bool		views;			/* expand views too */
 } InlineContext;
 
-static void inline_query(Query *q, List *outer);
+static void inline_query(Query *q, List *outer, bool views);
 static bool inline_walker(Node *node, InlineContext *ctx);
 static List *normalize_query(Query *q);
 static List *expand_from(Query *q);
@@ -69,6 +70,7 @@ static Query *flatten(Query *q);
 static void check_simple(Query *q);
 static void refuse(const char *construct) pg_attribute_noreturn();
 static Node *drop_repetition(Node *jtnode, Query *q);
+static bool setop_all_union_all(Node *op);
 
 /* The join of a storage table with generate_series, without the series. */
 static Node *
@@ -107,7 +109,7 @@ refuse(const char *construct)
  * enclosing queries, for WITH references to an outer level.
  */
 static void
-inline_query(Query *q, List *outer)
+inline_query(Query *q, List *outer, bool views)
 {
 	ListCell   *lc;
 	List	   *levels = lcons(q, list_copy(outer));
@@ -161,7 +163,8 @@ inline_query(Query *q, List *outer)
 			rte->self_reference = false;
 			rte->coltypes = rte->coltypmods = rte->colcollations = NIL;
 		}
-		else if (rte->rtekind == RTE_RELATION && rte->relkind == RELKIND_VIEW)
+		else if (rte->rtekind == RTE_RELATION && rte->relkind == RELKIND_VIEW &&
+				 views)
 		{
 			Relation	rel = relation_open(rte->relid, NoLock);
 			Query	   *sub = copyObject(get_view_query(rel));
@@ -192,11 +195,12 @@ inline_query(Query *q, List *outer)
 			rte->extraUpdatedCols = NULL;
 		}
 		if (rte->rtekind == RTE_SUBQUERY)
-			inline_query(rte->subquery, levels);
+			inline_query(rte->subquery, levels, views);
 	}
 
 	/* subqueries in expressions */
 	ctx.outer = levels;
+	ctx.views = views;
 	(void) query_tree_walker(q, inline_walker, &ctx, QTW_IGNORE_RANGE_TABLE);
 
 	q->cteList = NIL;
@@ -211,7 +215,7 @@ inline_walker(Node *node, InlineContext *ctx)
 	{
 		SubLink    *sl = (SubLink *) node;
 
-		inline_query(castNode(Query, sl->subselect), ctx->outer);
+		inline_query(castNode(Query, sl->subselect), ctx->outer, ctx->views);
 		return expression_tree_walker(sl->testexpr, inline_walker, ctx);
 	}
 	if (IsA(node, Query))
@@ -432,6 +436,17 @@ flatten(Query *q)
 	q->rtable = rtable;
 	(void) query_tree_walker(q, reset_varnosyn_walker, NULL, QTW_IGNORE_RANGE_TABLE);
 	return q;
+}
+
+static bool
+setop_all_union_all(Node *op)
+{
+	if (IsA(op, RangeTblRef))
+		return true;
+	return ((SetOperationStmt *) op)->op == SETOP_UNION &&
+		((SetOperationStmt *) op)->all &&
+		setop_all_union_all(((SetOperationStmt *) op)->larg) &&
+		setop_all_union_all(((SetOperationStmt *) op)->rarg);
 }
 
 /* The branches of a set operation tree made of UNION ALL only. */
@@ -810,7 +825,7 @@ il_normalize(Query *pre)
 	List	   *branches;
 	ListCell   *lc;
 
-	inline_query(q, NIL);
+	inline_query(q, NIL, true);
 	branches = normalize_query(q);
 
 	/* subqueries in expressions: their FROM flattened the same way */
@@ -974,4 +989,39 @@ Node *
 il_normalize_replace_params(Node *testexpr, List *tlist)
 {
 	return replace_params_mutator(testexpr, tlist);
+}
+
+/* WITH references in q replaced by their queries, in place; views stay. */
+void
+il_normalize_inline_ctes(Query *q)
+{
+	inline_query(q, NIL, false);
+}
+
+/*
+ * Can a subquery in FROM be pulled up into the query that reads it (a join,
+ * possibly a UNION ALL of joins)?  Otherwise it becomes an auxiliary view
+ * of its own (register.c).
+ */
+bool
+il_normalize_is_flat(Query *q)
+{
+	if (q->setOperations)
+	{
+		ListCell   *lc;
+
+		if (!setop_all_union_all(q->setOperations))
+			return false;
+		/* its arms are subqueries of their own, made flat first */
+		foreach(lc, q->rtable)
+		{
+			RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+			if (rte->rtekind == RTE_SUBQUERY && !il_normalize_is_flat(rte->subquery))
+				return false;
+		}
+		return true;
+	}
+	return !(q->hasAggs || q->groupClause != NIL || q->havingQual != NULL ||
+			 q->groupingSets != NIL || q->distinctClause != NIL);
 }

@@ -14,6 +14,8 @@
 #include "nodes/parsenodes.h"
 
 extern List *il_normalize(Query *pre);
+extern void il_normalize_inline_ctes(Query *q);
+extern bool il_normalize_is_flat(Query *q);
 extern List *il_normalize_sublinks(Query *branch);
 extern Node *il_normalize_replace_params(Node *testexpr, List *tlist);
 extern void il_normalize_objects_read(Query *q, List **views,

@@ -584,9 +584,9 @@ col_state(StorageCol *col, bool delta)
 							filter_clause(agg, arg ? nonnull_test(arg, agg->argtype) : NULL));
 		case COL_SUM:
 			rtype = il_sql_type(agg->sumtype, -1);
-			return psprintf("(pg_catalog.sum(CASE WHEN p.__w OPERATOR(pg_catalog.>) 0 "
-							"THEN (%s)::%s ELSE ((%s)::%s OPERATOR(pg_catalog.*) (-1)) END)%s)::%s",
-							arg, rtype, arg, rtype, filter_clause(agg, NULL), rtype);
+			/* a weight is not always 1 or -1: a row of a view read counts */
+			return psprintf("(pg_catalog.sum((%s)::%s OPERATOR(pg_catalog.*) p.__w)%s)::%s",
+							arg, rtype, filter_clause(agg, NULL), rtype);
 		case COL_NN:
 			return psprintf("COALESCE(pg_catalog.sum(p.__w)%s, 0)",
 							filter_clause(agg, nonnull_test(arg, agg->argtype)));

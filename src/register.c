@@ -1,0 +1,245 @@
+/*-------------------------------------------------------------------------
+ *
+ * register.c
+ *	  Registering a view: capture on its base tables, its storage table,
+ *	  the user-facing view over it, its catalog rows, and its first fill;
+ *	  and the auxiliary views a query's nested subqueries become.
+ *
+ * A subquery in FROM that is not a plain join (it aggregates, is DISTINCT,
+ * or is a set operation other than UNION ALL) cannot be flattened into
+ * the view's joins.  It is registered as a view of its own instead, an
+ * auxiliary view in schema incrload, and the query reads that: a view over
+ * a registered view, whose storage table's changes (its applies) feed this
+ * one.  The worker applies views in dependency order, and a refresh,
+ * verify or full refresh of a view does its auxiliary views first, so the
+ * pair behaves as one view.  Unregistering a view unregisters its
+ * auxiliary views.
+ *
+ * Everything here is transactional DDL in the caller's transaction: an
+ * error leaves nothing behind.
+ *
+ * IDENTIFICATION
+ *	  src/register.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "commands/defrem.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parsetree.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/ruleutils.h"
+
+#include "analyze.h"
+#include "apply.h"
+#include "capture.h"
+#include "catalog.h"
+#include "normalize.h"
+#include "register.h"
+#include "storage.h"
+
+static void make_aux_views(Query *q, bool top, const char *outer,
+						   Datum refresh_interval, Oid owner, List **auxes);
+static Query *read_view_query(Oid view);
+static void run_as_caller(const char *sql);
+
+/* DDL as the registering role: its schema's privileges apply. */
+static void
+run_as_caller(const char *sql)
+{
+	int			ret = SPI_execute(sql, false, 0);
+
+	if (ret < 0)
+		elog(ERROR, "SPI_execute failed for \"%s\": %s", sql,
+			 SPI_result_code_string(ret));
+}
+
+/* SELECT * FROM view, analyzed: the query an auxiliary view stands in for. */
+static Query *
+read_view_query(Oid view)
+{
+	return il_analyze_parse(psprintf("SELECT * FROM %s",
+									 quote_qualified_identifier(get_namespace_name(get_rel_namespace(view)),
+																get_rel_name(view))));
+}
+
+/*
+ * Replace each subquery in q's FROM (at any depth of plain subqueries)
+ * that cannot be flattened by SELECT * FROM an auxiliary view registered
+ * for it.  WITH queries are inlined first, so every subquery stands alone.
+ */
+static void
+make_aux_views(Query *q, bool top, const char *outer, Datum refresh_interval,
+			   Oid owner, List **auxes)
+{
+	ListCell   *lc;
+
+	/*
+	 * The arms of a set operation the view itself is are counted per arm
+	 * (analyze.c), which covers a DISTINCT arm; only an arm that aggregates
+	 * needs an auxiliary view.
+	 */
+	bool		setop_arms = top && q->setOperations != NULL;
+
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+		Query	   *sub;
+		Oid			aux;
+		char	   *name;
+
+		if (rte->rtekind != RTE_SUBQUERY)
+			continue;
+		sub = rte->subquery;
+		if (rte->lateral)
+			ereport(ERROR,
+					errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					errmsg("LATERAL references are not supported in incremental mode"),
+					errhint("Use mode => 'full' to maintain this view by recomputation."));
+		if (il_normalize_is_flat(sub) ||
+			(setop_arms && !sub->hasAggs && sub->groupClause == NIL &&
+			 sub->havingQual == NULL && sub->setOperations == NULL))
+		{
+			/* pulled up later: what it holds belongs to this view */
+			make_aux_views(sub, false, outer, refresh_interval, owner, auxes);
+			continue;
+		}
+
+		/* an auxiliary view of its own, which has its own nested ones */
+
+		name = ChooseRelationName(outer, NULL, "sub", il_catalog_namespace(), false);
+		aux = il_register_view(il_catalog_namespace(), name, copyObject(sub), true,
+							   refresh_interval, owner);
+		*auxes = lappend_oid(*auxes, aux);
+		rte->subquery = read_view_query(aux);
+	}
+}
+
+/*
+ * Register a view named relname in namespace nsp, for the analyzed query
+ * (which this may change), owned by owner.  Returns the view's OID.
+ */
+Oid
+il_register_view(Oid nsp, const char *relname, Query *query, bool incremental,
+				 Datum refresh_interval, Oid owner)
+{
+	IncrloadQuery *q;
+	Oid			storage;
+	Oid			view;
+	char	   *storage_name;
+	char	   *storage_qual;
+	char	   *view_qual;
+	const char *owner_name = quote_identifier(GetUserNameFromId(owner, false));
+	bool		aux_view = nsp == il_catalog_namespace();
+	List	   *auxes = NIL;
+	ListCell   *lc;
+	IncrloadApplyResult result;
+
+	if (incremental)
+	{
+		il_normalize_inline_ctes(query);
+		make_aux_views(query, true, relname, refresh_interval, owner, &auxes);
+	}
+	q = il_analyze(query, incremental);
+	il_analyze_check_indexes(q, relname);
+
+	/* the registering role owns the view and must be able to read it all */
+	foreach(lc, q->base_relids)
+	{
+		Oid			base = lfirst_oid(lc);
+
+		if (pg_class_aclcheck(base, owner, ACL_SELECT) != ACLCHECK_OK)
+			ereport(ERROR,
+					errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					errmsg("permission denied for table %s", get_rel_name(base)),
+					errdetail("Registering a view needs SELECT on the whole table, not only on some columns."));
+	}
+
+	/* capture on every base table, readable by the view's owner */
+	foreach(lc, q->base_relids)
+	{
+		Oid			delta = il_capture_install(lfirst_oid(lc));
+
+		il_capture_run_ddl(psprintf("GRANT SELECT ON %s TO %s",
+									quote_qualified_identifier(INCRLOAD_SCHEMA, get_rel_name(delta)),
+									owner_name));
+	}
+
+	/* the storage table, owned by the registering role */
+	storage_name = ChooseRelationName(relname, NULL, "storage",
+									  il_catalog_namespace(), false);
+	storage_qual = quote_qualified_identifier(INCRLOAD_SCHEMA, storage_name);
+	il_capture_run_ddl(il_storage_ddl(q, storage_qual));
+	il_capture_run_ddl(psprintf("ALTER TABLE %s OWNER TO %s", storage_qual, owner_name));
+	storage = get_relname_relid(storage_name, il_catalog_namespace());
+
+	/*
+	 * The view, created as the caller (its schema's privileges apply); an
+	 * auxiliary view in schema incrload, where only the catalog's owner
+	 * creates, is handed to the owner after.
+	 */
+	view_qual = quote_qualified_identifier(get_namespace_name(nsp), relname);
+	{
+		int			nest = NewGUCNestLevel();
+		char	   *ddl = psprintf("CREATE VIEW %s AS %s", view_qual,
+								   il_storage_view_sql(q, storage));
+
+		(void) set_config_option("search_path", "pg_catalog, pg_temp",
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
+		if (aux_view)
+		{
+			il_capture_run_ddl(ddl);
+			il_capture_run_ddl(psprintf("ALTER VIEW %s OWNER TO %s", view_qual, owner_name));
+		}
+		else
+			run_as_caller(ddl);
+		AtEOXact_GUC(true, nest);
+	}
+	view = get_relname_relid(relname, nsp);
+
+	/*
+	 * What the query reads, as a plain view's rule records it: DROP TABLE
+	 * of a base table, or DROP / ALTER TYPE of a column the query uses, is
+	 * refused (naming the view) instead of pulling the rows out from under
+	 * it.
+	 */
+	il_catalog_record_dependencies(view, q->query);
+	il_catalog_insert_view(view, storage, q->querydef,
+						   nodeToString(q->query), !incremental,
+						   refresh_interval, owner, q->base_relids,
+						   il_storage_multiplicity(q));
+	foreach(lc, auxes)
+		il_catalog_set_aux_of(lfirst_oid(lc), view);
+	CommandCounterIncrement();
+
+	/* fill it: a full apply, which also sets the first watermark */
+	il_apply_view(view, IL_APPLY_FULL, &result);
+	return view;
+}
+
+/*
+ * A view's auxiliary views, those they have first: the order in which to
+ * apply them before the view itself.
+ */
+List *
+il_register_auxes(Oid view)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, il_catalog_auxes(view))
+	{
+		result = list_concat(result, il_register_auxes(lfirst_oid(lc)));
+		result = lappend_oid(result, lfirst_oid(lc));
+	}
+	return result;
+}

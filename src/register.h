@@ -1,0 +1,21 @@
+/*-------------------------------------------------------------------------
+ *
+ * register.h
+ *	  Registering a view and its auxiliary views.
+ *
+ * IDENTIFICATION
+ *	  src/register.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef INCRLOAD_REGISTER_H
+#define INCRLOAD_REGISTER_H
+
+#include "nodes/parsenodes.h"
+
+extern Oid	il_register_view(Oid nsp, const char *relname, Query *query,
+							 bool incremental, Datum refresh_interval,
+							 Oid owner);
+extern List *il_register_auxes(Oid view);
+
+#endif							/* INCRLOAD_REGISTER_H */
