@@ -33,6 +33,7 @@
 #include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
@@ -244,7 +245,7 @@ incrload_register_view(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 
 	view = il_register_view(nsp, rv->relname, il_analyze_parse(query_text),
-							incremental, refresh_interval, caller);
+							incremental, refresh_interval, caller, false, NULL);
 	if (!PG_ARGISNULL(4))
 	{
 		Datum		verify_interval = PG_GETARG_DATUM(4);
@@ -288,6 +289,178 @@ apply_with_auxes(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result)
 					  kind == IL_APPLY_VERIFY ? IL_APPLY_INCREMENTAL : kind, &r);
 	}
 	il_apply_view(view, kind, result);
+}
+
+/* How one aggregate of a view is kept, in words. */
+static char *
+describe_agg_upkeep(IncrloadAgg *agg)
+{
+	char	   *name = get_func_name(agg->aggref->aggfnoid);
+
+	switch (agg->kind)
+	{
+		case IL_AGG_COUNT_STAR:
+		case IL_AGG_COUNT:
+			return psprintf("%s: incremental (a running count)", name);
+		case IL_AGG_SUM:
+		case IL_AGG_AVG:
+			return psprintf("%s: incremental (a running sum and a count of non-null values)", name);
+		case IL_AGG_MIN:
+		case IL_AGG_MAX:
+			return psprintf("%s: incremental; a group whose %s value is deleted is recomputed from its rows",
+							name, agg->kind == IL_AGG_MIN ? "smallest" : "largest");
+		case IL_AGG_RECOMPUTE:
+			return psprintf("%s: each changed group is recomputed from its rows", name);
+		default:
+			return psprintf("%s: incremental", name);
+	}
+}
+
+static const char *
+describe_kind(IncrloadQuery *q)
+{
+	switch (q->kind)
+	{
+		case IL_VIEW_PROJECT:
+			return "rows (a count per distinct row)";
+		case IL_VIEW_DISTINCT:
+			return "DISTINCT rows";
+		case IL_VIEW_AGG:
+			return "GROUP BY (a row per group)";
+		case IL_VIEW_GLOBAL:
+			return "aggregates without GROUP BY (one row)";
+		case IL_VIEW_SETOP:
+			return "set operation (a count per arm per distinct row)";
+		case IL_VIEW_FULL:
+			return "full recomputation";
+	}
+	return "?";
+}
+
+/*
+ * incrload_explain(query): could the query be maintained incrementally,
+ * how, and if not, what stops it and what to do.  It goes through the
+ * whole registration in a subtransaction it then rolls back, without the
+ * first fill: nothing is registered, and no table is read.
+ */
+PG_FUNCTION_INFO_V1(incrload_explain);
+
+Datum
+incrload_explain(PG_FUNCTION_ARGS)
+{
+	char	   *query_text;
+	TupleDesc	desc;
+	Datum		values[8];
+	bool		nulls[8];
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	ErrorData  *edata = NULL;
+	IncrloadQuery *q = NULL;
+	List	   *bases = NIL;
+	List	   *aggs = NIL;
+	int			nauxes = 0;
+	Interval	second;
+
+	check_not_null(fcinfo, 0, "query");
+	check_writable("explain a query");
+	query_text = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	memset(&second, 0, sizeof(second));
+	second.time = USECS_PER_SEC;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		Oid			view;
+		List	   *views;
+		ListCell   *lc;
+		ListCell   *lc2;
+
+		view = il_register_view(il_catalog_namespace(),
+								ChooseRelationName("incrload", NULL, "explain",
+												   il_catalog_namespace(), false),
+								il_analyze_parse(query_text), true,
+								IntervalPGetDatum(&second), GetUserId(), true, &q);
+		views = lappend_oid(il_register_auxes(view), view);
+		nauxes = list_length(views) - 1;
+		MemoryContextSwitchTo(oldcxt);
+		foreach(lc, views)
+			foreach(lc2, il_catalog_view_bases(lfirst_oid(lc)))
+		{
+			Oid			base = lfirst_oid(lc2);
+			char	   *multiplicity;
+			Oid			read_view = il_catalog_storage_view(base, &multiplicity);
+
+			/* a registered view read is named, not its storage table */
+			if (OidIsValid(read_view))
+				base = read_view;
+			if (get_rel_namespace(base) != il_catalog_namespace())
+				bases = list_append_unique_oid(bases, base);
+		}
+		foreach(lc, q->aggs)
+			aggs = lappend(aggs, describe_agg_upkeep(lfirst(lc)));
+		values[1] = CStringGetTextDatum(describe_kind(q));
+		RollbackAndReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	CurrentResourceOwner = oldowner;
+	SPI_finish();
+
+	memset(nulls, true, sizeof(nulls));
+	values[0] = BoolGetDatum(edata == NULL);
+	nulls[0] = false;
+	if (edata == NULL)
+	{
+		Datum	   *elems;
+		ListCell   *lc;
+		int			i = 0;
+
+		nulls[1] = false;
+		elems = palloc(sizeof(Datum) * Max(list_length(bases), 1));
+		foreach(lc, bases)
+			elems[i++] = ObjectIdGetDatum(lfirst_oid(lc));
+		values[2] = PointerGetDatum(construct_array(elems, i, REGCLASSOID,
+													sizeof(Oid), true, TYPALIGN_INT));
+		nulls[2] = false;
+		values[3] = Int32GetDatum(nauxes);
+		nulls[3] = false;
+		elems = palloc(sizeof(Datum) * Max(list_length(aggs), 1));
+		i = 0;
+		foreach(lc, aggs)
+			elems[i++] = CStringGetTextDatum(lfirst(lc));
+		values[4] = PointerGetDatum(construct_array(elems, i, TEXTOID, -1, false,
+													TYPALIGN_INT));
+		nulls[4] = false;
+	}
+	else
+	{
+		values[5] = CStringGetTextDatum(edata->message);
+		nulls[5] = false;
+		if (edata->detail)
+		{
+			values[6] = CStringGetTextDatum(edata->detail);
+			nulls[6] = false;
+		}
+		if (edata->hint)
+		{
+			values[7] = CStringGetTextDatum(edata->hint);
+			nulls[7] = false;
+		}
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc),
+													  values, nulls)));
 }
 
 PG_FUNCTION_INFO_V1(incrload_refresh);

@@ -146,6 +146,23 @@ RETURNS regclass
 AS 'MODULE_PATHNAME', 'incrload_register_view'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 
+/*
+ * Could a query be maintained incrementally, how, and if not, why and what
+ * to do.  Registers nothing.
+ */
+CREATE FUNCTION @extschema@.incrload_explain(query text,
+	OUT incremental boolean,
+	OUT kind text,
+	OUT base_tables regclass[],
+	OUT auxiliary_views integer,
+	OUT aggregates text[],
+	OUT reason text,
+	OUT detail text,
+	OUT hint text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'incrload_explain'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+
 CREATE FUNCTION @extschema@.incrload_refresh(view regclass)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'incrload_refresh'
@@ -336,6 +353,7 @@ REVOKE ALL ON FUNCTION @extschema@.incrload_capture() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_register_view(text, text, interval, text, interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_alter_view(regclass, interval, interval, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_refresh(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.incrload_explain(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_full_refresh(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_verify(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_unregister_view(regclass, boolean) FROM PUBLIC;

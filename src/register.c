@@ -47,7 +47,8 @@
 #include "storage.h"
 
 static void make_aux_views(Query *q, bool top, const char *outer,
-						   Datum refresh_interval, Oid owner, List **auxes);
+						   Datum refresh_interval, Oid owner, bool explain,
+						   List **auxes);
 static Query *read_view_query(Oid view);
 static void run_as_caller(const char *sql);
 
@@ -78,7 +79,7 @@ read_view_query(Oid view)
  */
 static void
 make_aux_views(Query *q, bool top, const char *outer, Datum refresh_interval,
-			   Oid owner, List **auxes)
+			   Oid owner, bool explain, List **auxes)
 {
 	ListCell   *lc;
 
@@ -109,7 +110,8 @@ make_aux_views(Query *q, bool top, const char *outer, Datum refresh_interval,
 			 sub->havingQual == NULL && sub->setOperations == NULL))
 		{
 			/* pulled up later: what it holds belongs to this view */
-			make_aux_views(sub, false, outer, refresh_interval, owner, auxes);
+			make_aux_views(sub, false, outer, refresh_interval, owner, explain,
+						   auxes);
 			continue;
 		}
 
@@ -117,7 +119,7 @@ make_aux_views(Query *q, bool top, const char *outer, Datum refresh_interval,
 
 		name = ChooseRelationName(outer, NULL, "sub", il_catalog_namespace(), false);
 		aux = il_register_view(il_catalog_namespace(), name, copyObject(sub), true,
-							   refresh_interval, owner);
+							   refresh_interval, owner, explain, NULL);
 		*auxes = lappend_oid(*auxes, aux);
 		rte->subquery = read_view_query(aux);
 	}
@@ -129,7 +131,8 @@ make_aux_views(Query *q, bool top, const char *outer, Datum refresh_interval,
  */
 Oid
 il_register_view(Oid nsp, const char *relname, Query *query, bool incremental,
-				 Datum refresh_interval, Oid owner)
+				 Datum refresh_interval, Oid owner, bool explain,
+				 IncrloadQuery **analyzed)
 {
 	IncrloadQuery *q;
 	Oid			storage;
@@ -146,7 +149,8 @@ il_register_view(Oid nsp, const char *relname, Query *query, bool incremental,
 	if (incremental)
 	{
 		il_normalize_inline_ctes(query);
-		make_aux_views(query, true, relname, refresh_interval, owner, &auxes);
+		make_aux_views(query, true, relname, refresh_interval, owner, explain,
+					   &auxes);
 	}
 	q = il_analyze(query, incremental);
 	il_analyze_check_indexes(q, relname);
@@ -221,8 +225,15 @@ il_register_view(Oid nsp, const char *relname, Query *query, bool incremental,
 		il_catalog_set_aux_of(lfirst_oid(lc), view);
 	CommandCounterIncrement();
 
-	/* fill it: a full apply, which also sets the first watermark */
-	il_apply_view(view, IL_APPLY_FULL, &result);
+	if (analyzed)
+		*analyzed = q;
+
+	/*
+	 * Fill it: a full apply, which also sets the first watermark (not for
+	 * incrload_explain, which rolls all this back).
+	 */
+	if (!explain)
+		il_apply_view(view, IL_APPLY_FULL, &result);
 	return view;
 }
 

@@ -13,9 +13,12 @@
 
 #include "nodes/parsenodes.h"
 
+#include "analyze.h"
+
 extern Oid	il_register_view(Oid nsp, const char *relname, Query *query,
 							 bool incremental, Datum refresh_interval,
-							 Oid owner);
+							 Oid owner, bool explain,
+							 IncrloadQuery **analyzed);
 extern List *il_register_auxes(Oid view);
 
 #endif							/* INCRLOAD_REGISTER_H */
