@@ -180,7 +180,6 @@ incrload_register_view(PG_FUNCTION_ARGS)
 	Oid			storage;
 	Oid			view;
 	char	   *storage_name;
-	char	   *storage_qual;
 	ListCell   *lc;
 	IncrloadApplyResult result;
 
@@ -276,10 +275,9 @@ incrload_register_view(PG_FUNCTION_ARGS)
 	/* the storage table, owned by the registering role */
 	storage_name = ChooseRelationName(rv->relname, NULL, "storage",
 									  il_catalog_namespace(), false);
-	storage_qual = quote_qualified_identifier(INCRLOAD_SCHEMA, storage_name);
-	run_sql(il_storage_ddl(q, storage_qual), true);
-	run_sql(psprintf("ALTER TABLE %s OWNER TO %s", storage_qual,
-					 quote_identifier(GetUserNameFromId(caller, false))), true);
+	/* with the auxiliary tables of count(DISTINCT) and the like */
+	run_sql(il_storage_ddl(q, storage_name, GetUserNameFromId(caller, false)),
+			true);
 	storage = get_relname_relid(storage_name, il_catalog_namespace());
 
 	/* the view, created as the caller: its schema's privileges apply */
@@ -426,7 +424,7 @@ unregister(IncrloadView *row, bool keep_data, bool dropped,
 	}
 	if (get_rel_name(row->storage) != NULL &&
 		!list_member_oid(dropped_relids, row->storage))
-		run_sql(psprintf("DROP TABLE %s", qualified_relname(row->storage)), true);
+		run_sql(il_storage_drop_sql(row->storage), true);
 
 	foreach(lc, bases)
 	{
