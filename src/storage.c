@@ -546,7 +546,7 @@ numeric_result(StorageCol *sum, StorageCol *nn, StorageCol *nan,
 {
 	char	   *s = scale ? psprintf("pg_catalog.round(%s, %s)", qc(sum), qc(scale)) :
 		qc(sum);
-	char	   *inf = "";
+	char	   *inf;
 
 	if (pinf != NULL)
 		inf = psprintf("OR (%s OPERATOR(pg_catalog.>) 0 AND %s OPERATOR(pg_catalog.>) 0) "
