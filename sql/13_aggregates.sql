@@ -145,6 +145,16 @@ SELECT v, diff(v, q), exact(v, q) FROM views ORDER BY v::text;
 SELECT * FROM a_global;
 SELECT v, (incrload_verify(v)).* FROM views ORDER BY v::text;
 
+-- a set's counts stay positive: values that left are gone from it
+SELECT count(*) FROM incrload.a_distinct_storage_d1 WHERE __incrload_count <= 0;
+-- a set changed behind incrload's back: the count that would go below zero
+-- makes the apply recompute the view (and the set)
+DELETE FROM incrload.a_distinct_storage_d1 WHERE g = 1;
+DELETE FROM t WHERE id = 2;
+SELECT incrload_refresh('a_distinct') > 0 AS applied;
+SELECT exact('a_distinct', q) FROM views WHERE v = 'a_distinct'::regclass;
+SELECT __incrload_v, __incrload_count FROM incrload.a_distinct_storage_d1 ORDER BY 1;
+
 -- stddev is the square root rounded once, to the variance's scale: where
 -- sqrt() rounded again would be one unit off, the view is not
 CREATE TABLE sd (g int, x int8);
