@@ -14,6 +14,7 @@ SELECT * FROM incrload_explain('SELECT DISTINCT g FROM ea');
 SELECT * FROM incrload_explain('SELECT id, v * 2 AS v2 FROM ea WHERE g > 1');
 SELECT * FROM incrload_explain('SELECT id FROM ea EXCEPT SELECT aid FROM eb');
 SELECT * FROM incrload_explain('SELECT a.id, b.w FROM ea a LEFT JOIN eb b ON b.aid = a.id');
+SELECT * FROM incrload_explain('SELECT g, count(DISTINCT v), bool_and(v > 3), stddev(v), string_agg(v::text, '','' ORDER BY v) FROM ea GROUP BY g');
 -- a nested aggregate needs an auxiliary view
 SELECT * FROM incrload_explain('SELECT n, count(*) FROM (SELECT g, count(*) AS n FROM ea GROUP BY g) x GROUP BY n');
 -- not maintainable: the reason, with the same detail and hint registration gives

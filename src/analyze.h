@@ -33,7 +33,12 @@ typedef enum IncrloadAggKind
 	IL_AGG_AVG,					/* from a hidden sum and non-null count */
 	IL_AGG_MIN,
 	IL_AGG_MAX,
-	IL_AGG_RECOMPUTE			/* recomputed per changed group (float sums) */
+	IL_AGG_BOOL_AND,			/* bool_and, every: non-null and false counts */
+	IL_AGG_BOOL_OR,				/* non-null and true counts */
+	IL_AGG_VARIANCE,			/* stddev and variance families: count, sum
+								 * and sum of squares */
+	IL_AGG_RECOMPUTE			/* recomputed per changed group (float sums,
+								 * string_agg, array_agg ...) */
 } IncrloadAggKind;
 
 typedef struct IncrloadAgg
@@ -47,6 +52,14 @@ typedef struct IncrloadAgg
 	Oid			rescoll;
 	Oid			sumtype;		/* SUM/AVG: type of the hidden running sum */
 	char	   *name;			/* storage column of the visible value */
+	/* the rest is storage.c's (il_storage_describe_agg) */
+	bool		distinct;		/* COUNT/SUM/AVG over the distinct values */
+	bool		stddev;			/* VARIANCE: its square root */
+	bool		sample;			/* VARIANCE: divided by n - 1, not n */
+	int			scale;			/* numeric SUM/AVG/VARIANCE: the scale of
+								 * every input, -1 when it varies */
+	List	   *argcols;		/* RECOMPUTE: pre column of each of
+								 * aggref->args */
 } IncrloadAgg;
 
 /* One table reference in FROM that is a base table. */

@@ -297,11 +297,21 @@ describe_agg_upkeep(IncrloadAgg *agg)
 {
 	char	   *name = get_func_name(agg->aggref->aggfnoid);
 
+	if (agg->distinct && agg->kind != IL_AGG_MIN && agg->kind != IL_AGG_MAX &&
+		agg->kind != IL_AGG_RECOMPUTE)
+		return psprintf("%s(DISTINCT): incremental (a count per group and value, in an auxiliary table)",
+						name);
 	switch (agg->kind)
 	{
 		case IL_AGG_COUNT_STAR:
 		case IL_AGG_COUNT:
 			return psprintf("%s: incremental (a running count)", name);
+		case IL_AGG_BOOL_AND:
+		case IL_AGG_BOOL_OR:
+			return psprintf("%s: incremental (running counts of non-null and of %s values)",
+							name, agg->kind == IL_AGG_BOOL_AND ? "false" : "true");
+		case IL_AGG_VARIANCE:
+			return psprintf("%s: incremental (a running count, sum and sum of squares)", name);
 		case IL_AGG_SUM:
 		case IL_AGG_AVG:
 			return psprintf("%s: incremental (a running sum and a count of non-null values)", name);
@@ -562,7 +572,7 @@ unregister(IncrloadView *row, bool keep_data, bool dropped,
 	}
 	if (get_rel_name(row->storage) != NULL &&
 		!list_member_oid(dropped_relids, row->storage))
-		run_sql(psprintf("DROP TABLE %s", qualified_relname(row->storage)), true);
+		run_sql(il_storage_drop_sql(row->storage), true);
 
 	foreach(lc, bases)
 	{

@@ -71,6 +71,7 @@ typedef struct ViewPlans
 	SPIPlanPtr	delete_rows;
 	SPIPlanPtr	recompute;
 	SPIPlanPtr	verify;
+	SPIPlanPtr	aux_cleanup;	/* zero counts of the sets, or NULL */
 } ViewPlans;
 
 static HTAB *view_plans = NULL;
@@ -133,7 +134,7 @@ plans_usable(ViewPlans *p)
 {
 	ListCell   *lc;
 	SPIPlanPtr	all[] = {p->full_delete, p->full_insert, p->upsert,
-	p->delete_rows, p->recompute, p->verify};
+	p->delete_rows, p->recompute, p->verify, p->aux_cleanup};
 
 	if (!p->valid)
 		return false;
@@ -151,7 +152,7 @@ plans_free(ViewPlans *p)
 {
 	ListCell   *lc;
 	SPIPlanPtr	all[] = {p->full_delete, p->full_insert, p->upsert,
-	p->delete_rows, p->recompute, p->verify};
+	p->delete_rows, p->recompute, p->verify, p->aux_cleanup};
 
 	for (int i = 0; i < lengthof(all); i++)
 		if (all[i] != NULL)
@@ -222,6 +223,7 @@ get_plans(IncrloadView *row)
 		p->key_types[i + 1] = sql->key_types[i];
 	p->relids = list_make2_oid(row->view, row->storage);
 	p->bases = list_copy(q->base_relids);
+	p->relids = list_concat(p->relids, sql->aux_relids);
 	foreach(lc, q->base_relids)
 	{
 		p->relids = lappend_oid(p->relids, lfirst_oid(lc));
@@ -237,6 +239,7 @@ get_plans(IncrloadView *row)
 		p->upsert = prepare_kept(sql->upsert, INCRLOAD_BATCH_NPARAMS, batch_types);
 		p->delete_rows = prepare_kept(sql->delete_rows, 1, tidarray);
 		p->recompute = prepare_kept(sql->recompute, p->nkeys + 1, p->key_types);
+		p->aux_cleanup = prepare_kept(sql->aux_cleanup, 0, NULL);
 		foreach(lc, sql->batch_info)
 		{
 			SPIPlanPtr	plan = prepare_kept(lfirst(lc), INCRLOAD_BATCH_NPARAMS,
@@ -322,6 +325,10 @@ apply_batch(ViewPlans *p, Datum *params, const char *nulls, Snapshot snap,
 				redo = lappend(redo, tup);
 		}
 	}
+
+	/* a value whose count reached zero left its set */
+	if (p->aux_cleanup)
+		run(p->aux_cleanup, NULL, NULL, snap, SPI_OK_DELETE);
 
 	if (ndead > 0)
 	{

@@ -138,7 +138,6 @@ il_register_view(Oid nsp, const char *relname, Query *query, bool incremental,
 	Oid			storage;
 	Oid			view;
 	char	   *storage_name;
-	char	   *storage_qual;
 	char	   *view_qual;
 	const char *owner_name = quote_identifier(GetUserNameFromId(owner, false));
 	bool		aux_view = nsp == il_catalog_namespace();
@@ -180,9 +179,8 @@ il_register_view(Oid nsp, const char *relname, Query *query, bool incremental,
 	/* the storage table, owned by the registering role */
 	storage_name = ChooseRelationName(relname, NULL, "storage",
 									  il_catalog_namespace(), false);
-	storage_qual = quote_qualified_identifier(INCRLOAD_SCHEMA, storage_name);
-	il_capture_run_ddl(il_storage_ddl(q, storage_qual));
-	il_capture_run_ddl(psprintf("ALTER TABLE %s OWNER TO %s", storage_qual, owner_name));
+	/* with the auxiliary tables of count(DISTINCT) and the like */
+	il_capture_run_ddl(il_storage_ddl(q, storage_name, GetUserNameFromId(owner, false)));
 	storage = get_relname_relid(storage_name, il_catalog_namespace());
 
 	/*

@@ -12,6 +12,17 @@
  * by ctid; groups that lost their extreme (min/max) or keep a float sum
  * are recomputed one by one from the base tables in the same snapshot.
  *
+ * Aggregates over distinct values (count(DISTINCT x), sum(DISTINCT x) ...)
+ * read a "set": an auxiliary table <storage>_d<n> holding, per group, how
+ * many input rows carry each value.  The same statement that applies a
+ * batch upserts the set's counts first (a data-modifying CTE) and feeds
+ * the values whose count went from 0 to 1 (+1) or from 1 to 0 (-1) to the
+ * aggregates, as rows of weight 0 with the value and its own weight in
+ * extra columns: a distinct aggregate is an ordinary one over those.  The
+ * scale of numeric inputs (which decides the scale of PostgreSQL's sum,
+ * avg and variance) is kept the same way, as the largest value of the set
+ * of the inputs' scales.
+ *
  * Nothing here runs SQL; apply.c prepares and runs what this builds.
  *
  * IDENTIFICATION
@@ -21,14 +32,19 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "catalog/pg_aggregate.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
+#include "commands/defrem.h"
 #include "lib/stringinfo.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/ruleutils.h"
+#include "utils/syscache.h"
 #include "utils/typcache.h"
 
 #include "catalog.h"
@@ -41,15 +57,46 @@ typedef enum ColRole
 	COL_KEY,					/* part of the row key */
 	COL_COUNT,					/* hidden multiplicity of the row or group */
 	COL_AGG_COUNT,				/* count(*) or count(x) */
-	COL_SUM,					/* running sum behind a sum or avg */
-	COL_NN,						/* non-null inputs behind a sum or avg */
-	COL_AVG,					/* generated: the visible sum or avg */
+	COL_SUM,					/* running sum of an input */
+	COL_NN,						/* hidden count of inputs meeting a condition */
+	COL_GENERATED,				/* generated from the columns above: the
+								 * visible sum, avg, bool_and, stddev ... */
 	COL_EXTREME,				/* min or max */
 	COL_DELETED_EXTREME,		/* scratch: extreme of the batch's deleted rows */
 	COL_RECOMPUTE,				/* recomputed per group */
 	COL_LEAF_COUNT,				/* SETOP: the row's count in one arm */
 	COL_OUTPUT					/* FULL views: a column of the query */
 } ColRole;
+
+/* Which input values a COL_NN counts (and which ones a COL_SUM adds). */
+typedef enum ValCond
+{
+	VC_ALL,
+	VC_NOTNULL,
+	VC_TRUE,
+	VC_FALSE,
+	VC_NAN,
+	VC_PINF,
+	VC_NINF,
+	VC_FINITE,					/* numeric: not NULL, NaN or infinite */
+	VC_NONFINITE				/* numeric: NaN or infinite */
+} ValCond;
+
+/*
+ * A set: per group, the number of input rows carrying each value, kept in
+ * the auxiliary table <storage>_d<no> (the row key, __incrload_v,
+ * __incrload_count).  In the upsert, the values entering or leaving the
+ * set are the pre relation's columns __dv<no> and __dw<no>.
+ */
+typedef struct StorageSet
+{
+	int			no;
+	char	   *value;			/* SQL over the pre relation p */
+	Oid			type;
+	int32		typmod;
+	Oid			coll;
+	char	   *filter;			/* SQL over p: the rows that count, or NULL */
+} StorageSet;
 
 typedef struct StorageCol
 {
@@ -61,10 +108,22 @@ typedef struct StorageCol
 	int			keyno;			/* COL_KEY: 1-based pre column; LEAF_COUNT: arm */
 	int			armcol;			/* LEAF_COUNT: pre column of the arm's number */
 	IncrloadAgg *agg;
-	struct StorageCol *partner; /* SUM: its COL_NN; AVG: its SUM; EXTREME: DX */
+	struct StorageCol *partner; /* EXTREME: its DELETED_EXTREME */
+
+	/* aggregating roles: what they aggregate */
+	char	   *input;			/* SQL over p, NULL for count(*) */
+	Oid			inputtype;
+	char	   *rowcond;		/* SQL over p: FILTER (WHERE ...), or NULL */
+	ValCond		valcond;		/* which input values count */
+	StorageSet *set;			/* over the distinct values of this set */
+	bool		is_min;			/* EXTREME */
+	char	   *expr;			/* GENERATED: the expression; RECOMPUTE: the
+								 * aggregate call */
 } StorageCol;
 
-static List *storage_columns(IncrloadQuery *q);
+#define AUX_VALUE_NAME INCRLOAD_HIDDEN_PREFIX "v"
+
+static List *storage_columns(IncrloadQuery *q, List **sets);
 static char *pre_col(int n);
 static char *nonnull_test(const char *expr, Oid type);
 static char *filter_clause(IncrloadAgg *agg, const char *extra);
@@ -73,7 +132,58 @@ static char *col_combine(StorageCol *col, const char *o, const char *n);
 static char *col_flag(StorageCol *col, const char *alias);
 static char *storage_qualname(Oid storage);
 static char *setop_count(IncrloadQuery *q, Node *op);
+static char *aux_relname(const char *storage_relname, int no);
+static char *recompute_call(IncrloadAgg *agg);
+static void check_distinct_type(const char *fname, Oid type);
+static bool order_sensitive(const char *fname);
+static bool variance_family(const char *fname, bool *stddev, bool *sample);
 
+
+/*
+ * The aggregates whose result depends on the order of their input: kept
+ * only with an ORDER BY inside the call, recomputed per changed group.
+ * (json_agg and jsonb_agg are stable, not immutable: analyze.c refuses
+ * them before they get here.)
+ */
+static bool
+order_sensitive(const char *fname)
+{
+	return strcmp(fname, "string_agg") == 0 || strcmp(fname, "array_agg") == 0;
+}
+
+static bool
+variance_family(const char *fname, bool *stddev, bool *sample)
+{
+	static const char *const names[] = {"stddev", "stddev_samp", "stddev_pop",
+	"variance", "var_samp", "var_pop"};
+
+	for (int i = 0; i < lengthof(names); i++)
+	{
+		if (strcmp(fname, names[i]) == 0)
+		{
+			*stddev = i < 3;
+			*sample = i % 3 != 2;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The values of a set become a column of its auxiliary table and a key. */
+static void
+check_distinct_type(const char *fname, Oid type)
+{
+	TypeCacheEntry *tc = lookup_type_cache(type, TYPECACHE_EQ_OPR |
+										   TYPECACHE_BTREE_OPFAMILY);
+
+	if (type == RECORDOID || !OidIsValid(tc->eq_opr) ||
+		!OidIsValid(tc->btree_opf))
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("DISTINCT in aggregate %s() over type %s is not supported in incremental mode",
+					   fname, format_type_be(type)),
+				errhint("Use mode => 'full' to maintain this view by recomputation."));
+}
 
 /*
  * How an aggregate of the query is kept: which state its storage columns
@@ -86,42 +196,71 @@ il_storage_describe_agg(IncrloadQuery *q, Aggref *aggref)
 	char	   *fname = get_func_name(aggref->aggfnoid);
 	Oid			fnsp = get_func_namespace(aggref->aggfnoid);
 	Oid			argtype = InvalidOid;
+	Node	   *arg = NULL;
+	int			nargs = 0;
+	bool		distinct = aggref->aggdistinct != NIL;
+	bool		stddev;
+	bool		sample;
+	ListCell   *lc;
 
 	agg->aggref = aggref;
 	agg->restype = aggref->aggtype;
 	agg->rescoll = aggref->aggcollid;
+	agg->scale = -1;
 
 	if (aggref->aggkind != AGGKIND_NORMAL)
 		ereport(ERROR,
 				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				errmsg("ordered-set aggregate %s() is not supported in incremental mode", fname),
 				errhint("Use mode => 'full' to maintain this view by recomputation."));
-	if (aggref->aggdistinct != NIL)
-		ereport(ERROR,
-				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				errmsg("DISTINCT in aggregate %s() is not supported in incremental mode", fname),
-				errhint("Use mode => 'full' to maintain this view by recomputation."));
-	if (list_length(aggref->args) > 1)
+
+	/* the arguments proper; ORDER BY expressions are resjunk entries */
+	foreach(lc, aggref->args)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+
+		if (tle->resjunk)
+			continue;
+		if (nargs++ == 0)
+			arg = (Node *) tle->expr;
+	}
+	if (arg != NULL)
+		argtype = agg->argtype = exprType(arg);
+
+	if (fnsp != PG_CATALOG_NAMESPACE)
+		goto unsupported;
+
+	if (order_sensitive(fname))
+	{
+		/*
+		 * Without ORDER BY the order of the elements is whatever order the
+		 * rows were read in: a recompute of one group would not match the
+		 * query.
+		 */
+		if (aggref->aggorder == NIL)
+			ereport(ERROR,
+					errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					errmsg("aggregate %s() without ORDER BY is not supported in incremental mode",
+						   fname),
+					errdetail("Without ORDER BY inside the call the order of the result is undefined."),
+					errhint("Add ORDER BY inside the call, as in %s(... ORDER BY ...), or use mode => 'full'.",
+							fname));
+		agg->kind = IL_AGG_RECOMPUTE;
+	}
+	else if (nargs > 1)
 		ereport(ERROR,
 				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				errmsg("aggregate %s() with more than one argument is not supported in incremental mode", fname),
 				errhint("Use mode => 'full' to maintain this view by recomputation."));
-	if (aggref->args != NIL)
+	else if (strcmp(fname, "count") == 0)
 	{
-		TargetEntry *arg = linitial_node(TargetEntry, aggref->args);
-
-		argtype = exprType((Node *) arg->expr);
-		agg->argtype = argtype;
-		agg->argcol = il_analyze_add_pre_expr(q, (Node *) arg->expr);
+		agg->kind = arg == NULL ? IL_AGG_COUNT_STAR : IL_AGG_COUNT;
+		if (distinct && arg != NULL)
+		{
+			check_distinct_type(fname, argtype);
+			agg->distinct = true;
+		}
 	}
-	if (aggref->aggfilter)
-		agg->filtercol = il_analyze_add_pre_expr(q, (Node *) aggref->aggfilter);
-
-	if (fnsp != PG_CATALOG_NAMESPACE)
-		goto unsupported;
-	if (strcmp(fname, "count") == 0)
-		agg->kind = aggref->aggstar || aggref->args == NIL ?
-			IL_AGG_COUNT_STAR : IL_AGG_COUNT;
 	else if (strcmp(fname, "sum") == 0 || strcmp(fname, "avg") == 0)
 	{
 		bool		is_avg = fname[0] == 'a';
@@ -158,17 +297,77 @@ il_storage_describe_agg(IncrloadQuery *q, Aggref *aggref)
 			default:
 				goto unsupported;
 		}
+		if (distinct && agg->kind != IL_AGG_RECOMPUTE)
+		{
+			check_distinct_type(fname, argtype);
+			agg->distinct = true;
+		}
 	}
 	else if (strcmp(fname, "min") == 0 || strcmp(fname, "max") == 0)
 	{
 		TypeCacheEntry *tc = lookup_type_cache(argtype, TYPECACHE_LT_OPR);
 
+		/* DISTINCT changes nothing here */
 		if (!OidIsValid(tc->lt_opr))
 			goto unsupported;
 		agg->kind = fname[1] == 'i' ? IL_AGG_MIN : IL_AGG_MAX;
 	}
+	else if (strcmp(fname, "bool_and") == 0 || strcmp(fname, "every") == 0)
+		agg->kind = IL_AGG_BOOL_AND;
+	else if (strcmp(fname, "bool_or") == 0)
+		agg->kind = IL_AGG_BOOL_OR;
+	else if (variance_family(fname, &stddev, &sample))
+	{
+		if (distinct)
+			ereport(ERROR,
+					errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					errmsg("DISTINCT in aggregate %s() is not supported in incremental mode", fname),
+					errhint("Use mode => 'full' to maintain this view by recomputation."));
+		switch (argtype)
+		{
+			case INT2OID:
+			case INT4OID:
+			case INT8OID:
+			case NUMERICOID:
+				agg->kind = IL_AGG_VARIANCE;
+				agg->stddev = stddev;
+				agg->sample = sample;
+				break;
+			case FLOAT4OID:
+			case FLOAT8OID:
+				/* float8_accum's running sums do not invert either */
+				agg->kind = IL_AGG_RECOMPUTE;
+				break;
+			default:
+				goto unsupported;
+		}
+	}
 	else
 		goto unsupported;
+
+	/*
+	 * A numeric column or cast with a typmod rounds every value to its
+	 * scale; otherwise the scale of the result follows the largest scale
+	 * among the inputs, which a set keeps.
+	 */
+	if (argtype == NUMERICOID && exprTypmod(arg) >= (int32) VARHDRSZ)
+	{
+		int32		tm = exprTypmod(arg) - VARHDRSZ;
+
+		/* numeric(p, s), s possibly negative (then values have scale 0) */
+		agg->scale = Max((((tm & 0x7ff) ^ 1024) - 1024), 0);
+	}
+
+	if (agg->kind == IL_AGG_RECOMPUTE)
+	{
+		foreach(lc, aggref->args)
+			agg->argcols = lappend_int(agg->argcols,
+									   il_analyze_add_pre_expr(q, (Node *) lfirst_node(TargetEntry, lc)->expr));
+	}
+	else if (arg != NULL)
+		agg->argcol = il_analyze_add_pre_expr(q, arg);
+	if (aggref->aggfilter)
+		agg->filtercol = il_analyze_add_pre_expr(q, (Node *) aggref->aggfilter);
 	return agg;
 
 unsupported:
@@ -176,7 +375,9 @@ unsupported:
 			errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			errmsg("aggregate function %s(%s) is not supported in incremental mode",
 				   fname, OidIsValid(argtype) ? format_type_be(argtype) : "*"),
-			errdetail("Incremental mode maintains count, sum, avg, min and max."),
+			errdetail("Incremental mode maintains count, sum, avg, min, max, bool_and, bool_or, every, "
+					  "the stddev and variance families, count, sum and avg with DISTINCT, "
+					  "and string_agg and array_agg with ORDER BY."),
 			errhint("Use mode => 'full' to maintain this view by recomputation."));
 	return NULL;				/* keep compiler quiet */
 }
@@ -196,6 +397,49 @@ nonnull_test(const char *expr, Oid type)
 	return psprintf("%s IS NOT NULL", expr);
 }
 
+/* SQL for "the value counts", or NULL when every row counts */
+static char *
+valcond_sql(ValCond vc, const char *in, Oid type)
+{
+	switch (vc)
+	{
+		case VC_ALL:
+			return NULL;
+		case VC_NOTNULL:
+			return nonnull_test(in, type);
+		case VC_TRUE:
+			return psprintf("(%s) IS TRUE", in);
+		case VC_FALSE:
+			return psprintf("(%s) IS FALSE", in);
+		case VC_NAN:
+			return psprintf("(%s) OPERATOR(pg_catalog.=) 'NaN'::pg_catalog.numeric", in);
+		case VC_PINF:
+			return psprintf("(%s) OPERATOR(pg_catalog.=) 'Infinity'::pg_catalog.numeric", in);
+		case VC_NINF:
+			return psprintf("(%s) OPERATOR(pg_catalog.=) '-Infinity'::pg_catalog.numeric", in);
+
+			/*
+			 * NaN sorts above every number, so the absolute value of a
+			 * finite number is the only one below infinity.
+			 */
+		case VC_FINITE:
+			return psprintf("pg_catalog.abs(%s) OPERATOR(pg_catalog.<) 'Infinity'::pg_catalog.numeric", in);
+		case VC_NONFINITE:
+			return psprintf("pg_catalog.abs(%s) OPERATOR(pg_catalog.>=) 'Infinity'::pg_catalog.numeric", in);
+	}
+	return NULL;
+}
+
+static char *
+and_cond(const char *a, const char *b)
+{
+	if (a == NULL)
+		return (char *) b;
+	if (b == NULL)
+		return (char *) a;
+	return psprintf("%s AND %s", a, b);
+}
+
 static StorageCol *
 new_col(List **cols, ColRole role, const char *name, Oid type, int32 typmod,
 		Oid coll, IncrloadAgg *agg)
@@ -212,18 +456,203 @@ new_col(List **cols, ColRole role, const char *name, Oid type, int32 typmod,
 	return col;
 }
 
+/* A column aggregating input of the query's rows (or of a set's values). */
+static StorageCol *
+agg_col(List **cols, ColRole role, const char *name, Oid type, IncrloadAgg *agg,
+		const char *input, Oid inputtype, ValCond vc, StorageSet *set)
+{
+	StorageCol *col = new_col(cols, role, name, type, -1, InvalidOid, agg);
+
+	col->input = (char *) input;
+	col->inputtype = inputtype;
+	col->valcond = vc;
+	col->set = set;
+	if (set != NULL)
+		col->rowcond = set->filter;
+	else if (agg->filtercol)
+		col->rowcond = pre_col(agg->filtercol);
+	return col;
+}
+
+/* The set of these values over these rows, shared by equal definitions. */
+static StorageSet *
+get_set(List **sets, const char *value, Oid type, int32 typmod, Oid coll,
+		const char *filter)
+{
+	ListCell   *lc;
+	StorageSet *set;
+
+	foreach(lc, *sets)
+	{
+		set = lfirst(lc);
+		if (strcmp(set->value, value) == 0 && set->type == type &&
+			((set->filter == NULL && filter == NULL) ||
+			 (set->filter && filter && strcmp(set->filter, filter) == 0)))
+			return set;
+	}
+	set = palloc0(sizeof(StorageSet));
+	set->no = list_length(*sets) + 1;
+	set->value = pstrdup(value);
+	set->type = type;
+	set->typmod = typmod;
+	set->coll = coll;
+	set->filter = filter ? pstrdup(filter) : NULL;
+	*sets = lappend(*sets, set);
+	return set;
+}
+
+static char *
+qc(StorageCol *col)
+{
+	return (char *) quote_identifier(col->name);
+}
+
 /*
- * The storage table's columns, in order.  Deterministic: registration
- * creates the table from this list, and every backend regenerates the
- * statements that read and write it from the same list.
+ * The largest scale among an aggregate's finite numeric inputs, kept as
+ * the maximum of the set of their scales: recomputed only when the last
+ * input with that scale leaves the group.
+ */
+static StorageCol *
+scale_col(List **cols, List **sets, IncrloadAgg *agg, const char *hidden)
+{
+	char	   *arg = pre_col(agg->argcol);
+	StorageSet *set;
+	StorageCol *a;
+	StorageCol *b;
+
+	set = get_set(sets, psprintf("pg_catalog.scale(%s)", arg), INT4OID, -1,
+				  InvalidOid,
+				  and_cond(agg->filtercol ? pre_col(agg->filtercol) : NULL,
+						   valcond_sql(VC_FINITE, arg, NUMERICOID)));
+	a = agg_col(cols, COL_EXTREME, psprintf("%s_scale", hidden), INT4OID, agg,
+				set->value, INT4OID, VC_ALL, set);
+	b = agg_col(cols, COL_DELETED_EXTREME, psprintf("%s_scale_dx", hidden),
+				INT4OID, agg, set->value, INT4OID, VC_ALL, set);
+	a->partner = b;
+	b->partner = a;
+	return a;
+}
+
+/*
+ * The visible value of a numeric sum or average: as numeric_sum and
+ * numeric_avg compute it, NaN and infinities included, with the scale of
+ * the largest scale among the inputs (the running sum may hold more
+ * after inputs with a larger scale left).
+ */
+static char *
+numeric_result(StorageCol *sum, StorageCol *nn, StorageCol *nan,
+			   StorageCol *pinf, StorageCol *ninf, StorageCol *scale,
+			   bool is_avg)
+{
+	char	   *s = scale ? psprintf("pg_catalog.round(%s, %s)", qc(sum), qc(scale)) :
+		qc(sum);
+	char	   *inf;
+
+	if (pinf != NULL)
+		inf = psprintf("OR (%s OPERATOR(pg_catalog.>) 0 AND %s OPERATOR(pg_catalog.>) 0) "
+					   "THEN 'NaN'::pg_catalog.numeric "
+					   "WHEN %s OPERATOR(pg_catalog.>) 0 THEN 'Infinity'::pg_catalog.numeric "
+					   "WHEN %s OPERATOR(pg_catalog.>) 0 THEN '-Infinity'::pg_catalog.numeric ",
+					   qc(pinf), qc(ninf), qc(pinf), qc(ninf));
+	else
+		inf = "THEN 'NaN'::pg_catalog.numeric ";
+	return psprintf("CASE WHEN %s OPERATOR(pg_catalog.=) 0 THEN NULL "
+					"WHEN %s OPERATOR(pg_catalog.>) 0 %s"
+					"ELSE %s%s%s%s END",
+					qc(nn), qc(nan), inf,
+					is_avg ? "(" : "", s,
+					is_avg ? " OPERATOR(pg_catalog./) " : "",
+					is_avg ? psprintf("%s::pg_catalog.numeric)", qc(nn)) : "");
+}
+
+/*
+ * The square root of v (a numeric), rounded to the scale of v as
+ * sqrt_var() rounds it: half up from the exact root.  sqrt() rounds to a
+ * scale that may be larger, and rounding that again can round up from
+ * exactly half a unit below (0.1249996 -> 0.12500 -> 0.13): such a result
+ * is one unit too big, which the exact comparison of its lower half-unit
+ * bound with v finds.
+ */
+static char *
+exact_sqrt(const char *v)
+{
+	char	   *r = psprintf("pg_catalog.scale(%s)", v);
+	char	   *c0 = psprintf("pg_catalog.round(pg_catalog.sqrt(%s), %s)", v, r);
+	char	   *half = psprintf("('5e-'::pg_catalog.text OPERATOR(pg_catalog.||) "
+								"(%s OPERATOR(pg_catalog.+) 1)::pg_catalog.text)::pg_catalog.numeric",
+								r);
+	char	   *lo = psprintf("(%s OPERATOR(pg_catalog.-) %s)", c0, half);
+
+	return psprintf("CASE WHEN %s OPERATOR(pg_catalog.>) 0 AND "
+					"(%s OPERATOR(pg_catalog.*) %s) OPERATOR(pg_catalog.>) %s "
+					"THEN pg_catalog.trunc(%s, %s) ELSE %s END",
+					lo, lo, lo, v, lo, r, c0);
+}
+
+/*
+ * The visible value of a stddev or variance over integers or numeric,
+ * exactly as numeric_stddev_internal() computes it from N, sum(X) and
+ * sum(X*X):
+ *
+ *	 numerator = N * sum(X*X) - sum(X)^2, with scale 2 * max(scale(X))
+ *	 (exact products at that scale: sum(X) has the largest input scale,
+ *	 sum(X*X) twice it);
+ *	 zero if numerator <= 0, else numerator / (N * (N - 1)), or N * N for
+ *	 the population variants, divided with numeric division's own scale
+ *	 choice (select_div_scale) and rounding, which the SQL division
+ *	 operator is;
+ *	 the stddevs: the square root rounded to that same scale.
+ *
+ * NULL below two inputs (one for the population variants), NaN when an
+ * input is NaN or infinite.
+ */
+static char *
+variance_result(IncrloadAgg *agg, StorageCol *nn, StorageCol *nsp,
+				StorageCol *sum, StorageCol *sq, StorageCol *scale)
+{
+	char	   *n = qc(nn);
+	char	   *s = scale ? psprintf("pg_catalog.round(%s, %s)", qc(sum), qc(scale)) :
+		qc(sum);
+	char	   *sq2 = scale ? psprintf("pg_catalog.round(%s, %s OPERATOR(pg_catalog.*) 2)",
+									   qc(sq), qc(scale)) : qc(sq);
+	char	   *num;
+	char	   *den;
+	char	   *v;
+
+	num = psprintf("((%s::pg_catalog.numeric OPERATOR(pg_catalog.*) %s) OPERATOR(pg_catalog.-) "
+				   "(%s OPERATOR(pg_catalog.*) %s))", n, sq2, s, s);
+	if (agg->sample)
+		den = psprintf("(%s::pg_catalog.numeric OPERATOR(pg_catalog.*) "
+					   "(%s OPERATOR(pg_catalog.-) 1)::pg_catalog.numeric)", n, n);
+	else
+		den = psprintf("(%s::pg_catalog.numeric OPERATOR(pg_catalog.*) %s::pg_catalog.numeric)",
+					   n, n);
+	v = psprintf("(%s OPERATOR(pg_catalog./) %s)", num, den);
+	return psprintf("CASE WHEN %s OPERATOR(pg_catalog.<=) %d THEN NULL %s"
+					"WHEN %s OPERATOR(pg_catalog.<=) 0 THEN 0::pg_catalog.numeric "
+					"ELSE %s END",
+					n, agg->sample ? 1 : 0,
+					nsp ? psprintf("WHEN %s OPERATOR(pg_catalog.>) 0 THEN 'NaN'::pg_catalog.numeric ",
+								   qc(nsp)) : "",
+					num, agg->stddev ? exact_sqrt(v) : v);
+}
+
+/*
+ * The storage table's columns, in order, and the sets they read.
+ * Deterministic: registration creates the tables from these lists, and
+ * every backend regenerates the statements that read and write them from
+ * the same lists.
  */
 static List *
-storage_columns(IncrloadQuery *q)
+storage_columns(IncrloadQuery *q, List **sets_out)
 {
 	List	   *cols = NIL;
+	List	   *sets = NIL;
 	ListCell   *lc;
 	int			i;
 
+	if (sets_out)
+		*sets_out = NIL;
 	if (q->kind == IL_VIEW_FULL)
 	{
 		foreach(lc, q->outputs)
@@ -268,48 +697,225 @@ storage_columns(IncrloadQuery *q)
 	{
 		IncrloadAgg *agg = lfirst(lc);
 		char	   *hidden = psprintf(INCRLOAD_HIDDEN_PREFIX "a%d", ++i);
+		char	   *arg = agg->argcol ? pre_col(agg->argcol) : NULL;
+		Node	   *argexpr = agg->argcol ? list_nth(q->pre_exprs, agg->argcol - 1) : NULL;
+		bool		numeric = agg->argtype == NUMERICOID;
+		StorageSet *set = NULL;
 		StorageCol *a;
 		StorageCol *b;
+		StorageCol *nn;
+		StorageCol *nan = NULL;
+		StorageCol *pinf = NULL;
+		StorageCol *ninf = NULL;
+		StorageCol *scale = NULL;
+		StorageCol *gen;
+
+		if (agg->distinct)
+			set = get_set(&sets, arg, agg->argtype, exprTypmod(argexpr),
+						  exprCollation(argexpr),
+						  and_cond(agg->filtercol ? pre_col(agg->filtercol) : NULL,
+								   nonnull_test(arg, agg->argtype)));
 
 		switch (agg->kind)
 		{
 			case IL_AGG_COUNT_STAR:
 			case IL_AGG_COUNT:
-				new_col(&cols, COL_AGG_COUNT, agg->name, INT8OID, -1,
-						InvalidOid, agg);
+				agg_col(&cols, COL_AGG_COUNT, agg->name, INT8OID, agg, arg,
+						agg->argtype, arg ? VC_NOTNULL : VC_ALL, set);
 				break;
 			case IL_AGG_SUM:
 			case IL_AGG_AVG:
-				a = new_col(&cols, COL_SUM, psprintf("%s_sum", hidden),
-							agg->sumtype, -1, InvalidOid, agg);
-				b = new_col(&cols, COL_NN, psprintf("%s_nn", hidden), INT8OID,
-							-1, InvalidOid, agg);
-				a->partner = b;
+				a = agg_col(&cols, COL_SUM, psprintf("%s_sum", hidden),
+							agg->sumtype, agg, arg, agg->argtype,
+							numeric ? VC_FINITE : VC_ALL, set);
+				nn = agg_col(&cols, COL_NN, psprintf("%s_nn", hidden), INT8OID,
+							 agg, arg, agg->argtype, VC_NOTNULL, set);
+				if (numeric)
+				{
+					nan = agg_col(&cols, COL_NN, psprintf("%s_nan", hidden),
+								  INT8OID, agg, arg, agg->argtype, VC_NAN, set);
+
+					/* numeric(p, s) holds NaN but no infinity */
+					if (agg->scale < 0)
+					{
+						pinf = agg_col(&cols, COL_NN, psprintf("%s_pinf", hidden),
+									   INT8OID, agg, arg, agg->argtype, VC_PINF, set);
+						ninf = agg_col(&cols, COL_NN, psprintf("%s_ninf", hidden),
+									   INT8OID, agg, arg, agg->argtype, VC_NINF, set);
+					}
+
+					/*
+					 * Over distinct values too, the largest scale of the
+					 * rows: PostgreSQL keeps one of equal values (1.0, 1.00)
+					 * and which one is not defined, but where equal values
+					 * are written alike the two agree.
+					 */
+					if (agg->scale < 0)
+						scale = scale_col(&cols, &sets, agg, hidden);
+				}
 
 				/*
-				 * The visible value is generated from the two above: a sum
-				 * of no non-null values is NULL, whatever the running sum
-				 * holds after values came and went.
+				 * The visible value is generated from the columns above: a
+				 * sum of no non-null values is NULL, whatever the running
+				 * sum holds after values came and went.
 				 */
-				b = new_col(&cols, COL_AVG, agg->name, agg->restype, -1,
-							InvalidOid, agg);
-				b->partner = a;
+				gen = new_col(&cols, COL_GENERATED, agg->name, agg->restype, -1,
+							  InvalidOid, agg);
+				if (numeric)
+					gen->expr = numeric_result(a, nn, nan, pinf, ninf, scale,
+											   agg->kind == IL_AGG_AVG);
+				else if (agg->kind == IL_AGG_SUM)
+					gen->expr = psprintf("CASE WHEN %s OPERATOR(pg_catalog.=) 0 THEN NULL "
+										 "ELSE %s END", qc(nn), qc(a));
+				else
+					gen->expr = psprintf("CASE WHEN %s OPERATOR(pg_catalog.=) 0 THEN NULL "
+										 "ELSE %s OPERATOR(pg_catalog./) %s::%s END",
+										 qc(nn), qc(a), qc(nn),
+										 agg->sumtype == INTERVALOID ?
+										 "pg_catalog.float8" : "pg_catalog.numeric");
 				break;
+			case IL_AGG_BOOL_AND:
+			case IL_AGG_BOOL_OR:
+				nn = agg_col(&cols, COL_NN, psprintf("%s_nn", hidden), INT8OID,
+							 agg, arg, agg->argtype, VC_NOTNULL, NULL);
+				a = agg_col(&cols, COL_NN,
+							psprintf("%s_%s", hidden,
+									 agg->kind == IL_AGG_BOOL_AND ? "nf" : "nt"),
+							INT8OID, agg, arg, agg->argtype,
+							agg->kind == IL_AGG_BOOL_AND ? VC_FALSE : VC_TRUE, NULL);
+				gen = new_col(&cols, COL_GENERATED, agg->name, agg->restype, -1,
+							  InvalidOid, agg);
+				gen->expr = psprintf("CASE WHEN %s OPERATOR(pg_catalog.=) 0 THEN NULL "
+									 "ELSE %s OPERATOR(pg_catalog.%s) 0 END",
+									 qc(nn), qc(a),
+									 agg->kind == IL_AGG_BOOL_AND ? "=" : ">");
+				break;
+			case IL_AGG_VARIANCE:
+				{
+					StorageCol *nsp = NULL;
+					StorageCol *sq;
+
+					nn = agg_col(&cols, COL_NN, psprintf("%s_nn", hidden),
+								 INT8OID, agg, arg, agg->argtype, VC_NOTNULL, NULL);
+					if (numeric)
+						nsp = agg_col(&cols, COL_NN, psprintf("%s_nsp", hidden),
+									  INT8OID, agg, arg, agg->argtype,
+									  VC_NONFINITE, NULL);
+					a = agg_col(&cols, COL_SUM, psprintf("%s_sum", hidden),
+								NUMERICOID, agg,
+								psprintf("(%s)::pg_catalog.numeric", arg),
+								NUMERICOID, numeric ? VC_FINITE : VC_ALL, NULL);
+					sq = agg_col(&cols, COL_SUM, psprintf("%s_sq", hidden),
+								 NUMERICOID, agg,
+								 psprintf("((%s)::pg_catalog.numeric OPERATOR(pg_catalog.*) (%s)::pg_catalog.numeric)",
+										  arg, arg),
+								 NUMERICOID, numeric ? VC_FINITE : VC_ALL, NULL);
+					if (numeric && agg->scale < 0)
+						scale = scale_col(&cols, &sets, agg, hidden);
+					gen = new_col(&cols, COL_GENERATED, agg->name, agg->restype,
+								  -1, InvalidOid, agg);
+					gen->expr = variance_result(agg, nn, nsp, a, sq, scale);
+					break;
+				}
 			case IL_AGG_MIN:
 			case IL_AGG_MAX:
-				a = new_col(&cols, COL_EXTREME, agg->name, agg->restype, -1,
-							agg->rescoll, agg);
-				b = new_col(&cols, COL_DELETED_EXTREME, psprintf("%s_dx", hidden),
-							agg->restype, -1, agg->rescoll, agg);
+				a = agg_col(&cols, COL_EXTREME, agg->name, agg->restype, agg,
+							arg, agg->argtype, VC_ALL, NULL);
+				a->coll = agg->rescoll;
+				a->is_min = agg->kind == IL_AGG_MIN;
+				b = agg_col(&cols, COL_DELETED_EXTREME, psprintf("%s_dx", hidden),
+							agg->restype, agg, arg, agg->argtype, VC_ALL, NULL);
+				b->coll = agg->rescoll;
+				b->is_min = a->is_min;
 				a->partner = b;
+				b->partner = a;
 				break;
 			case IL_AGG_RECOMPUTE:
-				new_col(&cols, COL_RECOMPUTE, agg->name, agg->restype, -1,
-						agg->rescoll, agg);
+				a = new_col(&cols, COL_RECOMPUTE, agg->name, agg->restype, -1,
+							agg->rescoll, agg);
+				a->expr = recompute_call(agg);
 				break;
 		}
 	}
+	if (sets_out)
+		*sets_out = sets;
 	return cols;
+}
+
+/*
+ * The aggregate call as the query writes it, over the pre relation:
+ * DISTINCT, every argument, ORDER BY, FILTER.
+ */
+static char *
+recompute_call(IncrloadAgg *agg)
+{
+	Aggref	   *aggref = agg->aggref;
+	StringInfoData buf;
+	ListCell   *lc;
+	int			i = 0;
+	bool		first = true;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "%s(%s",
+					 quote_qualified_identifier(get_namespace_name(get_func_namespace(aggref->aggfnoid)),
+												get_func_name(aggref->aggfnoid)),
+					 aggref->aggdistinct ? "DISTINCT " : "");
+	foreach(lc, aggref->args)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+
+		if (!tle->resjunk)
+		{
+			appendStringInfo(&buf, "%s%s", first ? "" : ", ",
+							 pre_col(list_nth_int(agg->argcols, i)));
+			first = false;
+		}
+		i++;
+	}
+	if (aggref->args == NIL)
+		appendStringInfoChar(&buf, '*');
+	first = true;
+	foreach(lc, aggref->aggorder)
+	{
+		SortGroupClause *sgc = lfirst_node(SortGroupClause, lc);
+		TargetEntry *tle = get_sortgroupclause_tle(sgc, aggref->args);
+		Oid			type = exprType((Node *) tle->expr);
+		TypeCacheEntry *tc = lookup_type_cache(type, TYPECACHE_LT_OPR |
+											   TYPECACHE_GT_OPR);
+
+		int			pos = 0;
+		ListCell   *lc2;
+
+		foreach(lc2, aggref->args)
+		{
+			if (lfirst(lc2) == tle)
+				break;
+			pos++;
+		}
+		appendStringInfo(&buf, "%s%s", first ? " ORDER BY " : ", ",
+						 pre_col(list_nth_int(agg->argcols, pos)));
+		first = false;
+		if (sgc->sortop == tc->lt_opr)
+			appendStringInfoString(&buf, " ASC");
+		else if (sgc->sortop == tc->gt_opr)
+			appendStringInfoString(&buf, " DESC");
+		else
+		{
+			HeapTuple	optup = SearchSysCache1(OPEROID, ObjectIdGetDatum(sgc->sortop));
+			Form_pg_operator op;
+
+			if (!HeapTupleIsValid(optup))
+				elog(ERROR, "cache lookup failed for operator %u", sgc->sortop);
+			op = (Form_pg_operator) GETSTRUCT(optup);
+			appendStringInfo(&buf, " USING OPERATOR(%s.%s)",
+							 quote_identifier(get_namespace_name(op->oprnamespace)),
+							 NameStr(op->oprname));
+			ReleaseSysCache(optup);
+		}
+		appendStringInfoString(&buf, sgc->nulls_first ? " NULLS FIRST" : " NULLS LAST");
+	}
+	appendStringInfo(&buf, ")%s", filter_clause(agg, NULL));
+	return buf.data;
 }
 
 static char *
@@ -323,72 +929,120 @@ storage_qualname(Oid storage)
 									  relname);
 }
 
+/* The auxiliary table of set no of the storage table named so. */
+static char *
+aux_relname(const char *storage_relname, int no)
+{
+	return makeObjectName(storage_relname, NULL, psprintf("d%d", no));
+}
+
+static void
+append_col_def(StringInfo buf, const char *name, Oid type, int32 typmod,
+			   Oid coll)
+{
+	appendStringInfo(buf, "%s %s", quote_identifier(name),
+					 il_sql_type(type, typmod));
+	if (OidIsValid(coll) && coll != get_typcollation(type))
+		appendStringInfo(buf, " COLLATE %s", generate_collation_name(coll));
+}
+
 /*
- * CREATE TABLE for the storage table, and its unique row-key index.
+ * The storage table (schema incrload, named relname), its unique row-key
+ * index, and the auxiliary table of each set, all owned by owner.
  */
 char *
-il_storage_ddl(IncrloadQuery *q, const char *qualname)
+il_storage_ddl(IncrloadQuery *q, const char *relname, const char *owner)
 {
 	StringInfoData buf;
-	List	   *cols = storage_columns(q);
+	List	   *sets;
+	List	   *cols = storage_columns(q, &sets);
 	ListCell   *lc;
 	bool		first = true;
+	char	   *qualname = quote_qualified_identifier(INCRLOAD_SCHEMA, relname);
+	StringInfoData keydefs;
+	StringInfoData keys;
 
 	initStringInfo(&buf);
+	initStringInfo(&keydefs);
+	initStringInfo(&keys);
 	appendStringInfo(&buf, "CREATE TABLE %s (", qualname);
 	foreach(lc, cols)
 	{
 		StorageCol *col = lfirst(lc);
 
-		appendStringInfo(&buf, "%s%s %s", first ? "" : ", ",
-						 quote_identifier(col->name),
-						 il_sql_type(col->type, col->typmod));
+		if (!first)
+			appendStringInfoString(&buf, ", ");
 		first = false;
-		if (OidIsValid(col->coll) && col->coll != get_typcollation(col->type))
-			appendStringInfo(&buf, " COLLATE %s",
-							 generate_collation_name(col->coll));
+		append_col_def(&buf, col->name, col->type, col->typmod, col->coll);
 		if (col->role == COL_COUNT || col->role == COL_AGG_COUNT ||
 			col->role == COL_NN || col->role == COL_LEAF_COUNT)
 			appendStringInfoString(&buf, " NOT NULL");
-		if (col->role == COL_AVG)
+		if (col->role == COL_GENERATED)
+			appendStringInfo(&buf, " GENERATED ALWAYS AS (%s) STORED", col->expr);
+		if (col->role == COL_KEY)
 		{
-			StorageCol *sum = col->partner;
-			StorageCol *nn = sum->partner;
-
-			if (col->agg->kind == IL_AGG_SUM)
-				appendStringInfo(&buf,
-								 " GENERATED ALWAYS AS (CASE WHEN %s OPERATOR(pg_catalog.=) 0 THEN NULL "
-								 "ELSE %s END) STORED",
-								 quote_identifier(nn->name),
-								 quote_identifier(sum->name));
-			else
-				appendStringInfo(&buf,
-								 " GENERATED ALWAYS AS (CASE WHEN %s OPERATOR(pg_catalog.=) 0 THEN NULL "
-								 "ELSE %s OPERATOR(pg_catalog./) %s::%s END) STORED",
-								 quote_identifier(nn->name),
-								 quote_identifier(sum->name),
-								 quote_identifier(nn->name),
-								 col->agg->sumtype == INTERVALOID ?
-								 "pg_catalog.float8" : "pg_catalog.numeric");
+			append_col_def(&keydefs, col->name, col->type, col->typmod, col->coll);
+			appendStringInfoString(&keydefs, ", ");
+			appendStringInfo(&keys, "%s, ", quote_identifier(col->name));
 		}
 	}
 	appendStringInfoString(&buf, ")");
 
 	if (q->kind != IL_VIEW_FULL && q->kind != IL_VIEW_GLOBAL)
 	{
-		appendStringInfo(&buf, "; CREATE UNIQUE INDEX ON %s (", qualname);
-		first = true;
-		foreach(lc, cols)
-		{
-			StorageCol *col = lfirst(lc);
+		/* keys ends with ", " */
+		appendStringInfo(&buf, "; CREATE UNIQUE INDEX ON %s (%.*s) NULLS NOT DISTINCT",
+						 qualname, keys.len - 2, keys.data);
+	}
+	appendStringInfo(&buf, "; ALTER TABLE %s OWNER TO %s", qualname,
+					 quote_identifier(owner));
 
-			if (col->role != COL_KEY)
-				continue;
-			appendStringInfo(&buf, "%s%s", first ? "" : ", ",
-							 quote_identifier(col->name));
-			first = false;
-		}
-		appendStringInfoString(&buf, ") NULLS NOT DISTINCT");
+	/*
+	 * Sets: a value's count per group.  Rows whose count reaches zero are
+	 * deleted after each batch, found through the partial index.
+	 */
+	foreach(lc, sets)
+	{
+		StorageSet *set = lfirst(lc);
+		char	   *aux = quote_qualified_identifier(INCRLOAD_SCHEMA,
+													 aux_relname(relname, set->no));
+
+		appendStringInfo(&buf, "; CREATE TABLE %s (%s", aux, keydefs.data);
+		append_col_def(&buf, AUX_VALUE_NAME, set->type, set->typmod, set->coll);
+		appendStringInfo(&buf, ", %s pg_catalog.int8 NOT NULL)", INCRLOAD_COUNT_NAME);
+		appendStringInfo(&buf, "; CREATE UNIQUE INDEX ON %s (%s%s) NULLS NOT DISTINCT",
+						 aux, keys.data, AUX_VALUE_NAME);
+		appendStringInfo(&buf, "; CREATE INDEX ON %s (%s) WHERE %s OPERATOR(pg_catalog.=) 0",
+						 aux, INCRLOAD_COUNT_NAME, INCRLOAD_COUNT_NAME);
+		appendStringInfo(&buf, "; ALTER TABLE %s OWNER TO %s", aux,
+						 quote_identifier(owner));
+	}
+	return buf.data;
+}
+
+/*
+ * DROP TABLE for a view's storage table and its auxiliary tables (found
+ * by name: a restored dump keeps names, not dependencies).
+ */
+char *
+il_storage_drop_sql(Oid storage)
+{
+	StringInfoData buf;
+	char	   *relname = get_rel_name(storage);
+	Oid			nsp = get_rel_namespace(storage);
+
+	if (relname == NULL)
+		elog(ERROR, "cache lookup failed for relation %u", storage);
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "DROP TABLE %s", storage_qualname(storage));
+	for (int no = 1;; no++)
+	{
+		char	   *aux = aux_relname(relname, no);
+
+		if (!OidIsValid(get_relname_relid(aux, nsp)))
+			break;
+		appendStringInfo(&buf, ", %s",
+						 quote_qualified_identifier(get_namespace_name(nsp), aux));
 	}
 	return buf.data;
 }
@@ -401,7 +1055,7 @@ char *
 il_storage_view_sql(IncrloadQuery *q, Oid storage)
 {
 	StringInfoData buf;
-	List	   *cols = storage_columns(q);
+	List	   *cols = storage_columns(q, NULL);
 	ListCell   *lc;
 	bool		first = true;
 	char	   *qualname = storage_qualname(storage);
@@ -557,17 +1211,40 @@ filter_clause(IncrloadAgg *agg, const char *extra)
 	return psprintf(" FILTER (WHERE %s AND %s)", pre_col(agg->filtercol), extra);
 }
 
+static char *
+where_clause(const char *cond)
+{
+	return cond ? psprintf(" FILTER (WHERE %s)", cond) : "";
+}
+
 /*
  * The column's value aggregated over the pre relation "p" (columns e1..eN
  * and the weight __w).  With delta = false the weights are all 1 and this
- * is the column's value for the whole query.
+ * is the column's value for the whole query.  With delta = true, a column
+ * over a set aggregates the set's values that entered (weight +1) or left
+ * (-1) with this batch, which p carries as __dv<n> and __dw<n>; with delta
+ * = false it aggregates the distinct values of the rows.
  */
 static char *
 col_state(StorageCol *col, bool delta)
 {
-	IncrloadAgg *agg = col->agg;
-	char	   *arg = agg && agg->argcol ? pre_col(agg->argcol) : NULL;
+	char	   *in = col->input;
+	char	   *w = "p.__w";
+	char	   *rowcond = col->rowcond;
+	char	   *cond;
+	bool		distinct = false;
 	char	   *rtype;
+	char	   *ext;
+
+	if (col->set && delta)
+	{
+		in = psprintf("p.__dv%d", col->set->no);
+		w = psprintf("p.__dw%d", col->set->no);
+		rowcond = NULL;
+	}
+	else if (col->set)
+		distinct = true;
+	cond = and_cond(rowcond, in ? valcond_sql(col->valcond, in, col->inputtype) : NULL);
 
 	switch (col->role)
 	{
@@ -580,32 +1257,31 @@ col_state(StorageCol *col, bool delta)
 			return psprintf("COALESCE(pg_catalog.sum(p.__w) FILTER (WHERE %s OPERATOR(pg_catalog.=) %d), 0)",
 							pre_col(col->armcol), col->keyno);
 		case COL_AGG_COUNT:
-			return psprintf("COALESCE(pg_catalog.sum(p.__w)%s, 0)",
-							filter_clause(agg, arg ? nonnull_test(arg, agg->argtype) : NULL));
-		case COL_SUM:
-			rtype = il_sql_type(agg->sumtype, -1);
-			/* a weight is not always 1 or -1: a row of a view read counts */
-			return psprintf("(pg_catalog.sum((%s)::%s OPERATOR(pg_catalog.*) p.__w)%s)::%s",
-							arg, rtype, filter_clause(agg, NULL), rtype);
 		case COL_NN:
-			return psprintf("COALESCE(pg_catalog.sum(p.__w)%s, 0)",
-							filter_clause(agg, nonnull_test(arg, agg->argtype)));
+			if (distinct)
+				return psprintf("pg_catalog.count(DISTINCT %s)%s", in,
+								where_clause(cond));
+			return psprintf("COALESCE(pg_catalog.sum(%s)%s, 0)", w,
+							where_clause(cond));
+		case COL_SUM:
+			rtype = il_sql_type(col->type, -1);
+			if (distinct)
+				return psprintf("(pg_catalog.sum(DISTINCT (%s)::%s)%s)::%s",
+								in, rtype, where_clause(cond), rtype);
+			/* a weight is not always 1 or -1: a row of a view read counts */
+			return psprintf("(pg_catalog.sum((%s)::%s OPERATOR(pg_catalog.*) %s)%s)::%s",
+							in, rtype, w, where_clause(cond), rtype);
 		case COL_EXTREME:
-			return psprintf("pg_catalog.%s(%s)%s",
-							agg->kind == IL_AGG_MIN ? "min" : "max", arg,
-							filter_clause(agg, "p.__w OPERATOR(pg_catalog.>) 0"));
 		case COL_DELETED_EXTREME:
-			return psprintf("pg_catalog.%s(%s)%s",
-							agg->kind == IL_AGG_MIN ? "min" : "max", arg,
-							filter_clause(agg, "p.__w OPERATOR(pg_catalog.<) 0"));
+			ext = psprintf("%s OPERATOR(pg_catalog.%s) 0", w,
+						   col->role == COL_EXTREME ? ">" : "<");
+			return psprintf("pg_catalog.%s(%s)%s", col->is_min ? "min" : "max",
+							in, where_clause(and_cond(cond, ext)));
 		case COL_RECOMPUTE:
 			if (delta)
 				return psprintf("NULL::%s", il_sql_type(col->type, -1));
-			return psprintf("%s(%s)%s",
-							quote_qualified_identifier(get_namespace_name(get_func_namespace(agg->aggref->aggfnoid)),
-													   get_func_name(agg->aggref->aggfnoid)),
-							arg, filter_clause(agg, NULL));
-		case COL_AVG:
+			return col->expr;
+		case COL_GENERATED:
 		case COL_OUTPUT:
 			break;
 	}
@@ -632,8 +1308,7 @@ col_combine(StorageCol *col, const char *o, const char *n)
 							"ELSE %s OPERATOR(pg_catalog.+) %s END",
 							oc, nc, nc, oc, oc, nc);
 		case COL_EXTREME:
-			return psprintf("%s(%s, %s)",
-							col->agg->kind == IL_AGG_MIN ? "LEAST" : "GREATEST",
+			return psprintf("%s(%s, %s)", col->is_min ? "LEAST" : "GREATEST",
 							oc, nc);
 		case COL_DELETED_EXTREME:
 			return nc;
@@ -668,12 +1343,187 @@ col_flag(StorageCol *col, const char *alias)
 	dx = il_sql_col(alias, col->partner->name);
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "(%s IS NOT NULL AND (%s IS NULL OR NOT (", dx, c);
-	if (col->agg->kind == IL_AGG_MIN)
+	if (col->is_min)
 		generate_operator_clause(&buf, c, col->type, tc->lt_opr, dx, col->type);
 	else
 		generate_operator_clause(&buf, dx, col->type, tc->lt_opr, c, col->type);
 	appendStringInfoString(&buf, ")))");
 	return buf.data;
+}
+
+/*
+ * The verify query's select list: columns whose type has no equality
+ * (json, json[] ...) are compared as text.
+ */
+static char *
+verify_list(IncrloadQuery *q)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+	bool		any = false;
+
+	initStringInfo(&buf);
+	foreach(lc, q->outputs)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+		TypeCacheEntry *tc = lookup_type_cache(exprType((Node *) tle->expr),
+											   TYPECACHE_EQ_OPR);
+
+		appendStringInfo(&buf, "%s%s%s", buf.len ? ", " : "",
+						 quote_identifier(tle->resname),
+						 OidIsValid(tc->eq_opr) ? "" : "::pg_catalog.text");
+		any |= !OidIsValid(tc->eq_opr);
+	}
+	return any ? buf.data : "*";
+}
+
+/*
+ * The statements of a view with sets.  The pre relation becomes a CTE
+ * ("pre"); each set's auxiliary table is upserted from it in a CTE a<n>
+ * returning, per changed (group, value), the new count and whether the
+ * row is new; the aggregation reads pre UNION ALL one row per value that
+ * entered or left a set.  A count that goes below zero (the auxiliary
+ * table was changed behind our back) gives its row a weight that drives
+ * the group's count below zero, which makes the apply recompute the view.
+ */
+static void
+sets_sql(IncrloadQuery *q, List *cols, List *sets, Oid storage,
+		 char **delta_with, char **delta_from, char **full_with,
+		 char **full_delete, char **cleanup, List **aux_relids)
+{
+	StringInfoData dw;
+	StringInfoData from;
+	StringInfoData fw;
+	StringInfoData fdel;
+	StringInfoData clean;
+	StringInfoData keys;
+	StringInfoData pkeys;
+	StringInfoData rkeys;
+	ListCell   *lc;
+	ListCell   *lc2;
+	char	   *relname = get_rel_name(storage);
+	Oid			nsp = get_rel_namespace(storage);
+	int			npre = list_length(q->pre_exprs);
+
+	initStringInfo(&dw);
+	initStringInfo(&from);
+	initStringInfo(&fw);
+	initStringInfo(&fdel);
+	initStringInfo(&clean);
+	initStringInfo(&keys);
+	initStringInfo(&pkeys);
+	initStringInfo(&rkeys);
+	foreach(lc, cols)
+	{
+		StorageCol *col = lfirst(lc);
+
+		if (col->role != COL_KEY)
+			continue;
+		appendStringInfo(&keys, "%s, ", quote_identifier(col->name));
+		appendStringInfo(&pkeys, "%s, ", pre_col(col->keyno));
+		appendStringInfo(&rkeys, "%s, ", il_sql_col("s", col->name));
+	}
+
+	appendStringInfo(&dw, "WITH pre AS MATERIALIZED (%s)", il_delta_pre_sql(q, true));
+	appendStringInfo(&fw, "WITH pre AS MATERIALIZED (%s)", il_delta_pre_sql(q, false));
+	appendStringInfoString(&from, "(SELECT p.*");
+	foreach(lc, sets)
+	{
+		StorageSet *set = lfirst(lc);
+
+		appendStringInfo(&from, ", NULL::%s%s AS __dv%d, NULL::pg_catalog.int4 AS __dw%d",
+						 il_sql_type(set->type, set->typmod),
+						 OidIsValid(set->coll) && set->coll != get_typcollation(set->type) ?
+						 psprintf(" COLLATE %s", generate_collation_name(set->coll)) : "",
+						 set->no, set->no);
+	}
+	appendStringInfoString(&from, " FROM pre p");
+
+	foreach(lc, sets)
+	{
+		StorageSet *set = lfirst(lc);
+		char	   *auxname = aux_relname(relname, set->no);
+		Oid			aux = get_relname_relid(auxname, nsp);
+		char	   *qaux;
+		char	   *select;
+		int			ngroup = q->nkeys + 1;
+		StringInfoData groupby;
+
+		if (!OidIsValid(aux))
+			ereport(ERROR,
+					errcode(ERRCODE_UNDEFINED_TABLE),
+					errmsg("auxiliary table \"%s\" of incrload storage table \"%s\" is missing",
+						   auxname, relname),
+					errhint("Unregister the view and register it again."));
+		*aux_relids = lappend_oid(*aux_relids, aux);
+		qaux = quote_qualified_identifier(get_namespace_name(nsp), auxname);
+
+		initStringInfo(&groupby);
+		for (int i = 1; i <= ngroup; i++)
+			appendStringInfo(&groupby, "%s%d", i > 1 ? ", " : "", i);
+		select = psprintf("SELECT %s%s, pg_catalog.sum(p.__w) FROM pre p WHERE %s GROUP BY %s",
+						  pkeys.data, set->value, set->filter ? set->filter : "true",
+						  groupby.data);
+
+		/* the batch: the changed counts, and which values entered or left */
+		appendStringInfo(&dw, ", a%d AS (INSERT INTO %s AS s (%s%s, %s) %s "
+						 "HAVING pg_catalog.sum(p.__w) OPERATOR(pg_catalog.<>) 0 "
+						 "ON CONFLICT (%s%s) DO UPDATE SET %s = s.%s OPERATOR(pg_catalog.+) excluded.%s "
+						 "RETURNING %ss.%s, s.%s AS c, s.xmax OPERATOR(pg_catalog.=) '0'::pg_catalog.xid AS ins)",
+						 set->no, qaux, keys.data, AUX_VALUE_NAME, INCRLOAD_COUNT_NAME,
+						 select, keys.data, AUX_VALUE_NAME,
+						 INCRLOAD_COUNT_NAME, INCRLOAD_COUNT_NAME, INCRLOAD_COUNT_NAME,
+						 rkeys.data, AUX_VALUE_NAME, INCRLOAD_COUNT_NAME);
+		appendStringInfoString(&from, " UNION ALL SELECT ");
+		foreach(lc2, cols)
+		{
+			StorageCol *col = lfirst(lc2);
+
+			if (col->role == COL_KEY)
+				appendStringInfo(&from, "%s, ", il_sql_col("a", col->name));
+		}
+		for (int i = q->nkeys + 1; i <= npre; i++)
+			appendStringInfoString(&from, "NULL, ");
+		appendStringInfoString(&from,
+							   "CASE WHEN a.c OPERATOR(pg_catalog.<) 0 OR (a.ins AND a.c OPERATOR(pg_catalog.=) 0) "
+							   "THEN (-2147483648)::pg_catalog.int4 ELSE 0 END");
+		foreach(lc2, sets)
+		{
+			StorageSet *other = lfirst(lc2);
+
+			if (other != set)
+				appendStringInfoString(&from, ", NULL, NULL");
+			else
+				appendStringInfo(&from, ", a.%s, CASE WHEN a.ins AND a.c OPERATOR(pg_catalog.>) 0 THEN 1 "
+								 "WHEN NOT a.ins AND a.c OPERATOR(pg_catalog.=) 0 THEN -1 END",
+								 AUX_VALUE_NAME);
+		}
+		appendStringInfo(&from, " FROM a%d a WHERE a.ins OR a.c OPERATOR(pg_catalog.<=) 0",
+						 set->no);
+
+		/* a recompute: every count from scratch */
+		appendStringInfo(&fw, ", a%d AS (INSERT INTO %s (%s%s, %s) %s)", set->no,
+						 qaux, keys.data, AUX_VALUE_NAME, INCRLOAD_COUNT_NAME, select);
+		appendStringInfo(&fdel, "%sx%d AS (DELETE FROM %s)",
+						 fdel.len ? ", " : "WITH ", set->no, qaux);
+		if (lnext(sets, lc))
+			appendStringInfo(&clean, "%sz%d AS (DELETE FROM %s WHERE %s OPERATOR(pg_catalog.=) 0)",
+							 clean.len ? ", " : "WITH ", set->no, qaux,
+							 INCRLOAD_COUNT_NAME);
+		else
+			appendStringInfo(&clean, " DELETE FROM %s WHERE %s OPERATOR(pg_catalog.=) 0",
+							 qaux, INCRLOAD_COUNT_NAME);
+	}
+	appendStringInfoString(&from, ") p");
+	appendStringInfoChar(&dw, ' ');
+	appendStringInfoChar(&fw, ' ');
+	appendStringInfoChar(&fdel, ' ');
+
+	*delta_with = dw.data;
+	*delta_from = from.data;
+	*full_with = fw.data;
+	*full_delete = fdel.data;
+	*cleanup = clean.data;
 }
 
 /*
@@ -683,9 +1533,16 @@ IncrloadSql *
 il_storage_build(IncrloadQuery *q, Oid view, Oid storage)
 {
 	IncrloadSql *sql = palloc0(sizeof(IncrloadSql));
-	List	   *cols = storage_columns(q);
+	List	   *sets;
+	List	   *cols = storage_columns(q, &sets);
 	char	   *st = storage_qualname(storage);
 	char	   *viewname;
+	char	   *vlist;
+	char	   *delta_with = "";
+	char	   *delta_from;
+	char	   *full_with = "";
+	char	   *full_from;
+	char	   *full_delete = "";
 	StringInfoData names;
 	StringInfoData fullstate;
 	StringInfoData deltastate;
@@ -702,12 +1559,13 @@ il_storage_build(IncrloadQuery *q, Oid view, Oid storage)
 
 	viewname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(view)),
 										  get_rel_name(view));
-	sql->full_delete = psprintf("DELETE FROM %s", st);
+	vlist = verify_list(q);
 	sql->verify = psprintf("SELECT (SELECT pg_catalog.count(*) FROM "
-						   "(SELECT * FROM (%s) q EXCEPT ALL SELECT * FROM %s) m), "
+						   "(SELECT %s FROM (%s) q EXCEPT ALL SELECT %s FROM %s) m), "
 						   "(SELECT pg_catalog.count(*) FROM "
-						   "(SELECT * FROM %s EXCEPT ALL SELECT * FROM (%s) q) e)",
-						   q->querydef, viewname, viewname, q->querydef);
+						   "(SELECT %s FROM %s EXCEPT ALL SELECT %s FROM (%s) q) e)",
+						   vlist, q->querydef, vlist, viewname, vlist, viewname,
+						   vlist, q->querydef);
 
 	foreach(lc, q->base_relids)
 		sql->batch_info = lappend(sql->batch_info,
@@ -715,10 +1573,19 @@ il_storage_build(IncrloadQuery *q, Oid view, Oid storage)
 
 	if (q->kind == IL_VIEW_FULL)
 	{
+		sql->full_delete = psprintf("DELETE FROM %s", st);
 		sql->full_insert = psprintf("INSERT INTO %s SELECT * FROM (%s) q", st,
 									q->querydef);
 		return sql;
 	}
+
+	if (sets != NIL)
+		sets_sql(q, cols, sets, storage, &delta_with, &delta_from, &full_with,
+				 &full_delete, &sql->aux_cleanup, &sql->aux_relids);
+	else
+		delta_from = psprintf("(%s) p", il_delta_pre_sql(q, true));
+	full_from = sets != NIL ? "pre p" : psprintf("(%s) p", il_delta_pre_sql(q, false));
+	sql->full_delete = psprintf("%sDELETE FROM %s", full_delete, st);
 
 	initStringInfo(&names);
 	initStringInfo(&fullstate);
@@ -739,7 +1606,7 @@ il_storage_build(IncrloadQuery *q, Oid view, Oid storage)
 		const char *qname = quote_identifier(col->name);
 		char	   *f;
 
-		if (col->role == COL_AVG)
+		if (col->role == COL_GENERATED)
 			continue;
 		appendStringInfo(&names, "%s%s", names.len ? ", " : "", qname);
 		appendStringInfo(&fullstate, "%s%s", fullstate.len ? ", " : "",
@@ -775,15 +1642,15 @@ il_storage_build(IncrloadQuery *q, Oid view, Oid storage)
 		}
 	}
 
-	sql->full_insert = psprintf("INSERT INTO %s (%s) SELECT %s FROM (%s) p%s%s",
-								st, names.data, fullstate.data,
-								il_delta_pre_sql(q, false),
+	sql->full_insert = psprintf("%sINSERT INTO %s (%s) SELECT %s FROM %s%s%s",
+								full_with, st, names.data, fullstate.data,
+								full_from,
 								groupby.len ? " GROUP BY " : "", groupby.data);
 
 	if (q->kind == IL_VIEW_GLOBAL)
-		sql->upsert = psprintf("UPDATE %s s SET %s FROM (SELECT %s FROM (%s) p) d "
+		sql->upsert = psprintf("%sUPDATE %s s SET %s FROM (SELECT %s FROM %s) d "
 							   "RETURNING s.ctid, s.%s, %s, false",
-							   st, set.data, deltastate.data, il_delta_pre_sql(q, true),
+							   delta_with, st, set.data, deltastate.data, delta_from,
 							   INCRLOAD_COUNT_NAME,
 							   nflags ? flag.data : "false");
 	else
@@ -798,16 +1665,17 @@ il_storage_build(IncrloadQuery *q, Oid view, Oid storage)
 			if (col->role == COL_KEY)
 				appendStringInfo(&ret, ", %s", il_sql_col("s", col->name));
 		}
+
 		/*
 		 * The last column tells inserted rows from updated ones: a row that
 		 * ON CONFLICT updated carries our lock in xmax, a new one none.
 		 */
-		sql->upsert = psprintf("INSERT INTO %s AS s (%s) SELECT %s FROM (%s) p "
+		sql->upsert = psprintf("%sINSERT INTO %s AS s (%s) SELECT %s FROM %s "
 							   "GROUP BY %s%s "
 							   "ON CONFLICT (%s) DO UPDATE SET %s "
 							   "RETURNING s.ctid, s.%s, %s%s, "
 							   "s.xmax OPERATOR(pg_catalog.=) '0'::pg_catalog.xid",
-							   st, names.data, deltastate.data, il_delta_pre_sql(q, true),
+							   delta_with, st, names.data, deltastate.data, delta_from,
 							   groupby.data,
 							   q->kind == IL_VIEW_AGG || q->kind == IL_VIEW_SETOP ? "" :
 							   " HAVING pg_catalog.sum(p.__w) OPERATOR(pg_catalog.<>) 0",

@@ -22,13 +22,17 @@ typedef struct IncrloadSql
 	char	   *delete_rows;	/* $1 tid[]: rows whose count reached zero */
 	char	   *recompute;		/* $1 tid, $2.. keys: one group's extremes */
 	char	   *verify;			/* missing, extra */
+	char	   *aux_cleanup;	/* after upsert: drop zero counts of the sets */
+	List	   *aux_relids;		/* the sets' auxiliary tables */
 	List	   *batch_info;		/* per base_relids: count(*), truncated, oldest */
 	int			nkeys;
 	Oid		   *key_types;
 } IncrloadSql;
 
 extern IncrloadAgg *il_storage_describe_agg(IncrloadQuery *q, Aggref *aggref);
-extern char *il_storage_ddl(IncrloadQuery *q, const char *qualname);
+extern char *il_storage_ddl(IncrloadQuery *q, const char *relname,
+							const char *owner);
+extern char *il_storage_drop_sql(Oid storage);
 extern char *il_storage_view_sql(IncrloadQuery *q, Oid storage);
 extern char *il_storage_multiplicity(IncrloadQuery *q);
 extern IncrloadSql *il_storage_build(IncrloadQuery *q, Oid view, Oid storage);

@@ -373,6 +373,68 @@ my @view_defs = (
 		'SELECT count(*) AS n, sum(a) AS sa, max(s) AS maxs, avg(b) AS ab '
 		  . 'FROM t1 WHERE a > 1000'
 	],
+	# bool_and / bool_or / every, DISTINCT aggregates, ordered string_agg
+	# and array_agg, the stddev / variance families.  Numeric results are
+	# compared as text: the view must show PostgreSQL's scale too.
+	[
+		'rv_agg_boolagg',
+		'SELECT grp, bool_and(f) AS band, bool_or(f) AS bor, every(a > 0) AS ev, '
+		  . "bool_or(s = 'foo') FILTER (WHERE sub = 'a') AS borf, count(*) AS n "
+		  . 'FROM t1 GROUP BY grp'
+	],
+	[
+		'rv_agg_distinct',
+		'SELECT sub, count(DISTINCT a) AS cda, sum(DISTINCT a) AS sda, '
+		  . 'avg(DISTINCT a)::text AS ada, count(DISTINCT lower(s)) AS cds, '
+		  . 'count(DISTINCT b) FILTER (WHERE f) AS cdbf, sum(DISTINCT b)::text AS sdb, '
+		  . 'avg(DISTINCT c)::text AS adc, count(DISTINCT grp) AS cdg '
+		  . 'FROM t1 GROUP BY sub'
+	],
+	[
+		'rv_agg_ordered',
+		"SELECT grp, string_agg(s, ',' ORDER BY s NULLS FIRST) AS ss, "
+		  . 'array_agg(a ORDER BY a DESC NULLS LAST) AS aa, '
+		  . "string_agg(DISTINCT sub, '|' ORDER BY sub) AS sds "
+		  . 'FROM t1 GROUP BY grp'
+	],
+	[
+		'rv_agg_stats',
+		'SELECT grp, stddev(a)::text AS sd_a, variance(b)::text AS var_b, '
+		  . 'stddev_pop(c)::text AS sdp_c, var_samp(a)::text AS vs_a, '
+		  . 'stddev_samp(b * a)::text AS sds_ba, '
+		  . 'var_pop(CASE WHEN f THEN b ELSE c END)::text AS vp_mix, '
+		  . 'stddev(a) FILTER (WHERE f)::text AS sd_af FROM t1 GROUP BY grp'
+	],
+	[
+		'rv_agg_scale',
+		'SELECT sub, sum(CASE WHEN f THEN b ELSE c END)::text AS s_mix, '
+		  . 'avg(CASE WHEN f THEN b ELSE a END)::text AS a_mix, '
+		  . 'sum(b / 4)::text AS s_quarter FROM t1 GROUP BY sub'
+	],
+	[
+		'rv_global_moreaggs',
+		'SELECT count(DISTINCT s) AS cds, sum(DISTINCT a) AS sda, bool_and(f) AS band, '
+		  . 'bool_or(a > 15) AS bor, stddev(b)::text AS sd_b, var_pop(c)::text AS vp_c, '
+		  . "string_agg(DISTINCT s, ',' ORDER BY s) AS ss FROM t1"
+	],
+	[
+		'rv_join_moreaggs',
+		'SELECT t1.grp, count(DISTINCT m."Val ue") AS cdv, '
+		  . 'bool_or(m."Note" IS NULL) AS bnull, stddev(m."Amount")::text AS sd_amt, '
+		  . 'array_agg(m."Key" ORDER BY m."Key") AS keys '
+		  . "FROM t1 JOIN $mt m ON m.\"Key\" = t1.id GROUP BY t1.grp"
+	],
+	[
+		'rv_join_global_moreaggs',
+		'SELECT count(DISTINCT t1.sub) AS cds, var_samp(m."Val ue")::text AS vs, '
+		  . 'bool_and(t1.f) AS band '
+		  . "FROM t1 JOIN $mt m ON m.\"Key\" = t1.id WHERE t1.a > 3"
+	],
+	[
+		'rv_having_moreaggs',
+		'SELECT grp FROM t1 GROUP BY grp '
+		  . 'HAVING count(DISTINCT sub) > 2 AND bool_or(f)'
+	],
 	[
 		'rv_full',
 		'SELECT sub, count(DISTINCT grp) AS ng, '
