@@ -51,6 +51,14 @@ COMMIT;
 SELECT incrload_refresh('v');
 SELECT diff('v', 'SELECT g, count(*) AS n, sum(a) AS s, max(a) AS m FROM t GROUP BY g');
 
+-- MERGE fires the same statement triggers: inserts, updates and deletes in one
+MERGE INTO t USING (SELECT i FROM generate_series(10, 20) i) s ON t.id = s.i
+  WHEN MATCHED AND s.i % 2 = 0 THEN DELETE
+  WHEN MATCHED THEN UPDATE SET a = a * 10, g = (g + 1) % 3
+  WHEN NOT MATCHED THEN INSERT VALUES (s.i, s.i % 3, s.i);
+SELECT incrload_refresh('v') > 0 AS consumed;
+SELECT diff('v', 'SELECT g, count(*) AS n, sum(a) AS s, max(a) AS m FROM t GROUP BY g');
+
 DROP EXTENSION incrload CASCADE;
 DROP TABLE t;
 \i sql/include/helpers_end.sql
