@@ -136,6 +136,8 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 	StringInfoData ucols_n;
 	StringInfoData groupby;
 	StringInfoData match;
+	StringInfoData match_eq;	/* IN_OLD_ROWS: match when no value is NULL */
+	StringInfoData nonnull;		/* ... and that condition, on n */
 	StringInfoData outcols;
 	StringInfoData outcols_all;	/* IN_NEW_ROWS: every column, from s */
 	int			ncols = 0;
@@ -173,6 +175,8 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 	initStringInfo(&ucols_n);
 	initStringInfo(&groupby);
 	initStringInfo(&match);
+	initStringInfo(&match_eq);
+	initStringInfo(&nonnull);
 	initStringInfo(&outcols);
 	initStringInfo(&outcols_all);
 	*colnames = NIL;
@@ -228,11 +232,24 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 							 il_sql_col("r", name), ncols);
 			appendStringInfo(&ucols_n, "%sn.c%d", ncols > 1 ? ", " : "", ncols);
 			appendStringInfo(&groupby, "%s%d", ncols > 1 ? ", " : "", ncols);
-			/* equality where it can be hashed, NULL-safe where needed */
-			appendStringInfo(&match, "%sn.c%d %s %s", ncols > 1 ? " AND " : "",
-							 ncols,
-							 attr->attnotnull ? "OPERATOR(pg_catalog.=)" : "IS NOT DISTINCT FROM",
-							 il_sql_col("r", name));
+			/*
+			 * Equality where it can be hashed; where NULLs can occur, an OR
+			 * that still finds the rows through an index (a BitmapOr of
+			 * "= value" and "IS NULL").
+			 */
+			appendStringInfo(&match_eq, "%sn.c%d OPERATOR(pg_catalog.=) %s",
+							 ncols > 1 ? " AND " : "", ncols, il_sql_col("r", name));
+			if (attr->attnotnull)
+				appendStringInfo(&match, "%sn.c%d OPERATOR(pg_catalog.=) %s",
+								 ncols > 1 ? " AND " : "", ncols, il_sql_col("r", name));
+			else
+			{
+				appendStringInfo(&match, "%s(n.c%d OPERATOR(pg_catalog.=) %s OR (n.c%d IS NULL AND %s IS NULL))",
+								 ncols > 1 ? " AND " : "", ncols, il_sql_col("r", name),
+								 ncols, il_sql_col("r", name));
+				appendStringInfo(&nonnull, "%sn.c%d IS NOT NULL",
+								 nonnull.len > 0 ? " AND " : "", ncols);
+			}
 			appendStringInfo(&outcols, "%su.c%d AS %s", outcols.len ? ", " : "",
 							 ncols, quote_identifier(name));
 		}
@@ -283,6 +300,7 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 				 * reads what an index finds, not the whole table.
 				 */
 				char	   *net;
+				char	   *copies;
 
 				if (ncols == 0)
 				{
@@ -292,7 +310,18 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 					appendStringInfoString(&ucols_n, "n.c0");
 					appendStringInfoString(&groupby, "1");
 					appendStringInfoString(&match, "true");
+					appendStringInfoString(&match_eq, "true");
 				}
+				/*
+				 * How many rows of the table equal a net insertion: by
+				 * plain equality (an index scan) unless one of its values
+				 * is NULL, which the OR form finds (a scan of the NULLs).
+				 */
+				copies = psprintf("(SELECT pg_catalog.count(*) FROM %s r WHERE %s)",
+								  bname, match_eq.data);
+				if (nonnull.len > 0)
+					copies = psprintf("CASE WHEN %s THEN %s ELSE (SELECT pg_catalog.count(*) FROM %s r WHERE %s) END",
+									  nonnull.data, copies, bname, match.data);
 				net = psprintf("(SELECT %s, pg_catalog.sum(d.%s)::pg_catalog.int8 AS __incrload_k "
 							   "FROM %s d WHERE d.%s OPERATOR(pg_catalog.<>) 0 AND %s GROUP BY %s)",
 							   ucols_d.data, INCRLOAD_DELTA_W_NAME, dname,
@@ -302,7 +331,7 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 							   "(SELECT FROM %s n WHERE n.__incrload_k OPERATOR(pg_catalog.>) 0 AND %s) "
 							   "UNION ALL "
 							   "SELECT %s FROM %s n CROSS JOIN LATERAL pg_catalog.generate_series(1::pg_catalog.int8, "
-							   "(SELECT pg_catalog.count(*) FROM %s r WHERE %s) OPERATOR(pg_catalog.-) n.__incrload_k) g "
+							   "(%s) OPERATOR(pg_catalog.-) n.__incrload_k) g "
 							   "WHERE n.__incrload_k OPERATOR(pg_catalog.>) 0 "
 							   "UNION ALL "
 							   "SELECT %s FROM %s n CROSS JOIN LATERAL pg_catalog.generate_series(1::pg_catalog.int8, "
@@ -310,7 +339,7 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 							   "WHERE n.__incrload_k OPERATOR(pg_catalog.<) 0) u",
 							   outcols.data,
 							   ucols_r.data, bname, net, match.data,
-							   ucols_n.data, net, bname, match.data,
+							   ucols_n.data, net, copies,
 							   ucols_n.data, net);
 				break;
 			}
@@ -524,6 +553,7 @@ pre_term_sql(IncrloadBranch *b, int t, int sign)
 		SubLink    *sl = lfirst(ls);
 		Query	   *sub = castNode(Query, sl->subselect);
 		int			first = g;
+		bool		old_rows = false;
 
 		foreach(lc, (List *) lfirst(lb))
 		{
@@ -532,8 +562,20 @@ pre_term_sql(IncrloadBranch *b, int t, int sign)
 				g == t ? (sign > 0 ? IN_NEW_ROWS : IN_OLD_ROWS) : IN_OLD_ROWS;
 
 			substitute_rte(sub, ref, state);
+			old_rows |= state == IN_OLD_ROWS;
 			g++;
 		}
+
+		/*
+		 * An old state is a union no join condition can be pushed into,
+		 * so a [NOT] EXISTS over one, pulled up into a (anti) join, would
+		 * hash the whole old table.  OFFSET 0 keeps it a subplan run per
+		 * outer row (a term has few), into which the correlation is pushed
+		 * as a restriction on each arm of the union: index scans.
+		 */
+		if (old_rows && sl->subLinkType == EXISTS_SUBLINK && sub->limitOffset == NULL)
+			sub->limitOffset = (Node *) makeConst(INT8OID, -1, InvalidOid, sizeof(int64),
+												  Int64GetDatum(0), false, FLOAT8PASSBYVAL);
 		if (t >= first && t < g)
 			pre->jointree->quals =
 				make_and_qual(pre->jointree->quals,
