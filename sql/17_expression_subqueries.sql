@@ -55,6 +55,24 @@ TRUNCATE blk;
 SELECT count(incrload_refresh(v)) FROM views;
 SELECT v, diff(v, q) FROM views ORDER BY v::text;
 
+-- rows are told apart by identity, not equality: 1.0 becoming 1.00 is a change
+CREATE TABLE num_c (cid int PRIMARY KEY, code text);
+CREATE TABLE num_t (cid int, v numeric, f float8);
+INSERT INTO num_c VALUES (1, '1.0'), (2, '0');
+INSERT INTO num_t VALUES (1, 1.0, 0), (2, 2.50, 0);
+SELECT reg('num_scalar', 'SELECT c.cid, (SELECT max(t.v) FROM num_t t WHERE t.cid = c.cid)::text AS v FROM num_c c');
+SELECT reg('num_in', 'SELECT c.cid FROM num_c c WHERE c.code IN (SELECT t.v::text FROM num_t t)');
+SELECT reg('num_oj', 'SELECT c.cid, t.cid AS tcid FROM num_c c LEFT JOIN num_t t ON t.v::text = c.code');
+SELECT reg('num_float', 'SELECT c.cid, (SELECT min(t.f) FROM num_t t WHERE t.cid = c.cid)::text AS f FROM num_c c');
+UPDATE num_t SET v = 1.00, f = '-0' WHERE cid = 1;
+UPDATE num_t SET v = 2.5 WHERE cid = 2;
+SELECT count(incrload_refresh(v)) FROM views;
+SELECT * FROM num_scalar ORDER BY cid;
+SELECT * FROM num_in ORDER BY cid;
+SELECT * FROM num_oj ORDER BY cid;
+SELECT * FROM num_float ORDER BY cid;
+SELECT v, diff(v, q) FROM views ORDER BY v::text;
+
 -- refused
 SELECT incrload_register_view('bad', 'SELECT cid FROM cust c WHERE EXISTS (SELECT 1 FROM ord o WHERE o.cid = c.cid AND EXISTS (SELECT 1 FROM blk))');
 SELECT incrload_register_view('bad', 'SELECT cid FROM cust c WHERE cid IN (SELECT cid FROM ord LIMIT 3)');
@@ -62,5 +80,5 @@ SELECT incrload_register_view('bad', 'SELECT region FROM cust GROUP BY region HA
 SELECT incrload_register_view('bad', 'SELECT cid FROM cust c WHERE EXISTS (SELECT 1 FROM ord o WHERE o.amt > random())');
 
 DROP EXTENSION incrload CASCADE;
-DROP TABLE cust, ord, blk;
+DROP TABLE cust, ord, blk, num_c, num_t;
 \i sql/include/helpers_end.sql

@@ -117,6 +117,35 @@ typedef enum InputState
 } InputState;
 
 /*
+ * Whether two values of the type that are equal (by its default equality,
+ * under the collation) are always the same value.  Not so for numeric
+ * (1.0 = 1.00), floats (0 = -0), interval ('1 day' = '24 hours'), char(n),
+ * nondeterministic collations, and most types we know nothing of.
+ */
+static bool
+equality_is_identity(Oid type, Oid collation)
+{
+	switch (type)
+	{
+		case BOOLOID:
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case OIDOID:
+		case DATEOID:
+		case TIMESTAMPOID:
+		case UUIDOID:
+			return true;
+		case TEXTOID:
+		case VARCHAROID:
+		case NAMEOID:
+			return !OidIsValid(collation) || get_collation_isdeterministic(collation);
+		default:
+			return false;
+	}
+}
+
+/*
  * A subquery with the base table's row type (attnos line up, so the
  * query's Vars need no change) plus a weight (not for IN_OLD_ROWS).
  * used: the columns the reference reads (IN_OLD_ROWS only; others are
@@ -138,6 +167,9 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 	StringInfoData match;
 	StringInfoData match_eq;	/* IN_OLD_ROWS: match when no value is NULL */
 	StringInfoData nonnull;		/* ... and that condition, on n */
+	StringInfoData tcols_d;		/* IN_OLD_ROWS: text of values, see below */
+	StringInfoData tmatch;
+	int			ntext = 0;
 	StringInfoData outcols;
 	StringInfoData outcols_all;	/* IN_NEW_ROWS: every column, from s */
 	int			ncols = 0;
@@ -177,6 +209,8 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 	initStringInfo(&match);
 	initStringInfo(&match_eq);
 	initStringInfo(&nonnull);
+	initStringInfo(&tcols_d);
+	initStringInfo(&tmatch);
 	initStringInfo(&outcols);
 	initStringInfo(&outcols_all);
 	*colnames = NIL;
@@ -252,6 +286,15 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 			}
 			appendStringInfo(&outcols, "%su.c%d AS %s", outcols.len ? ", " : "",
 							 ncols, quote_identifier(name));
+			if (!equality_is_identity(attr->atttypid, attr->attcollation))
+			{
+				/* and its text, which tells 1.0 from 1.00 (below) */
+				appendStringInfo(&tcols_d, ", (%s)::pg_catalog.text AS t%d",
+								 il_sql_col("d", name), ncols);
+				appendStringInfo(&tmatch, " AND n.t%d OPERATOR(pg_catalog.=) (%s)::pg_catalog.text",
+								 ncols, il_sql_col("r", name));
+				ntext++;
+			}
 		}
 		else
 			appendStringInfo(&outcols, "%sNULL::%s AS %s", outcols.len ? ", " : "",
@@ -312,6 +355,18 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 					appendStringInfoString(&match, "true");
 					appendStringInfoString(&match_eq, "true");
 				}
+				/*
+				 * Rows are told apart by identity, not equality: an UPDATE
+				 * of 1.0 to 1.00 must not cancel out.  For types whose
+				 * equality is not identity, the net change is grouped by
+				 * the values' text too, and rows match on both.
+				 */
+				for (int t = 1; t <= ntext; t++)
+					appendStringInfo(&groupby, ", %d", ncols + t);
+				appendStringInfoString(&ucols_d, tcols_d.data);
+				appendStringInfoString(&match, tmatch.data);
+				appendStringInfoString(&match_eq, tmatch.data);
+
 				/*
 				 * How many rows of the table equal a net insertion: by
 				 * plain equality (an index scan) unless one of its values
