@@ -34,6 +34,7 @@
 #include "catalog/pg_class.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteHandler.h"
@@ -60,7 +61,9 @@ static void inline_query(Query *q, List *outer, bool views);
 static bool inline_walker(Node *node, InlineContext *ctx);
 static List *normalize_query(Query *q);
 static List *expand_from(Query *q);
-static bool sublinks_mutator_walker(Node *node, void *context);
+static Node *sublinks_mutator(Node *node, void *context);
+static Node *reduce_for_existence(Node *jt, Bitmapset *read, Bitmapset *nonnullable,
+								  bool existence);
 static List *normalize_setop(Query *setq, Node *op);
 static int	find_subquery(Node *jtnode, Query *q);
 static Query *pull_up(Query *q, int rtindex, Query *sub);
@@ -604,6 +607,8 @@ not_exists(Query *q, Node *side, Node *cond)
 	sub->canSetTag = true;
 	sub->rtable = copyObject(q->rtable);
 	sub->jointree = makeFromExpr(list_make1(copyObject(side)), cond);
+	sub->jointree = (FromExpr *) reduce_for_existence((Node *) sub->jointree,
+													  NULL, NULL, true);
 	sub->hasSubLinks = checkExprHasSubLink(cond);
 
 	sl->subLinkType = EXISTS_SUBLINK;
@@ -833,27 +838,30 @@ il_normalize(Query *pre)
 	{
 		Query	   *b = lfirst(lc);
 
-		(void) query_tree_walker(b, sublinks_mutator_walker, NULL,
-								 QTW_IGNORE_RANGE_TABLE);
+		(void) query_tree_mutator(b, sublinks_mutator, NULL,
+								  QTW_IGNORE_RANGE_TABLE | QTW_DONT_COPY_QUERY);
 	}
 	return branches;
 }
 
 /*
  * Each subquery in an expression of a branch (a SubLink at level 0) gets
- * its FROM flattened into base tables, in place.  It must come out as one
- * query: a UNION ALL in its FROM would make it several.
+ * its FROM flattened into base tables.  It must come out as one query,
+ * except under EXISTS: EXISTS over a union of variants (a UNION ALL in
+ * FROM, an outer join that stays) is the OR of EXISTS over each.
  */
-static bool
-sublinks_mutator_walker(Node *node, void *context)
+static Node *
+sublinks_mutator(Node *node, void *context)
 {
 	if (node == NULL)
-		return false;
+		return NULL;
 	if (IsA(node, SubLink))
 	{
-		SubLink    *sl = (SubLink *) node;
+		SubLink    *sl = (SubLink *) copyObject(node);
 		Query	   *sub = castNode(Query, sl->subselect);
 		List	   *variants;
+		List	   *ors = NIL;
+		ListCell   *lc;
 
 		if (sub->setOperations)
 			refuse("UNION, INTERSECT and EXCEPT inside subqueries in expressions are");
@@ -865,14 +873,114 @@ sublinks_mutator_walker(Node *node, void *context)
 			refuse("set-returning functions are");
 		if (sub->hasSubLinks)
 			refuse("subqueries inside subqueries in expressions are");
+		sub->jointree = (FromExpr *)
+			reduce_for_existence((Node *) sub->jointree, NULL, NULL,
+								 sl->subLinkType == EXISTS_SUBLINK);
 		variants = expand_from(sub);
-		if (list_length(variants) != 1)
-			refuse("UNION ALL in FROM inside subqueries in expressions is");
-		sl->subselect = linitial(variants);
-		return expression_tree_walker(sl->testexpr, sublinks_mutator_walker,
-									  context);
+		sl->testexpr = sublinks_mutator(sl->testexpr, context);
+		foreach(lc, variants)
+		{
+			Query	   *v = lfirst(lc);
+
+			if (v->hasSubLinks)
+				refuse("outer joins inside subqueries in expressions are");
+		}
+		if (list_length(variants) == 1)
+		{
+			sl->subselect = linitial(variants);
+			return (Node *) sl;
+		}
+		if (sl->subLinkType != EXISTS_SUBLINK)
+			refuse("UNION ALL in FROM inside subqueries in expressions other than EXISTS is");
+		foreach(lc, variants)
+		{
+			SubLink    *one = copyObject(sl);
+
+			one->subselect = lfirst(lc);
+			ors = lappend(ors, one);
+		}
+		return (Node *) makeBoolExpr(OR_EXPR, ors, -1);
 	}
-	return expression_tree_walker(node, sublinks_mutator_walker, context);
+	if (IsA(node, Query))
+		return node;
+	return expression_tree_mutator(node, sublinks_mutator, context);
+}
+
+/*
+ * A join tree as a test of existence under conditions sees it (an EXISTS,
+ * or the NOT EXISTS of an outer join's unmatched rows): read are the
+ * entries the conditions above read, nonnullable those whose all-NULL
+ * rows they reject.  As the planner's reduce_outer_joins does, an outer
+ * join whose NULL-extended rows the conditions reject is an inner join;
+ * and, for existence only, a LEFT JOIN whose nullable side nothing above
+ * reads has a row for each row of its preserved side, which is all an
+ * existence test can tell: it is that side alone.  Outer joins that
+ * remain are decomposed like any other.
+ */
+static Node *
+reduce_for_existence(Node *jt, Bitmapset *read, Bitmapset *nonnullable, bool existence)
+{
+	if (IsA(jt, RangeTblRef))
+		return jt;
+	if (IsA(jt, FromExpr))
+	{
+		FromExpr   *f = (FromExpr *) jt;
+		ListCell   *lc;
+
+		read = bms_union(read, pull_varnos(NULL, f->quals));
+		nonnullable = bms_union(nonnullable, find_nonnullable_rels(f->quals));
+		foreach(lc, f->fromlist)
+			lfirst(lc) = reduce_for_existence(lfirst(lc), read, nonnullable,
+											  existence);
+		return jt;
+	}
+	if (IsA(jt, JoinExpr))
+	{
+		JoinExpr   *j = (JoinExpr *) jt;
+		Bitmapset  *lrels = NULL;
+		Bitmapset  *rrels = NULL;
+		Bitmapset  *own = pull_varnos(NULL, j->quals);
+
+		jointree_rels(j->larg, &lrels);
+		jointree_rels(j->rarg, &rrels);
+		if (j->jointype == JOIN_FULL)
+		{
+			bool		l = bms_overlap(nonnullable, lrels);
+			bool		r = bms_overlap(nonnullable, rrels);
+
+			j->jointype = l && r ? JOIN_INNER : l ? JOIN_LEFT : r ? JOIN_RIGHT : JOIN_FULL;
+		}
+		else if ((j->jointype == JOIN_LEFT && bms_overlap(nonnullable, rrels)) ||
+				 (j->jointype == JOIN_RIGHT && bms_overlap(nonnullable, lrels)))
+			j->jointype = JOIN_INNER;
+
+		if (existence && j->jointype == JOIN_LEFT && !bms_overlap(read, rrels))
+			return reduce_for_existence(j->larg, read, nonnullable, existence);
+		if (existence && j->jointype == JOIN_RIGHT && !bms_overlap(read, lrels))
+			return reduce_for_existence(j->rarg, read, nonnullable, existence);
+
+		/* what the join's own condition reads must stay, on both sides */
+		read = bms_union(read, own);
+		if (j->jointype == JOIN_INNER)
+		{
+			nonnullable = bms_union(nonnullable, find_nonnullable_rels(j->quals));
+			j->larg = reduce_for_existence(j->larg, read, nonnullable, existence);
+			j->rarg = reduce_for_existence(j->rarg, read, nonnullable, existence);
+		}
+		else
+		{
+			/* below an outer join, rows are not only tested for existence */
+			j->larg = reduce_for_existence(j->larg, read,
+										   j->jointype == JOIN_LEFT ? nonnullable : NULL,
+										   false);
+			j->rarg = reduce_for_existence(j->rarg, read,
+										   j->jointype == JOIN_RIGHT ? nonnullable : NULL,
+										   false);
+		}
+		return jt;
+	}
+	elog(ERROR, "unrecognized node type: %d", (int) nodeTag(jt));
+	return NULL;
 }
 
 typedef struct ReadContext
