@@ -114,7 +114,10 @@ my %cols = (
 		[ 'cid', 0 ], [ 'rid', 0 ], [ 'cname', 1 ], [ 'tier', 1 ],
 		[ 'credit', 0 ]
 	],
-	prod => [ [ 'pid', 0 ], [ 'cat', 1 ], [ 'price', 0 ], [ 'pname', 1 ] ],
+	prod => [
+		[ 'pid', 0 ], [ 'cat', 1 ], [ 'price', 0 ], [ 'pname', 1 ],
+		[ 'weight', 1 ]
+	],
 	ord  => [
 		[ 'oid', 0 ], [ 'cid', 0 ], [ 'pid', 0 ], [ 'qty', 0 ],
 		[ 'amt', 0 ], [ 'status', 1 ], [ 'note', 1 ]
@@ -165,7 +168,9 @@ sub gen_prod
 		pid   => $_[0] // rint(1, 15),
 		cat   => nul(0.2, pick(@cats)),
 		price => nul(0.2, rint(0, 200) / 2),
-		pname => nul(0.2, 'p' . rint(1, 9))
+		pname => nul(0.2, 'p' . rint(1, 9)),
+		# equal values of different scales: 1 = 1.0 = 1.00
+		weight => nul(0.2, pick('1', '1.0', '1.00', '1.5', '1.50', '2', '0.5'))
 	};
 }
 
@@ -556,6 +561,9 @@ sub stmt_prod
 				sub { 'price = ' . rint(0, 100) },
 				sub { 'cat = ' . (chance(0.2) ? 'NULL' : lit(pick(@cats))) },
 				sub { 'price = price, cat = cat' },
+				# the same value at another scale
+				sub { 'weight = weight + ' . pick('0', '0.0', '0.00') },
+				sub { 'weight = round(weight, ' . rint(0, 2) . ')' },
 				sub { 'pid = pid + 20' },
 				sub { 'pid = pid - 20' },
 			);
@@ -740,6 +748,12 @@ sub stmt_both_sides
 			  . " RETURNING oid, cid, pid, amt) INSERT INTO ret SELECT oid, cid, pid, amt::int, 'late' FROM u;";
 		},
 		sub {
+			# a product's weight at another scale, its orders moved
+			my $p = rint(1, 15);
+			"UPDATE prod SET weight = weight + " . pick('0', '0.0', '0.00') . " WHERE pid = $p;\n"
+			  . "UPDATE ord SET pid = $p WHERE cid = $k;";
+		},
+		sub {
 			"UPDATE flags SET cid = $k WHERE " . fpred_simple() . ";\n"
 			  . "UPDATE ord SET amt = amt - 20 WHERE cid = $k;";
 		},
@@ -784,7 +798,8 @@ CREATE TABLE region (rid int PRIMARY KEY, rname text, rzone text);
 CREATE TABLE cust (cid int PRIMARY KEY, rid int, gone int, cname text,
                    tier text, credit int);
 ALTER TABLE cust DROP COLUMN gone;
-CREATE TABLE prod (pid int PRIMARY KEY, cat text, price numeric(8,2), pname text);
+CREATE TABLE prod (pid int PRIMARY KEY, cat text, price numeric(8,2), pname text,
+                   weight numeric);
 CREATE TABLE ord (oid int PRIMARY KEY, cid int, pid int, qty int,
                   amt numeric(10,2), status text, note text);
 CREATE INDEX ON ord (cid);
@@ -954,6 +969,9 @@ my @view_defs = (
 	[ 'sq_scalar_uncorr',
 	  'SELECT p.pid, p.price - (SELECT max(p2.price) FROM prod p2) AS gap, '
 	  . '(SELECT count(*) FROM flags) AS nf FROM prod p' ],
+	# a value that equals the old one but shows differently (1.0, 1.00)
+	[ 'sq_scale',
+	  'SELECT o.oid, (SELECT p.weight FROM prod p WHERE p.pid = o.pid)::text AS w FROM ord o' ],
 	[ 'sq_array',
 	  'SELECT c.cid, ARRAY(SELECT o.oid FROM ord o WHERE o.cid = c.cid ORDER BY o.oid) AS oids FROM cust c' ],
 	# aggregates over subquery results
