@@ -10,9 +10,6 @@
 -- the contents of some are shown (the comments say what they must hold).
 CREATE EXTENSION incrload;
 \i sql/include/helpers.sql
--- the apply statements are estimated high enough for JIT to compile them,
--- for seconds per apply
-SET jit = off;
 CREATE TABLE region (rid int PRIMARY KEY, rname text);
 CREATE TABLE cust (cid int PRIMARY KEY, rid int, name text, tier text);
 CREATE TABLE ord (oid int PRIMARY KEY, cid int, amt int);

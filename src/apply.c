@@ -429,11 +429,21 @@ void
 il_apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result)
 {
 	TimestampTz started = GetCurrentTimestamp();
+	int			jitnest = NewGUCNestLevel();
 
+	/*
+	 * Our statements are long (a term per input, a branch per outer join
+	 * alternative) and their estimates pessimistic: JIT would compile
+	 * hundreds of functions, for seconds, for a batch that runs in
+	 * milliseconds, and even a recompute mostly waits on I/O and sorts.
+	 */
+	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	il_history_begin(view, kind, started);
 	PG_TRY();
 	{
 		apply_view(view, kind, result, started);
+		AtEOXact_GUC(true, jitnest);
 	}
 	PG_CATCH();
 	{
@@ -530,16 +540,6 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 	/* 3. the batch */
 	if (!row.full_mode && row.has_watermark && !row.watermark_foreign)
 	{
-		/*
-		 * The batch's statements are long and their estimates pessimistic,
-		 * but a batch is small: JIT would compile for seconds what runs in
-		 * milliseconds.  (A recompute reads everything: it keeps JIT.)
-		 */
-		int			jitnest = NewGUCNestLevel();
-
-		(void) set_config_option("jit", "off",
-								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-								 true, 0, false);
 		params[0] = row.watermark;
 		params[1] = row.watermark_xid;
 		params[2] = Int64GetDatum(row.watermark_cid);
@@ -574,7 +574,6 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 					errdetail("A row count of its storage table went below zero; the table was changed outside incrload."));
 			full = true;
 		}
-		AtEOXact_GUC(true, jitnest);
 	}
 	if (row.watermark_foreign)
 	{

@@ -69,11 +69,6 @@ shared_preload_libraries = 'incrload'
 incrload.enabled = off
 lock_timeout = '60s'
 autovacuum = off
-# The apply statements of subqueries and outer joins are estimated far above
-# jit_above_cost on tables of a hundred rows (generate_series counts as 1000
-# rows), and JIT compiles them for up to seconds per apply; off, so that a
-# run takes minutes.
-jit = off
 });
 $node->start;
 
