@@ -52,6 +52,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
+#include "utils/syscache.h"
 #include "utils/typcache.h"
 
 #include "capture.h"
@@ -164,12 +165,14 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 	StringInfoData ucols_r;
 	StringInfoData ucols_n;
 	StringInfoData groupby;
-	StringInfoData match;
-	StringInfoData match_eq;	/* IN_OLD_ROWS: match when no value is NULL */
-	StringInfoData nonnull;		/* ... and that condition, on n */
-	StringInfoData tcols_d;		/* IN_OLD_ROWS: text of values, see below */
-	StringInfoData tmatch;
-	int			ntext = 0;
+	StringInfoData match_rows;	/* IN_OLD_ROWS: a row is a net insertion */
+	StringInfoData match_eq;	/* ... equals one, whose values are not NULL */
+	StringInfoData match_null;	/* ... equals one */
+	StringInfoData nonnull;		/* ... whose values are not NULL */
+	StringInfoData keys_d;		/* ... t<n>, z<n>, see below */
+	int			nkeys = 0;
+	bool		identity;
+	char	   *col;
 	StringInfoData outcols;
 	StringInfoData outcols_all;	/* IN_NEW_ROWS: every column, from s */
 	int			ncols = 0;
@@ -206,11 +209,11 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 	initStringInfo(&ucols_r);
 	initStringInfo(&ucols_n);
 	initStringInfo(&groupby);
-	initStringInfo(&match);
+	initStringInfo(&match_rows);
 	initStringInfo(&match_eq);
+	initStringInfo(&match_null);
 	initStringInfo(&nonnull);
-	initStringInfo(&tcols_d);
-	initStringInfo(&tmatch);
+	initStringInfo(&keys_d);
 	initStringInfo(&outcols);
 	initStringInfo(&outcols_all);
 	*colnames = NIL;
@@ -266,34 +269,53 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 							 il_sql_col("r", name), ncols);
 			appendStringInfo(&ucols_n, "%sn.c%d", ncols > 1 ? ", " : "", ncols);
 			appendStringInfo(&groupby, "%s%d", ncols > 1 ? ", " : "", ncols);
+			appendStringInfo(&outcols, "%su.c%d AS %s", outcols.len ? ", " : "",
+							 ncols, quote_identifier(name));
+
 			/*
-			 * Equality where it can be hashed; where NULLs can occur, an OR
-			 * that still finds the rows through an index (a BitmapOr of
-			 * "= value" and "IS NULL").
+			 * Rows are told apart by identity, not equality (an UPDATE of
+			 * 1.0 to 1.00 must not cancel out), and NULLs are values here.
+			 * A column that can be NULL, or whose type's equality is not
+			 * identity, is matched on its text and NULL-ness, which both
+			 * hash: the net change carries them as t<n> and z<n>.
 			 */
-			appendStringInfo(&match_eq, "%sn.c%d OPERATOR(pg_catalog.=) %s",
-							 ncols > 1 ? " AND " : "", ncols, il_sql_col("r", name));
-			if (attr->attnotnull)
-				appendStringInfo(&match, "%sn.c%d OPERATOR(pg_catalog.=) %s",
-								 ncols > 1 ? " AND " : "", ncols, il_sql_col("r", name));
+			identity = equality_is_identity(attr->atttypid, attr->attcollation);
+			col = il_sql_col("r", name);
+			if (attr->attnotnull && identity)
+				appendStringInfo(&match_rows, " AND n.c%d OPERATOR(pg_catalog.=) %s",
+								 ncols, col);
 			else
 			{
-				appendStringInfo(&match, "%s(n.c%d OPERATOR(pg_catalog.=) %s OR (n.c%d IS NULL AND %s IS NULL))",
-								 ncols > 1 ? " AND " : "", ncols, il_sql_col("r", name),
-								 ncols, il_sql_col("r", name));
+				appendStringInfo(&keys_d, ", COALESCE((%s)::pg_catalog.text, '') AS t%d, "
+								 "(%s IS NULL) AS z%d",
+								 il_sql_col("d", name), ncols, il_sql_col("d", name), ncols);
+				appendStringInfo(&match_rows, " AND n.t%d OPERATOR(pg_catalog.=) COALESCE((%s)::pg_catalog.text, '') "
+								 "AND n.z%d OPERATOR(pg_catalog.=) (%s IS NULL)",
+								 ncols, col, ncols, col);
+				nkeys += 2;
+			}
+
+			/*
+			 * Counting a net insertion's copies in the table: by plain
+			 * equality (an index scan) when its values are not NULL, else
+			 * with an OR that finds the NULLs.
+			 */
+			appendStringInfo(&match_eq, " AND n.c%d OPERATOR(pg_catalog.=) %s", ncols, col);
+			if (attr->attnotnull)
+				appendStringInfo(&match_null, " AND n.c%d OPERATOR(pg_catalog.=) %s", ncols, col);
+			else
+			{
+				appendStringInfo(&match_null, " AND (n.c%d OPERATOR(pg_catalog.=) %s OR (n.c%d IS NULL AND %s IS NULL))",
+								 ncols, col, ncols, col);
 				appendStringInfo(&nonnull, "%sn.c%d IS NOT NULL",
 								 nonnull.len > 0 ? " AND " : "", ncols);
 			}
-			appendStringInfo(&outcols, "%su.c%d AS %s", outcols.len ? ", " : "",
-							 ncols, quote_identifier(name));
-			if (!equality_is_identity(attr->atttypid, attr->attcollation))
+			if (!identity)
 			{
-				/* and its text, which tells 1.0 from 1.00 (below) */
-				appendStringInfo(&tcols_d, ", (%s)::pg_catalog.text AS t%d",
-								 il_sql_col("d", name), ncols);
-				appendStringInfo(&tmatch, " AND n.t%d OPERATOR(pg_catalog.=) (%s)::pg_catalog.text",
-								 ncols, il_sql_col("r", name));
-				ntext++;
+				appendStringInfo(&match_eq, " AND n.t%d OPERATOR(pg_catalog.=) (%s)::pg_catalog.text",
+								 ncols, col);
+				appendStringInfo(&match_null, " AND n.t%d OPERATOR(pg_catalog.=) COALESCE((%s)::pg_catalog.text, '')",
+								 ncols, col);
 			}
 		}
 		else
@@ -352,38 +374,23 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 					appendStringInfoString(&ucols_r, "NULL::pg_catalog.int4 AS c0");
 					appendStringInfoString(&ucols_n, "n.c0");
 					appendStringInfoString(&groupby, "1");
-					appendStringInfoString(&match, "true");
-					appendStringInfoString(&match_eq, "true");
 				}
-				/*
-				 * Rows are told apart by identity, not equality: an UPDATE
-				 * of 1.0 to 1.00 must not cancel out.  For types whose
-				 * equality is not identity, the net change is grouped by
-				 * the values' text too, and rows match on both.
-				 */
-				for (int t = 1; t <= ntext; t++)
-					appendStringInfo(&groupby, ", %d", ncols + t);
-				appendStringInfoString(&ucols_d, tcols_d.data);
-				appendStringInfoString(&match, tmatch.data);
-				appendStringInfoString(&match_eq, tmatch.data);
+				for (int k = 1; k <= nkeys; k++)
+					appendStringInfo(&groupby, ", %d", ncols + k);
+				appendStringInfoString(&ucols_d, keys_d.data);
 
-				/*
-				 * How many rows of the table equal a net insertion: by
-				 * plain equality (an index scan) unless one of its values
-				 * is NULL, which the OR form finds (a scan of the NULLs).
-				 */
-				copies = psprintf("(SELECT pg_catalog.count(*) FROM %s r WHERE %s)",
+				copies = psprintf("(SELECT pg_catalog.count(*) FROM %s r WHERE true%s)",
 								  bname, match_eq.data);
 				if (nonnull.len > 0)
-					copies = psprintf("CASE WHEN %s THEN %s ELSE (SELECT pg_catalog.count(*) FROM %s r WHERE %s) END",
-									  nonnull.data, copies, bname, match.data);
+					copies = psprintf("CASE WHEN %s THEN %s ELSE (SELECT pg_catalog.count(*) FROM %s r WHERE true%s) END",
+									  nonnull.data, copies, bname, match_null.data);
 				net = psprintf("(SELECT %s, pg_catalog.sum(d.%s)::pg_catalog.int8 AS __incrload_k "
 							   "FROM %s d WHERE d.%s OPERATOR(pg_catalog.<>) 0 AND %s GROUP BY %s)",
 							   ucols_d.data, INCRLOAD_DELTA_W_NAME, dname,
 							   INCRLOAD_DELTA_W_NAME, batch_cond("d"), groupby.data);
 				sql = psprintf("SELECT %s FROM ("
 							   "SELECT %s FROM %s r WHERE NOT EXISTS "
-							   "(SELECT FROM %s n WHERE n.__incrload_k OPERATOR(pg_catalog.>) 0 AND %s) "
+							   "(SELECT FROM %s n WHERE n.__incrload_k OPERATOR(pg_catalog.>) 0%s) "
 							   "UNION ALL "
 							   "SELECT %s FROM %s n CROSS JOIN LATERAL pg_catalog.generate_series(1::pg_catalog.int8, "
 							   "(%s) OPERATOR(pg_catalog.-) n.__incrload_k) g "
@@ -393,7 +400,7 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 							   "OPERATOR(pg_catalog.-) n.__incrload_k) g "
 							   "WHERE n.__incrload_k OPERATOR(pg_catalog.<) 0) u",
 							   outcols.data,
-							   ucols_r.data, bname, net, match.data,
+							   ucols_r.data, bname, net, match_rows.data,
 							   ucols_n.data, net, copies,
 							   ucols_n.data, net);
 				break;
@@ -486,23 +493,98 @@ branch_sublinks(Query *q)
 	return il_normalize_sublinks(q);
 }
 
+/* EXISTS (SELECT FROM sub WHERE its conditions AND qual), sub stripped */
+static Node *
+exists_in(Query *sub, Node *qual)
+{
+	SubLink    *ex = makeNode(SubLink);
+
+	sub = copyObject(sub);
+	if (qual)
+		sub->jointree->quals = (Node *) make_and_qual(sub->jointree->quals,
+													  copyObject(qual));
+	ex->subLinkType = EXISTS_SUBLINK;
+	ex->subLinkId = 0;
+	ex->testexpr = NULL;
+	ex->operName = NIL;
+	ex->subselect = (Node *) sub;
+	ex->location = -1;
+	return (Node *) ex;
+}
+
+static Node *
+null_test(Node *arg, NullTestType type)
+{
+	NullTest   *nt = makeNode(NullTest);
+
+	nt->arg = (Expr *) copyObject(arg);
+	nt->nulltesttype = type;
+	nt->argisrow = false;
+	nt->location = -1;
+	return (Node *) nt;
+}
+
+static Node *
+not_expr(Node *arg)
+{
+	return (Node *) makeBoolExpr(NOT_EXPR, list_make1(arg), -1);
+}
+
+/*
+ * Whether an outer-row expression can be NULL: only a column declared NOT
+ * NULL of a table of the FROM list is known not to be.
+ */
+static bool
+may_be_null(Node *expr, Query *outer)
+{
+	Var		   *var;
+	RangeTblEntry *rte;
+
+	if (!IsA(expr, Var))
+		return true;
+	var = (Var *) expr;
+	if (var->varlevelsup != 0 || var->varattno <= 0)
+		return true;
+	rte = rt_fetch(var->varno, outer->rtable);
+	if (rte->rtekind != RTE_RELATION)
+		return true;
+	{
+		HeapTuple	tup = SearchSysCache2(ATTNUM, ObjectIdGetDatum(rte->relid),
+										  Int16GetDatum(var->varattno));
+		bool		notnull;
+
+		if (!HeapTupleIsValid(tup))
+			return true;
+		notnull = ((Form_pg_attribute) GETSTRUCT(tup))->attnotnull;
+		ReleaseSysCache(tup);
+		return !notnull;
+	}
+}
+
 /*
  * The rows of the outer query whose subquery value a change of input
- * (sublink sl, reference rtindex) may alter: EXISTS (the subquery's FROM
- * and WHERE with that reference reading its batch, the others in states),
- * and, for IN / ANY / ALL, with the comparison not known to be what it is
- * without the change.  Built from the branch's own (unsubstituted)
- * subquery.
+ * (sublink sl, reference rtindex) may alter, as alternatives that exclude
+ * each other, each a condition to add to the outer query's WHERE.  In
+ * general one: EXISTS over the subquery's FROM and WHERE with that input
+ * reading its batch (the others in states) and, for IN / ANY / ALL, with
+ * the comparison not known to be what it is without the change.
+ *
+ * For x op ANY (SELECT y ...) with a strict op (ALL: its negator) that
+ * comparison, "x op y IS NOT FALSE", can only be tested row by row; split
+ * instead into rows with a changed y equal to x (a join on x op y, which
+ * hashes or finds x through an index), other rows if a changed y is NULL,
+ * and rows whose x is NULL if anything changed.  Built from the branch's
+ * own (unsubstituted) subquery.
  */
-static Node *
-affected_qual(SubLink *sl, List *bases, int which, int first)
+static List *
+affected_quals(SubLink *sl, List *bases, int which, int first, Query *outer)
 {
 	Query	   *sub = copyObject(castNode(Query, sl->subselect));
-	SubLink    *ex = makeNode(SubLink);
 	ListCell   *lc;
 	int			g = first;
-	bool		has_aggs = sub->hasAggs;
+	bool		plain = !sub->hasAggs && sub->groupClause == NIL;
 	List	   *tlist = sub->targetList;
+	Node	   *test = NULL;
 
 	foreach(lc, bases)
 	{
@@ -511,20 +593,6 @@ affected_qual(SubLink *sl, List *bases, int which, int first)
 		substitute_rte(sub, ref,
 					   g < which ? IN_NEW_ROWS : g == which ? IN_DELTA : IN_OLD_ROWS);
 		g++;
-	}
-	if ((sl->subLinkType == ANY_SUBLINK || sl->subLinkType == ALL_SUBLINK) &&
-		!has_aggs && sub->groupClause == NIL && sl->testexpr != NULL)
-	{
-		/* the comparison, inside the subquery: outer columns one level up */
-		Node	   *test = copyObject(sl->testexpr);
-		BooleanTest *bt = makeNode(BooleanTest);
-
-		IncrementVarSublevelsUp(test, 1, 0);
-		test = il_normalize_replace_params(test, tlist);
-		bt->arg = (Expr *) test;
-		bt->booltesttype = sl->subLinkType == ANY_SUBLINK ? IS_NOT_FALSE : IS_NOT_TRUE;
-		bt->location = -1;
-		sub->jointree->quals = (Node *) make_and_qual(sub->jointree->quals, (Node *) bt);
 	}
 	sub->targetList = NIL;
 	sub->hasAggs = false;
@@ -535,13 +603,64 @@ affected_qual(SubLink *sl, List *bases, int which, int first)
 	sub->hasDistinctOn = false;
 	sub->sortClause = NIL;
 
-	ex->subLinkType = EXISTS_SUBLINK;
-	ex->subLinkId = 0;
-	ex->testexpr = NULL;
-	ex->operName = NIL;
-	ex->subselect = (Node *) sub;
-	ex->location = -1;
-	return (Node *) ex;
+	if ((sl->subLinkType != ANY_SUBLINK && sl->subLinkType != ALL_SUBLINK) ||
+		!plain || sl->testexpr == NULL)
+		return list_make1(exists_in(sub, NULL));
+
+	/* the comparison, inside the subquery: outer columns one level up */
+	test = copyObject(sl->testexpr);
+	if (IsA(test, OpExpr) && list_length(((OpExpr *) test)->args) == 2 &&
+		list_length(tlist) == 1)
+	{
+		OpExpr	   *op = (OpExpr *) test;
+		Node	   *l = linitial(op->args);
+		Node	   *r = lsecond(op->args);
+		bool		param_right = IsA(r, Param) && ((Param *) r)->paramkind == PARAM_SUBLINK;
+		Node	   *x = param_right ? l : r;
+		Oid			opno = sl->subLinkType == ANY_SUBLINK ? op->opno : get_negator(op->opno);
+
+		if ((param_right || (IsA(l, Param) && ((Param *) l)->paramkind == PARAM_SUBLINK)) &&
+			!checkExprHasSubLink(x) && OidIsValid(opno) && op_strict(opno) &&
+			!contain_volatile_functions(x))
+		{
+			Node	   *y = (Node *) ((TargetEntry *) linitial(tlist))->expr;
+			OpExpr	   *match = copyObject(op);
+			Node	   *e_match;
+			Node	   *e_null;
+			List	   *alts;
+
+			Node	   *xin = copyObject(x);
+
+			/* x is the outer row's: inside the subquery, one level up */
+			IncrementVarSublevelsUp(xin, 1, 0);
+			match->opno = opno;
+			match->opfuncid = InvalidOid;
+			match->args = param_right ? list_make2(xin, copyObject(y)) :
+				list_make2(copyObject(y), xin);
+			e_match = exists_in(sub, (Node *) match);
+			e_null = exists_in(sub, null_test(y, IS_NULL));
+			alts = list_make2(e_match,
+							  make_and_qual(not_expr(copyObject(e_match)), e_null));
+			if (may_be_null(x, outer))
+				alts = lappend(alts,
+							   make_and_qual(make_and_qual(not_expr(copyObject(e_match)),
+														   not_expr(copyObject(e_null))),
+											 make_and_qual(null_test(x, IS_NULL),
+														   exists_in(sub, NULL))));
+			return alts;
+		}
+	}
+
+	{
+		BooleanTest *bt = makeNode(BooleanTest);
+
+		IncrementVarSublevelsUp(test, 1, 0);
+		test = il_normalize_replace_params(test, tlist);
+		bt->arg = (Expr *) test;
+		bt->booltesttype = sl->subLinkType == ANY_SUBLINK ? IS_NOT_FALSE : IS_NOT_TRUE;
+		bt->location = -1;
+		return list_make1(exists_in(sub, (Node *) bt));
+	}
 }
 
 /*
@@ -556,7 +675,7 @@ affected_qual(SubLink *sl, List *bases, int which, int first)
  * subquery evaluated on the input's new rows (+1) and on its old rows (-1).
  */
 static char *
-pre_term_sql(IncrloadBranch *b, int t, int sign)
+pre_term_sql(IncrloadBranch *b, int t, int sign, int alt, int *nalts)
 {
 	Query	   *pre = copyObject(b->query);
 	List	   *weights = NIL;
@@ -569,6 +688,8 @@ pre_term_sql(IncrloadBranch *b, int t, int sign)
 	int			g = 0;
 	List	   *sls = branch_sublinks(pre);
 	StringInfoData buf;
+
+	*nalts = 1;
 
 	foreach(lc, b->bases)
 	{
@@ -632,11 +753,15 @@ pre_term_sql(IncrloadBranch *b, int t, int sign)
 			sub->limitOffset = (Node *) makeConst(INT8OID, -1, InvalidOid, sizeof(int64),
 												  Int64GetDatum(0), false, FLOAT8PASSBYVAL);
 		if (t >= first && t < g)
-			pre->jointree->quals =
-				make_and_qual(pre->jointree->quals,
-							  affected_qual(list_nth(il_normalize_sublinks(b->query),
-													 foreach_current_index(ls)),
-											lfirst(lb), t, first));
+		{
+			List	   *alts = affected_quals(list_nth(il_normalize_sublinks(b->query),
+													   foreach_current_index(ls)),
+											  lfirst(lb), t, first, b->query);
+
+			*nalts = list_length(alts);
+			pre->jointree->quals = make_and_qual(pre->jointree->quals,
+												 list_nth(alts, alt));
+		}
 	}
 
 	initStringInfo(&buf);
@@ -674,6 +799,20 @@ branch_inputs(IncrloadBranch *b)
 }
 
 /*
+ * Term t of branch b, with sign, in every alternative of its affected
+ * rows, appended to buf as UNION ALL arms.
+ */
+static void
+append_term(StringInfo buf, IncrloadBranch *b, int t, int sign)
+{
+	int			nalts = 1;
+
+	for (int alt = 0; alt < nalts; alt++)
+		appendStringInfo(buf, "%s%s", buf->len > 0 ? " UNION ALL " : "",
+						 pre_term_sql(b, t, sign, alt, &nalts));
+}
+
+/*
  * The pre relation: of the batch (every term of every branch, UNION ALL)
  * or of the query (every branch).
  */
@@ -690,15 +829,13 @@ il_delta_pre_sql(IncrloadQuery *q, bool delta)
 		int			nmain = list_length(b->bases);
 
 		if (!delta)
-			appendStringInfo(&buf, "%s%s", buf.len > 0 ? " UNION ALL " : "",
-							 pre_term_sql(b, -1, 1));
+			append_term(&buf, b, -1, 1);
 		else
 			for (int i = 0; i < branch_inputs(b); i++)
 			{
-				appendStringInfo(&buf, "%s%s", buf.len > 0 ? " UNION ALL " : "",
-								 pre_term_sql(b, i, 1));
+				append_term(&buf, b, i, 1);
 				if (i >= nmain)
-					appendStringInfo(&buf, " UNION ALL %s", pre_term_sql(b, i, -1));
+					append_term(&buf, b, i, -1);
 			}
 	}
 	return buf.data;

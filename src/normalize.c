@@ -62,6 +62,7 @@ static bool inline_walker(Node *node, InlineContext *ctx);
 static List *normalize_query(Query *q);
 static List *expand_from(Query *q);
 static Node *sublinks_mutator(Node *node, void *context);
+static Node *in_to_exists(Node *quals);
 static Node *reduce_for_existence(Node *jt, Bitmapset *read, Bitmapset *nonnullable,
 								  bool existence);
 static List *normalize_setop(Query *setq, Node *op);
@@ -838,10 +839,58 @@ il_normalize(Query *pre)
 	{
 		Query	   *b = lfirst(lc);
 
+		b->jointree->quals = in_to_exists(b->jointree->quals);
 		(void) query_tree_mutator(b, sublinks_mutator, NULL,
 								  QTW_IGNORE_RANGE_TABLE | QTW_DONT_COPY_QUERY);
 	}
 	return branches;
+}
+
+/*
+ * A condition of WHERE "x IN (SELECT y FROM ... WHERE c)" (or any x op
+ * ANY) is EXISTS (SELECT FROM ... WHERE c AND x op y): in WHERE, NULL and
+ * false both drop the row.  The planner makes the same transformation
+ * (convert_ANY_sublink_to_join); made here, the delta rules see an EXISTS,
+ * whose old state they evaluate through indexes per changed row instead of
+ * hashing the whole table read.
+ */
+static Node *
+in_to_exists(Node *quals)
+{
+	List	   *conds = make_ands_implicit((Expr *) quals);
+	ListCell   *lc;
+
+	foreach(lc, conds)
+	{
+		SubLink    *sl = lfirst(lc);
+		Query	   *sub;
+		Node	   *test;
+
+		if (!IsA(sl, SubLink) || sl->subLinkType != ANY_SUBLINK)
+			continue;
+		sub = castNode(Query, sl->subselect);
+		if (sub->hasAggs || sub->groupClause || sub->havingQual ||
+			sub->groupingSets || sub->hasWindowFuncs || sub->hasTargetSRFs ||
+			sub->setOperations || sub->limitCount || sub->limitOffset)
+			continue;
+		sl = copyObject(sl);
+		sub = castNode(Query, sl->subselect);
+		/* which rows exist is all EXISTS asks: DISTINCT changes nothing */
+		sub->distinctClause = NIL;
+		sub->hasDistinctOn = false;
+		sub->sortClause = NIL;
+		test = sl->testexpr;
+		/* the outer row's columns, inside the subquery, are one level up */
+		IncrementVarSublevelsUp(test, 1, 0);
+		test = il_normalize_replace_params(test, sub->targetList);
+		sub->jointree->quals = (Node *) make_and_qual(sub->jointree->quals, test);
+		sub->hasSubLinks |= checkExprHasSubLink(test);
+		sl->subLinkType = EXISTS_SUBLINK;
+		sl->testexpr = NULL;
+		sl->operName = NIL;
+		lfirst(lc) = sl;
+	}
+	return conds ? (Node *) make_ands_explicit(conds) : NULL;
 }
 
 /*
