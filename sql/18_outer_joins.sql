@@ -50,6 +50,14 @@ SELECT count(incrload_refresh(v)) FROM views;
 SELECT v, diff(v, q) FROM views ORDER BY v::text;
 SELECT * FROM lj_agg WHERE n = 0 ORDER BY cid LIMIT 3;
 
+-- refused: an outer join inside a subquery that needs its NULL-extended rows
+-- (its NOT EXISTS would nest), or that counts its rows, or whose condition
+-- keeps both sides of a FULL join
+SELECT incrload_register_view('bad', 'SELECT c.cid FROM cust c WHERE NOT EXISTS (SELECT FROM ord o LEFT JOIN item i ON i.oid = o.oid WHERE i.sku IS NULL AND o.cid = c.cid)');
+SELECT incrload_register_view('bad', 'SELECT c.cid, (SELECT count(*) FROM ord o LEFT JOIN item i ON i.oid = o.oid WHERE o.cid = c.cid) AS n FROM cust c');
+SELECT incrload_register_view('bad', 'SELECT c.cid, o.oid, i.sku FROM cust c LEFT JOIN (ord o FULL JOIN item i ON i.oid = o.oid) ON o.cid = c.cid OR i.sku = c.region');
+SELECT count(*) FROM incrload.view WHERE view_name::text = 'bad';
+
 DROP EXTENSION incrload CASCADE;
 DROP TABLE cust, ord, item;
 \i sql/include/helpers_end.sql

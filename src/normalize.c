@@ -932,7 +932,9 @@ sublinks_mutator(Node *node, void *context)
 			Query	   *v = lfirst(lc);
 
 			if (v->hasSubLinks)
-				refuse("outer joins inside subqueries in expressions are");
+				refuse(sl->location < 0 ?
+					   "outer joins nested in another outer join's nullable side, whose join condition can match their NULL-extended rows, are" :
+					   "outer joins inside subqueries in expressions are");
 		}
 		if (list_length(variants) == 1)
 		{

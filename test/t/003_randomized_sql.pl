@@ -1030,9 +1030,14 @@ my @view_defs = (
 	[ 'sq_global',
 	  'SELECT count(*) AS n, sum((SELECT max(o.amt) FROM ord o WHERE o.cid = c.cid)) AS s '
 	  . 'FROM cust c WHERE EXISTS (SELECT FROM flags f WHERE f.cid = c.cid)' ],
+	# (EXISTS over an outer join that only its NULL-extended rows pass,
+	# cr.rname IS NULL, would nest a NOT EXISTS: refused)
 	[ 'sq_exists_view_oj',
 	  'SELECT o.oid FROM ord o WHERE EXISTS '
-	  . '(SELECT FROM cust_region cr WHERE cr.cid = o.cid AND cr.rname IS NULL)' ],
+	  . '(SELECT FROM cust_region cr WHERE cr.cid = o.cid AND cr.rname > \'m\')' ],
+	[ 'sq_exists_view_oj_kept',
+	  'SELECT o.oid, o.amt FROM ord o WHERE NOT EXISTS '
+	  . '(SELECT FROM cust_region cr WHERE cr.cid = o.cid AND cr.tier = \'gold\')' ],
 
 	# --- set operations ------------------------------------------------------
 	[ 'so_union', 'SELECT cid FROM ord UNION SELECT cid FROM ret' ],
