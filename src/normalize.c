@@ -63,6 +63,7 @@ static List *normalize_query(Query *q);
 static List *expand_from(Query *q);
 static Node *sublinks_mutator(Node *node, void *context);
 static Node *in_to_exists(Node *quals);
+static Query *pull_up_plain(Query *q);
 static Node *reduce_for_existence(Node *jt, Bitmapset *read, Bitmapset *nonnullable,
 								  bool existence);
 static List *normalize_setop(Query *setq, Node *op);
@@ -922,6 +923,7 @@ sublinks_mutator(Node *node, void *context)
 			refuse("set-returning functions are");
 		if (sub->hasSubLinks)
 			refuse("subqueries inside subqueries in expressions are");
+		sub = pull_up_plain(sub);
 		sub->jointree = (FromExpr *)
 			reduce_for_existence((Node *) sub->jointree, NULL, NULL,
 								 sl->subLinkType == EXISTS_SUBLINK);
@@ -955,6 +957,36 @@ sublinks_mutator(Node *node, void *context)
 	if (IsA(node, Query))
 		return node;
 	return expression_tree_mutator(node, sublinks_mutator, context);
+}
+
+/*
+ * q with its plain subqueries in FROM (an inlined view, a subquery that
+ * only joins and filters) pulled up as they are, joins and all: so that
+ * reduce_for_existence sees the outer joins they hold with the conditions
+ * above them.
+ */
+static Query *
+pull_up_plain(Query *q)
+{
+	ListCell   *lc;
+
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+		Query	   *sub = rte->subquery;
+		int			rtindex = foreach_current_index(lc) + 1;
+
+		if (rte->rtekind != RTE_SUBQUERY || rte->lateral ||
+			sub->setOperations || sub->hasAggs || sub->groupClause ||
+			sub->havingQual || sub->groupingSets || sub->distinctClause ||
+			sub->hasWindowFuncs || sub->hasTargetSRFs || sub->limitCount ||
+			sub->limitOffset || sub->hasSubLinks || sub->cteList ||
+			!rangeTableEntry_used((Node *) q->jointree, rtindex, 0))
+			continue;
+		/* its entries go to the end of the range table: look again after */
+		return pull_up_plain(pull_up(q, rtindex, pull_up_plain(copyObject(sub))));
+	}
+	return q;
 }
 
 /*
