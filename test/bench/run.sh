@@ -20,7 +20,10 @@ set -euo pipefail
 BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$BENCH/../.." && pwd)"
 OUT="$BENCH/out"
-PGBIN=/usr/lib/postgresql/15/bin
+# PG_CONFIG may name another (relocated) PostgreSQL 15, as for scripts/test.sh
+PG_CONFIG="${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}"
+[ -x "$PG_CONFIG" ] || { echo "run.sh: $PG_CONFIG not found; run: bash scripts/setup.sh" >&2; exit 1; }
+PGBIN="$("$PG_CONFIG" --bindir)"
 PORT=5477
 DB=bench
 
@@ -69,9 +72,10 @@ log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 # ---------------------------------------------------------------- checks
-[ -x "$PGBIN/postgres" ] || die "PostgreSQL 15 is not installed; run: bash scripts/setup.sh"
-PKGLIB="$("$PGBIN/pg_config" --pkglibdir)"
-SHAREDIR="$("$PGBIN/pg_config" --sharedir)"
+[ -x "$PGBIN/postgres" ] || die "PostgreSQL 15 is not installed in $PGBIN; run: bash scripts/setup.sh"
+"$PGBIN/postgres" --version | grep -q ' 15\.' || die "$PGBIN/postgres is not PostgreSQL 15"
+PKGLIB="$("$PG_CONFIG" --pkglibdir)"
+SHAREDIR="$("$PG_CONFIG" --sharedir)"
 [ -f "$PKGLIB/incrload.so" ] && [ -f "$SHAREDIR/extension/incrload.control" ] ||
     die "incrload is not installed; run: bash scripts/setup.sh"
 [ -f "$PKGLIB/auto_explain.so" ] || die "auto_explain is missing from $PKGLIB"
@@ -92,7 +96,7 @@ fi
 mkdir -p "$OUT"
 rm -f "$OUT"/*.log "$OUT"/*.csv "$OUT"/results.md
 
-WORK="$(mktemp -d /tmp/incrload-bench.XXXXXX)"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/incrload-bench.XXXXXX")"
 chmod 700 "$WORK"
 [ "$(id -u)" -eq 0 ] && chown postgres: "$WORK"
 DATA="$WORK/data"
