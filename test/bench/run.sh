@@ -2,7 +2,7 @@
 # incrload benchmark: every figure of issue 7, measured side by side in one
 # run on one throwaway cluster.  See test/bench/README.md.
 #
-#   bash test/bench/run.sh            full run (N up to 10,000,000; ~30 min on 2 cores)
+#   bash test/bench/run.sh            full run (N up to 10,000,000; ~20-25 min on 2 cores)
 #   bash test/bench/run.sh --quick    N up to 1,000,000, short pgbench runs (~6 min)
 #
 # Options:  --keep   leave the cluster running and its directory in place
