@@ -72,6 +72,13 @@ typedef struct CaptureTarget
 	AttrNumber *map;			/* base attno - 1 -> delta attno, 0 = skip */
 } CaptureTarget;
 
+/* One transition table (NULL: a TRUNCATE marker) and its rows' weight. */
+typedef struct CaptureInput
+{
+	Tuplestorestate *ts;
+	int16		weight;
+} CaptureInput;
+
 static HTAB *capture_targets = NULL;
 static MemoryContext capture_cxt = NULL;
 
@@ -79,7 +86,10 @@ static void capture_invalidate(Datum arg, Oid relid);
 static CaptureTarget *get_target(Relation base);
 static Oid	capture_root(Relation rel);
 static void write_rows(Relation base, CaptureTarget *target,
-					   Tuplestorestate *ts, int16 weight, bool truncate);
+					   CaptureInput *inputs, int ninputs);
+static void flush_rows(Relation delta, ResultRelInfo *rri, EState *estate,
+					   TupleTableSlot **slots, int n, CommandId cid,
+					   BulkInsertState bistate, MemoryContext batchcxt);
 
 /*
  * Relcache callback: forget what we know about a base table or delta table
@@ -186,18 +196,28 @@ get_target(Relation base)
 }
 
 /*
- * Copy one transition table (or, for TRUNCATE, one marker row) into the
- * delta table.
+ * Copy the transition tables of one statement (or, for TRUNCATE, one
+ * marker row: ts NULL) into the delta table.  An UPDATE's old and new rows
+ * go through one pass: the delta table, its indexes and the slots are set
+ * up once per statement, not once per transition table.
+ *
+ * The slots are made over a copy of the delta table's descriptor that is
+ * not reference-counted: a slot over the relcache's descriptor pins it in
+ * the resource owner, and a statement's thousand pins of one descriptor
+ * cost time quadratic in the batch to take and release (they all hash to
+ * the same entry).
  */
 static void
-write_rows(Relation base, CaptureTarget *target, Tuplestorestate *ts,
-		   int16 weight, bool truncate)
+write_rows(Relation base, CaptureTarget *target, CaptureInput *inputs,
+		   int ninputs)
 {
 	MemoryContext stmtcxt;
 	MemoryContext batchcxt;
 	MemoryContext oldcxt;
 	Relation	delta;
 	TupleDesc	ddesc;
+	TupleDesc	slotdesc;
+	const TupleTableSlotOps *ops;
 	EState	   *estate;
 	ResultRelInfo *rri;
 	TupleTableSlot **slots;
@@ -208,9 +228,10 @@ write_rows(Relation base, CaptureTarget *target, Tuplestorestate *ts,
 	CommandId	cid = GetCurrentCommandId(true);
 	Datum		xid = FullTransactionIdGetDatum(GetTopFullTransactionId());
 	Datum		now = TimestampTzGetDatum(GetCurrentStatementStartTimestamp());
-	int64		nrows;
+	int64		nrows = 0;
 
-	nrows = truncate ? 1 : tuplestore_tuple_count(ts);
+	for (int k = 0; k < ninputs; k++)
+		nrows += inputs[k].ts ? tuplestore_tuple_count(inputs[k].ts) : 1;
 	if (nrows == 0)
 		return;
 
@@ -231,47 +252,57 @@ write_rows(Relation base, CaptureTarget *target, Tuplestorestate *ts,
 
 	if (nrows < batch)
 		batch = (int) nrows;
+	slotdesc = CreateTupleDescCopy(ddesc);
+	ops = table_slot_callbacks(delta);
 	slots = palloc(sizeof(TupleTableSlot *) * batch);
 	for (int i = 0; i < batch; i++)
-		slots[i] = table_slot_create(delta, NULL);
+		slots[i] = MakeSingleTupleTableSlot(slotdesc, ops);
 	if (nrows > CAPTURE_BULK_THRESHOLD)
 		bistate = GetBulkInsertState();
 
-	if (!truncate)
+	for (int k = 0; k < ninputs; k++)
 	{
-		int			rp = tuplestore_alloc_read_pointer(ts, 0);
+		Tuplestorestate *ts = inputs[k].ts;
+		Datum		weight = Int16GetDatum(inputs[k].weight);
+		bool		marker_done = false;
 
-		tuplestore_select_read_pointer(ts, rp);
-		/* another trigger's reader may have left the store at EOF */
-		tuplestore_rescan(ts);
-		inslot = MakeSingleTupleTableSlot(RelationGetDescr(base),
-										  &TTSOpsMinimalTuple);
-	}
-
-	for (;;)
-	{
-		TupleTableSlot *out;
-		bool		have_row;
-
-		if (truncate)
-			have_row = (nbuffered == 0 && nrows-- > 0);
-		else
-			have_row = tuplestore_gettupleslot(ts, true, false, inslot);
-
-		if (have_row)
+		if (ts)
 		{
+			int			rp = tuplestore_alloc_read_pointer(ts, 0);
+
+			tuplestore_select_read_pointer(ts, rp);
+			/* another trigger's reader may have left the store at EOF */
+			tuplestore_rescan(ts);
+			if (inslot == NULL)
+				inslot = MakeSingleTupleTableSlot(RelationGetDescr(base),
+												  &TTSOpsMinimalTuple);
+		}
+
+		for (;;)
+		{
+			TupleTableSlot *out;
+
+			if (ts == NULL)
+			{
+				if (marker_done)
+					break;
+				marker_done = true;
+			}
+			else if (!tuplestore_gettupleslot(ts, true, false, inslot))
+				break;
+
 			out = slots[nbuffered];
 			ExecClearTuple(out);
-			memset(out->tts_isnull, true, sizeof(bool) * ddesc->natts);
+			memset(out->tts_isnull, true, sizeof(bool) * slotdesc->natts);
 			out->tts_values[INCRLOAD_DELTA_XID - 1] = xid;
 			out->tts_isnull[INCRLOAD_DELTA_XID - 1] = false;
 			out->tts_values[INCRLOAD_DELTA_CID - 1] = Int64GetDatum((int64) cid);
 			out->tts_isnull[INCRLOAD_DELTA_CID - 1] = false;
-			out->tts_values[INCRLOAD_DELTA_WEIGHT - 1] = Int16GetDatum(weight);
+			out->tts_values[INCRLOAD_DELTA_WEIGHT - 1] = weight;
 			out->tts_isnull[INCRLOAD_DELTA_WEIGHT - 1] = false;
 			out->tts_values[INCRLOAD_DELTA_TS - 1] = now;
 			out->tts_isnull[INCRLOAD_DELTA_TS - 1] = false;
-			if (!truncate)
+			if (ts)
 			{
 				slot_getallattrs(inslot);
 				for (int i = 0; i < target->nbase; i++)
@@ -287,25 +318,17 @@ write_rows(Relation base, CaptureTarget *target, Tuplestorestate *ts,
 			ExecStoreVirtualTuple(out);
 			/* the input tuple dies at the next fetch: copy the row now */
 			ExecMaterializeSlot(out);
-			nbuffered++;
+			if (++nbuffered == batch)
+			{
+				flush_rows(delta, rri, estate, slots, nbuffered, cid, bistate,
+						   batchcxt);
+				nbuffered = 0;
+			}
 		}
-
-		if (nbuffered > 0 && (nbuffered == batch || !have_row))
-		{
-			MemoryContextSwitchTo(batchcxt);
-			table_multi_insert(delta, slots, nbuffered, cid, 0, bistate);
-			for (int i = 0; i < nbuffered; i++)
-				ExecInsertIndexTuples(rri, slots[i], estate, false, false,
-									  NULL, NIL);
-			MemoryContextSwitchTo(stmtcxt);
-			MemoryContextReset(batchcxt);
-			ResetPerTupleExprContext(estate);
-			nbuffered = 0;
-			CHECK_FOR_INTERRUPTS();
-		}
-		if (!have_row)
-			break;
 	}
+	if (nbuffered > 0)
+		flush_rows(delta, rri, estate, slots, nbuffered, cid, bistate,
+				   batchcxt);
 
 	if (bistate)
 	{
@@ -322,6 +345,23 @@ write_rows(Relation base, CaptureTarget *target, Tuplestorestate *ts,
 
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextDelete(stmtcxt);
+}
+
+/* One multi-insert of the buffered rows, then their index entries. */
+static void
+flush_rows(Relation delta, ResultRelInfo *rri, EState *estate,
+		   TupleTableSlot **slots, int n, CommandId cid,
+		   BulkInsertState bistate, MemoryContext batchcxt)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(batchcxt);
+
+	table_multi_insert(delta, slots, n, cid, 0, bistate);
+	for (int i = 0; i < n; i++)
+		ExecInsertIndexTuples(rri, slots[i], estate, false, false, NULL, NIL);
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextReset(batchcxt);
+	ResetPerTupleExprContext(estate);
+	CHECK_FOR_INTERRUPTS();
 }
 
 PG_FUNCTION_INFO_V1(incrload_capture);
@@ -348,9 +388,15 @@ incrload_capture(PG_FUNCTION_ARGS)
 	target = get_target(base);
 
 	if (TRIGGER_FIRED_BY_TRUNCATE(event))
-		write_rows(base, target, NULL, 0, true);
+	{
+		CaptureInput marker = {NULL, 0};
+
+		write_rows(base, target, &marker, 1);
+	}
 	else
 	{
+		CaptureInput inputs[2];
+		int			ninputs = 0;
 		bool		is_insert = TRIGGER_FIRED_BY_INSERT(event);
 		bool		is_delete = TRIGGER_FIRED_BY_DELETE(event);
 		bool		is_update = TRIGGER_FIRED_BY_UPDATE(event);
@@ -366,9 +412,16 @@ incrload_capture(PG_FUNCTION_ARGS)
 					errmsg("incrload capture trigger on \"%s\" has no NEW TABLE",
 						   RelationGetRelationName(base)));
 		if (is_delete || is_update)
-			write_rows(base, target, trigdata->tg_oldtable, -1, false);
+		{
+			inputs[ninputs].ts = trigdata->tg_oldtable;
+			inputs[ninputs++].weight = -1;
+		}
 		if (is_insert || is_update)
-			write_rows(base, target, trigdata->tg_newtable, 1, false);
+		{
+			inputs[ninputs].ts = trigdata->tg_newtable;
+			inputs[ninputs++].weight = 1;
+		}
+		write_rows(base, target, inputs, ninputs);
 	}
 
 	return PointerGetDatum(NULL);
@@ -698,8 +751,9 @@ il_capture_mark(Oid root)
 {
 	Relation	rel = table_open(root, AccessShareLock);
 	CaptureTarget *target = get_target(rel);
+	CaptureInput marker = {NULL, 0};
 
-	write_rows(rel, target, NULL, 0, true);
+	write_rows(rel, target, &marker, 1);
 	table_close(rel, AccessShareLock);
 }
 
