@@ -60,6 +60,7 @@ SELECT incrload_register_view('dv', 'SELECT id, 100 / a AS q FROM t WHERE id > 1
 INSERT INTO t VALUES (202, 1, 0);
 \set VERBOSITY terse
 SELECT incrload_refresh('dv');
+-- once the row is gone, its insertion and deletion cancel out in the batch
 DELETE FROM t WHERE id = 202;
 SELECT incrload_refresh('dv');
 \set VERBOSITY default

@@ -147,6 +147,30 @@ equality_is_identity(Oid type, Oid collation)
 }
 
 /*
+ * A table's batch, each row with its weight times sign; with group (the
+ * select list's positions, and the text of values whose equality is not
+ * identity), the same rows summed: a row updated a thousand times in a
+ * batch is one deletion and one insertion, not a thousand of each, before
+ * anything joins it.
+ */
+static char *
+batch_sql(const char *cols, const char *w, const char *dname, const char *da,
+		  const char *group, int sign)
+{
+	const char *neg = sign < 0 ? "OPERATOR(pg_catalog.-) " : "";
+
+	if (group == NULL)
+		return psprintf("SELECT %s%s(%s) AS %s FROM %s %s WHERE %s.%s OPERATOR(pg_catalog.<>) 0 AND %s",
+						cols, neg, w, INCRLOAD_DELTA_W_NAME, dname, da,
+						da, INCRLOAD_DELTA_W_NAME, batch_cond(da));
+	return psprintf("SELECT %s%s(pg_catalog.sum(%s))::pg_catalog.int4 AS %s FROM %s %s "
+					"WHERE %s.%s OPERATOR(pg_catalog.<>) 0 AND %s GROUP BY %s "
+					"HAVING pg_catalog.sum(%s) OPERATOR(pg_catalog.<>) 0",
+					cols, neg, w, INCRLOAD_DELTA_W_NAME, dname, da,
+					da, INCRLOAD_DELTA_W_NAME, batch_cond(da), group, w);
+}
+
+/*
  * A subquery with the base table's row type (attnos line up, so the
  * query's Vars need no change) plus a weight (not for IN_OLD_ROWS).
  * used: the columns the reference reads (IN_OLD_ROWS only; others are
@@ -175,6 +199,8 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 	char	   *col;
 	StringInfoData outcols;
 	StringInfoData outcols_all;	/* IN_NEW_ROWS: every column, from s */
+	StringInfoData netgroup;	/* IN_DELTA, IN_OLD: what rows are the same */
+	bool		nettable = true;
 	int			ncols = 0;
 	char	   *dname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(drel)),
 												   RelationGetRelationName(drel));
@@ -216,6 +242,7 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 	initStringInfo(&keys_d);
 	initStringInfo(&outcols);
 	initStringInfo(&outcols_all);
+	initStringInfo(&netgroup);
 	*colnames = NIL;
 	for (int i = 0; i < bdesc->natts; i++)
 	{
@@ -223,6 +250,7 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 		char	   *name;
 		bool		in_delta;
 
+		appendStringInfo(&netgroup, "%s%d", i > 0 ? ", " : "", i + 1);
 		if (attr->attisdropped)
 		{
 			name = psprintf(INCRLOAD_HIDDEN_PREFIX "dropped_%d", i + 1);
@@ -242,7 +270,19 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 							 il_sql_type(attr->atttypid, attr->atttypmod),
 							 quote_identifier(name));
 		else
+		{
+			TypeCacheEntry *tc = lookup_type_cache(attr->atttypid,
+												   TYPECACHE_EQ_OPR | TYPECACHE_LT_OPR |
+												   TYPECACHE_HASH_PROC);
+
 			appendStringInfo(&dcols, "%s, ", il_sql_col(da, name));
+			if (!OidIsValid(tc->eq_opr) ||
+				(!OidIsValid(tc->lt_opr) && !OidIsValid(tc->hash_proc)))
+				nettable = false;
+			else if (!equality_is_identity(attr->atttypid, attr->attcollation))
+				appendStringInfo(&netgroup, ", (%s)::pg_catalog.text",
+								 il_sql_col(da, name));
+		}
 		appendStringInfo(&bcols, "%s, ", il_sql_col(ba, name));
 		appendStringInfo(&outcols_all, "%s%s", outcols_all.len ? ", " : "",
 						 il_sql_col("s", name));
@@ -335,18 +375,13 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 						   bcols.data, wnew, INCRLOAD_DELTA_W_NAME, bname, ba);
 			break;
 		case IN_DELTA:
-			sql = psprintf("SELECT %s%s AS %s FROM %s %s WHERE %s.%s OPERATOR(pg_catalog.<>) 0 AND %s",
-						   dcols.data, wdelta, INCRLOAD_DELTA_W_NAME, dname, da,
-						   da, INCRLOAD_DELTA_W_NAME, batch_cond(da));
+			sql = batch_sql(dcols.data, wdelta, dname, da, nettable ? netgroup.data : NULL, 1);
 			break;
 		case IN_OLD:
-			sql = psprintf("SELECT %s%s AS %s FROM %s %s "
-						   "UNION ALL "
-						   "SELECT %s(OPERATOR(pg_catalog.-) %s) FROM %s %s "
-						   "WHERE %s.%s OPERATOR(pg_catalog.<>) 0 AND %s",
+			sql = psprintf("SELECT %s%s AS %s FROM %s %s UNION ALL %s",
 						   bcols.data, wnew, INCRLOAD_DELTA_W_NAME, bname, ba,
-						   dcols.data, wdelta, dname, da,
-						   da, INCRLOAD_DELTA_W_NAME, batch_cond(da));
+						   batch_sql(dcols.data, wdelta, dname, da,
+									 nettable ? netgroup.data : NULL, -1));
 			break;
 		case IN_NEW_ROWS:
 			/* inside a subquery: the rows themselves, each as often as it counts */

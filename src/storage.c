@@ -1662,8 +1662,12 @@ il_storage_build(IncrloadQuery *q, Oid view, Oid storage)
 		{
 			StorageCol *col = lfirst(lc);
 
+			/*
+			 * The keys only name groups to recompute: without any, a big
+			 * batch's returned rows would hold every key for nothing.
+			 */
 			if (col->role == COL_KEY)
-				appendStringInfo(&ret, ", %s", il_sql_col("s", col->name));
+				appendStringInfo(&ret, ", %s", nflags ? il_sql_col("s", col->name) : "NULL");
 		}
 
 		/*
