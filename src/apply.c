@@ -28,9 +28,11 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "executor/tstoreReceiver.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
@@ -42,7 +44,9 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/plancache.h"
 #include "utils/timestamp.h"
+#include "utils/tuplestore.h"
 #include "utils/xid8.h"
 
 #include "analyze.h"
@@ -67,6 +71,8 @@ typedef struct ViewPlans
 	List	   *batch_info;		/* SPIPlanPtr per base table */
 	SPIPlanPtr	full_delete;
 	SPIPlanPtr	full_insert;
+	SPIPlanPtr	fill_select;	/* or NULL: full_insert is the fill */
+	char	   *fill_insert;	/* the INSERT from fill_select's rows */
 	SPIPlanPtr	upsert;
 	SPIPlanPtr	delete_rows;
 	SPIPlanPtr	recompute;
@@ -79,11 +85,15 @@ static SPIPlanPtr watermark_plan = NULL;
 
 static void plans_invalidate(Datum arg, Oid relid);
 static SPIPlanPtr prepare_kept(const char *sql, int nargs, Oid *argtypes);
+static SPIPlanPtr prepare_kept_cursor(const char *sql, int nargs,
+									  Oid *argtypes, int options);
 static bool plans_usable(ViewPlans *p);
 static void plans_free(ViewPlans *p);
 static ViewPlans *get_plans(IncrloadView *row);
 static void run(SPIPlanPtr plan, Datum *values, const char *nulls,
 				Snapshot snap, int expected);
+static bool fill_matches(SPIPlanPtr plan, Oid storage, List *names);
+static uint64 fill_storage(ViewPlans *p, Snapshot snap);
 static bool apply_batch(ViewPlans *p, Datum *params, const char *nulls,
 						Snapshot snap, IncrloadApplyResult *result);
 static void apply_view(Oid view, IncrloadApplyKind kind,
@@ -116,11 +126,21 @@ plans_invalidate(Datum arg, Oid relid)
 static SPIPlanPtr
 prepare_kept(const char *sql, int nargs, Oid *argtypes)
 {
+	return prepare_kept_cursor(sql, nargs, argtypes, 0);
+}
+
+/*
+ * With CURSOR_OPT_PARALLEL_OK for the SELECTs that read whole tables (a
+ * fill, a verify): SPI_prepare's plans never run in parallel.
+ */
+static SPIPlanPtr
+prepare_kept_cursor(const char *sql, int nargs, Oid *argtypes, int options)
+{
 	SPIPlanPtr	plan;
 
 	if (sql == NULL)
 		return NULL;
-	plan = SPI_prepare(sql, nargs, argtypes);
+	plan = SPI_prepare_cursor(sql, nargs, argtypes, options);
 	if (plan == NULL)
 		elog(ERROR, "could not prepare incrload statement \"%s\": %s",
 			 sql, SPI_result_code_string(SPI_result));
@@ -133,8 +153,8 @@ static bool
 plans_usable(ViewPlans *p)
 {
 	ListCell   *lc;
-	SPIPlanPtr	all[] = {p->full_delete, p->full_insert, p->upsert,
-	p->delete_rows, p->recompute, p->verify, p->aux_cleanup};
+	SPIPlanPtr	all[] = {p->full_delete, p->full_insert, p->fill_select,
+	p->upsert, p->delete_rows, p->recompute, p->verify, p->aux_cleanup};
 
 	if (!p->valid)
 		return false;
@@ -151,8 +171,8 @@ static void
 plans_free(ViewPlans *p)
 {
 	ListCell   *lc;
-	SPIPlanPtr	all[] = {p->full_delete, p->full_insert, p->upsert,
-	p->delete_rows, p->recompute, p->verify, p->aux_cleanup};
+	SPIPlanPtr	all[] = {p->full_delete, p->full_insert, p->fill_select,
+	p->upsert, p->delete_rows, p->recompute, p->verify, p->aux_cleanup};
 
 	for (int i = 0; i < lengthof(all); i++)
 		if (all[i] != NULL)
@@ -233,7 +253,19 @@ get_plans(IncrloadView *row)
 
 	p->full_delete = prepare_kept(sql->full_delete, 0, NULL);
 	p->full_insert = prepare_kept(sql->full_insert, 0, NULL);
-	p->verify = prepare_kept(sql->verify, 0, NULL);
+	if (sql->fill_select)
+	{
+		p->fill_select = prepare_kept_cursor(sql->fill_select, 0, NULL,
+											 CURSOR_OPT_PARALLEL_OK);
+		if (fill_matches(p->fill_select, row->storage, sql->fill_names))
+			p->fill_insert = MemoryContextStrdup(p->cxt, sql->fill_insert);
+		else
+		{
+			SPI_freeplan(p->fill_select);
+			p->fill_select = NULL;
+		}
+	}
+	p->verify = prepare_kept_cursor(sql->verify, 0, NULL, CURSOR_OPT_PARALLEL_OK);
 	if (!row->full_mode)
 	{
 		p->upsert = prepare_kept(sql->upsert, INCRLOAD_BATCH_NPARAMS, batch_types);
@@ -267,6 +299,117 @@ run(SPIPlanPtr plan, Datum *values, const char *nulls, Snapshot snap,
 	if (ret != expected)
 		elog(ERROR, "incrload statement failed: %s",
 			 SPI_result_code_string(ret));
+}
+
+/*
+ * Whether the fill's SELECT yields exactly the types of the storage columns
+ * it fills (names, or all of them): then inserting its rows from a
+ * tuplestore does what the INSERT ... SELECT does, whose assignment
+ * coercions could otherwise differ from the SELECT's own result types.
+ */
+static bool
+fill_matches(SPIPlanPtr plan, Oid storage, List *names)
+{
+	List	   *sources = SPI_plan_get_plan_sources(plan);
+	TupleDesc	desc;
+	Relation	rel;
+	TupleDesc	target;
+	List	   *types = NIL;
+	ListCell   *lc;
+	bool		ok;
+
+	if (list_length(sources) != 1)
+		return false;
+	desc = ((CachedPlanSource *) linitial(sources))->resultDesc;
+	if (desc == NULL)
+		return false;
+
+	/* the filled columns' types, in the order the INSERT names them */
+	rel = table_open(storage, AccessShareLock);
+	target = RelationGetDescr(rel);
+	if (names == NIL)
+	{
+		for (int i = 0; i < target->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(target, i);
+
+			if (!att->attisdropped && !att->attgenerated)
+				types = lappend_oid(types, att->atttypid);
+		}
+	}
+	foreach(lc, names)
+	{
+		for (int i = 0; i < target->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(target, i);
+
+			if (!att->attisdropped &&
+				strcmp(NameStr(att->attname), lfirst(lc)) == 0)
+				types = lappend_oid(types, att->atttypid);
+		}
+	}
+	table_close(rel, AccessShareLock);
+
+	ok = list_length(types) == desc->natts;
+	for (int i = 0; ok && i < desc->natts; i++)
+		ok = TupleDescAttr(desc, i)->atttypid == list_nth_oid(types, i);
+	return ok;
+}
+
+/*
+ * Fill the emptied storage table from the query in two statements: its
+ * SELECT into a tuplestore (work_mem, then temporary files), which the
+ * planner may run in parallel as it does CREATE MATERIALIZED VIEW's, then
+ * one INSERT from that.  Returns the rows inserted.
+ */
+static uint64
+fill_storage(ViewPlans *p, Snapshot snap)
+{
+	Tuplestorestate *store = tuplestore_begin_heap(false, false, work_mem);
+	DestReceiver *dest = CreateDestReceiver(DestTuplestore);
+	SPIExecuteOptions options;
+	EphemeralNamedRelation enr;
+	SPIPlanPtr	insert;
+	uint64		inserted;
+	int			ret;
+
+	SetTuplestoreDestReceiverParams(dest, store, CurrentMemoryContext, false,
+									NULL, NULL);
+	memset(&options, 0, sizeof(options));
+	options.read_only = true;
+	options.dest = dest;
+
+	/* the snapshot as run() uses it, at the current command */
+	CommandCounterIncrement();
+	PushCopiedSnapshot(snap);
+	UpdateActiveSnapshotCommandId();
+	ret = SPI_execute_plan_extended(p->fill_select, &options);
+	PopActiveSnapshot();
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "incrload statement failed: %s", SPI_result_code_string(ret));
+
+	enr = palloc0(sizeof(EphemeralNamedRelationData));
+	enr->md.name = INCRLOAD_FILL_RELNAME;
+	enr->md.reliddesc = InvalidOid;
+	enr->md.tupdesc = ((CachedPlanSource *)
+					   linitial(SPI_plan_get_plan_sources(p->fill_select)))->resultDesc;
+	enr->md.enrtype = ENR_NAMED_TUPLESTORE;
+	enr->md.enrtuples = tuplestore_tuple_count(store);
+	enr->reldata = store;
+	ret = SPI_register_relation(enr);
+	if (ret != SPI_OK_REL_REGISTER)
+		elog(ERROR, "SPI_register_relation failed: %s", SPI_result_code_string(ret));
+	insert = SPI_prepare(p->fill_insert, 0, NULL);
+	if (insert == NULL)
+		elog(ERROR, "could not prepare incrload statement \"%s\": %s",
+			 p->fill_insert, SPI_result_code_string(SPI_result));
+	run(insert, NULL, NULL, snap, SPI_OK_INSERT);
+	inserted = SPI_processed;
+	SPI_freeplan(insert);
+	SPI_unregister_relation(INCRLOAD_FILL_RELNAME);
+	tuplestore_end(store);
+	dest->rDestroy(dest);
+	return inserted;
 }
 
 /*
@@ -587,8 +730,13 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 		result->updated = 0;
 		run(p->full_delete, NULL, NULL, snap, SPI_OK_DELETE);
 		result->deleted = SPI_processed;
-		run(p->full_insert, NULL, NULL, snap, SPI_OK_INSERT);
-		result->inserted = SPI_processed;
+		if (p->fill_select)
+			result->inserted = fill_storage(p, snap);
+		else
+		{
+			run(p->full_insert, NULL, NULL, snap, SPI_OK_INSERT);
+			result->inserted = SPI_processed;
+		}
 	}
 	if (kind == IL_APPLY_VERIFY)
 	{

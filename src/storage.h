@@ -13,11 +13,24 @@
 
 #include "analyze.h"
 
+/* The fill's rows, as an ephemeral named relation of the fill_insert. */
+#define INCRLOAD_FILL_RELNAME "__incrload_fill"
+
 /* Everything the apply runs for one view. */
 typedef struct IncrloadSql
 {
 	char	   *full_delete;	/* empty the storage table */
 	char	   *full_insert;	/* fill it from the query */
+
+	/*
+	 * The same fill in two statements, or NULL: a SELECT, which may run in
+	 * parallel (an INSERT ... SELECT never does in PostgreSQL 15), into a
+	 * tuplestore, then an INSERT from it under the name INCRLOAD_FILL_RELNAME.
+	 * fill_names are the columns it fills, NIL for all of them.
+	 */
+	char	   *fill_select;
+	char	   *fill_insert;
+	List	   *fill_names;
 	char	   *upsert;			/* apply one batch; RETURNING ctid, count, flag, keys, inserted */
 	char	   *delete_rows;	/* $1 tid[]: rows whose count reached zero */
 	char	   *recompute;		/* $1 tid, $2.. keys: one group's extremes */
