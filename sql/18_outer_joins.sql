@@ -50,6 +50,35 @@ SELECT count(incrload_refresh(v)) FROM views;
 SELECT v, diff(v, q) FROM views ORDER BY v::text;
 SELECT * FROM lj_agg WHERE n = 0 ORDER BY cid LIMIT 3;
 
+-- whether a row had a match before the batch, where the batch added
+-- copies of a key, deleted its only rows and inserted them again, moved it,
+-- or gave it its first: on a NOT NULL key, a nullable one, and a numeric one
+-- (0.5 = 0.50, matched on the text)
+CREATE TABLE dk (k int PRIMARY KEY, kn int, kx numeric);
+CREATE TABLE fk (k int NOT NULL, kn int, kx numeric, v int);
+CREATE INDEX ON fk (k);
+INSERT INTO dk SELECT i, CASE WHEN i % 4 = 0 THEN NULL ELSE i END, i / 2.0 FROM generate_series(1, 8) i;
+INSERT INTO fk VALUES (1, 1, 0.5, 1), (1, 1, 0.50, 2), (2, 2, 1.0, 3), (3, NULL, 1.5, 4), (3, 3, 1.50, 4);
+SELECT reg('dk_k', 'SELECT d.k, count(f.v) AS n, sum(f.v) AS s FROM dk d LEFT JOIN fk f ON f.k = d.k GROUP BY d.k');
+SELECT reg('dk_kn', 'SELECT d.k, count(f.v) AS n FROM dk d LEFT JOIN fk f ON f.kn = d.kn GROUP BY d.k');
+SELECT reg('dk_kx', 'SELECT d.k, f.v FROM dk d LEFT JOIN fk f ON f.kx = d.kx');
+SELECT reg('dk_none', 'SELECT d.k FROM dk d WHERE NOT EXISTS (SELECT FROM fk f WHERE f.k = d.k AND f.v > 1)');
+SELECT reg('dk_some', 'SELECT d.k FROM dk d WHERE EXISTS (SELECT FROM fk f WHERE f.kn = d.kn)');
+INSERT INTO fk VALUES (1, 1, 0.500, 9), (2, 2, 1.00, 3), (4, 4, 2.0, 7);
+DELETE FROM fk WHERE k = 2 AND v = 3 AND kx = 1.0;
+UPDATE fk SET k = 5, kn = 5, kx = 2.5 WHERE k = 3;
+SELECT count(incrload_refresh(v)) FROM views;
+SELECT v, diff(v, q) FROM views WHERE v::text LIKE 'dk%' ORDER BY v::text;
+BEGIN;
+DELETE FROM fk WHERE k = 1;
+INSERT INTO fk VALUES (1, NULL, 0.5, 1), (6, 6, 3.0, 2), (6, 6, 3.00, 2);
+UPDATE fk SET kn = NULL WHERE k = 5;
+COMMIT;
+DELETE FROM fk WHERE k = 4;
+SELECT count(incrload_refresh(v)) FROM views;
+SELECT v, diff(v, q) FROM views WHERE v::text LIKE 'dk%' ORDER BY v::text;
+SELECT * FROM dk_k ORDER BY k;
+
 -- refused: an outer join inside a subquery that needs its NULL-extended rows
 -- (its NOT EXISTS would nest), or that counts its rows, or whose condition
 -- keeps both sides of a FULL join
@@ -59,5 +88,5 @@ SELECT incrload_register_view('bad', 'SELECT c.cid, o.oid, i.sku FROM cust c LEF
 SELECT count(*) FROM incrload.view WHERE view_name::text = 'bad';
 
 DROP EXTENSION incrload CASCADE;
-DROP TABLE cust, ord, item;
+DROP TABLE cust, ord, item, dk, fk;
 \i sql/include/helpers_end.sql

@@ -118,6 +118,14 @@ typedef enum InputState
 } InputState;
 
 /*
+ * Which arms of IN_OLD_ROWS (see batch_subquery_sql): the table's rows the
+ * batch left, the rows only the old state has, or both.
+ */
+#define OLD_ARM_KEPT	0x1
+#define OLD_ARM_GONE	0x2
+#define OLD_ARMS_ALL	(OLD_ARM_KEPT | OLD_ARM_GONE)
+
+/*
  * Whether two values of the type that are equal (by its default equality,
  * under the collation) are always the same value.  Not so for numeric
  * (1.0 = 1.00), floats (0 = -0), interval ('1 day' = '24 hours'), char(n),
@@ -178,7 +186,7 @@ batch_sql(const char *cols, const char *w, const char *dname, const char *da,
  */
 static char *
 batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
-				   const char *mult, List **colnames)
+				   const char *mult, int arms, List **colnames)
 {
 	Relation	brel = table_open(base, AccessShareLock);
 	Relation	drel = table_open(delta, AccessShareLock);
@@ -189,10 +197,12 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 	StringInfoData ucols_r;
 	StringInfoData ucols_n;
 	StringInfoData groupby;
-	StringInfoData match_rows;	/* IN_OLD_ROWS: a row is a net insertion */
-	StringInfoData match_eq;	/* ... equals one, whose values are not NULL */
+	StringInfoData match_eq;	/* IN_OLD_ROWS: a row equals a net insertion, whose values are not NULL */
 	StringInfoData match_null;	/* ... equals one */
 	StringInfoData nonnull;		/* ... whose values are not NULL */
+	StringInfoData kept_lhs;	/* ... a row's values, as the net change's */
+	StringInfoData kept_rhs;	/* ... which are these columns of it */
+	StringInfoData kept_cond;	/* ... where these hold */
 	StringInfoData keys_d;		/* ... t<n>, z<n>, see below */
 	int			nkeys = 0;
 	bool		identity;
@@ -235,10 +245,12 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 	initStringInfo(&ucols_r);
 	initStringInfo(&ucols_n);
 	initStringInfo(&groupby);
-	initStringInfo(&match_rows);
 	initStringInfo(&match_eq);
 	initStringInfo(&match_null);
 	initStringInfo(&nonnull);
+	initStringInfo(&kept_lhs);
+	initStringInfo(&kept_rhs);
+	initStringInfo(&kept_cond);
 	initStringInfo(&keys_d);
 	initStringInfo(&outcols);
 	initStringInfo(&outcols_all);
@@ -322,16 +334,21 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 			identity = equality_is_identity(attr->atttypid, attr->attcollation);
 			col = il_sql_col("r", name);
 			if (attr->attnotnull && identity)
-				appendStringInfo(&match_rows, " AND n.c%d OPERATOR(pg_catalog.=) %s",
-								 ncols, col);
+			{
+				appendStringInfo(&kept_lhs, "%s%s", kept_lhs.len ? ", " : "", col);
+				appendStringInfo(&kept_rhs, "%sn.c%d", kept_rhs.len ? ", " : "", ncols);
+				/* a delta row from before a SET NOT NULL */
+				appendStringInfo(&kept_cond, " AND n.c%d IS NOT NULL", ncols);
+			}
 			else
 			{
+				appendStringInfo(&kept_lhs, "%sCOALESCE((%s)::pg_catalog.text, ''), (%s IS NULL)",
+								 kept_lhs.len ? ", " : "", col, col);
+				appendStringInfo(&kept_rhs, "%sn.t%d, n.z%d", kept_rhs.len ? ", " : "",
+								 ncols, ncols);
 				appendStringInfo(&keys_d, ", COALESCE((%s)::pg_catalog.text, '') AS t%d, "
 								 "(%s IS NULL) AS z%d",
 								 il_sql_col("d", name), ncols, il_sql_col("d", name), ncols);
-				appendStringInfo(&match_rows, " AND n.t%d OPERATOR(pg_catalog.=) COALESCE((%s)::pg_catalog.text, '') "
-								 "AND n.z%d OPERATOR(pg_catalog.=) (%s IS NULL)",
-								 ncols, col, ncols, col);
 				nkeys += 2;
 			}
 
@@ -401,6 +418,9 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 				 */
 				char	   *net;
 				char	   *copies;
+				char	   *kept;
+				char	   *gone;
+				const char *limit;
 
 				if (ncols == 0)
 				{
@@ -414,30 +434,60 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 					appendStringInfo(&groupby, ", %d", ncols + k);
 				appendStringInfoString(&ucols_d, keys_d.data);
 
-				copies = psprintf("(SELECT pg_catalog.count(*) FROM %s r WHERE true%s)",
-								  bname, match_eq.data);
+				/*
+				 * Only read under EXISTS, the old-only rows need no
+				 * multiplicity: one of each, and a net insertion's copies
+				 * are counted no further than one past it.
+				 */
+				limit = arms == OLD_ARM_GONE ?
+					" LIMIT n.__incrload_k OPERATOR(pg_catalog.+) 1" : "";
+				copies = psprintf("(SELECT pg_catalog.count(*) FROM (SELECT FROM %s r WHERE true%s%s) c)",
+								  bname, match_eq.data, limit);
 				if (nonnull.len > 0)
-					copies = psprintf("CASE WHEN %s THEN %s ELSE (SELECT pg_catalog.count(*) FROM %s r WHERE true%s) END",
-									  nonnull.data, copies, bname, match_null.data);
+					copies = psprintf("CASE WHEN %s THEN %s ELSE (SELECT pg_catalog.count(*) FROM "
+									  "(SELECT FROM %s r WHERE true%s%s) c) END",
+									  nonnull.data, copies, bname, match_null.data, limit);
 				net = psprintf("(SELECT %s, pg_catalog.sum(d.%s)::pg_catalog.int8 AS __incrload_k "
 							   "FROM %s d WHERE d.%s OPERATOR(pg_catalog.<>) 0 AND %s GROUP BY %s)",
 							   ucols_d.data, INCRLOAD_DELTA_W_NAME, dname,
 							   INCRLOAD_DELTA_W_NAME, batch_cond("d"), groupby.data);
-				sql = psprintf("SELECT %s FROM ("
-							   "SELECT %s FROM %s r WHERE NOT EXISTS "
-							   "(SELECT FROM %s n WHERE n.__incrload_k OPERATOR(pg_catalog.>) 0%s) "
-							   "UNION ALL "
-							   "SELECT %s FROM %s n CROSS JOIN LATERAL pg_catalog.generate_series(1::pg_catalog.int8, "
-							   "(%s) OPERATOR(pg_catalog.-) n.__incrload_k) g "
-							   "WHERE n.__incrload_k OPERATOR(pg_catalog.>) 0 "
-							   "UNION ALL "
-							   "SELECT %s FROM %s n CROSS JOIN LATERAL pg_catalog.generate_series(1::pg_catalog.int8, "
-							   "OPERATOR(pg_catalog.-) n.__incrload_k) g "
-							   "WHERE n.__incrload_k OPERATOR(pg_catalog.<) 0) u",
-							   outcols.data,
-							   ucols_r.data, bname, net, match_rows.data,
-							   ucols_n.data, net, copies,
-							   ucols_n.data, net);
+
+				/*
+				 * The rows no net insertion names: the net insertions are
+				 * tested as one hashed NOT IN over non-NULL values, built
+				 * once per statement however often an outer row reads
+				 * this.  (A NOT EXISTS would be joined to each outer row's
+				 * share of the batch, a scan of the batch every time.)
+				 */
+				if (ncols == 0)
+					kept = psprintf("SELECT %s FROM %s r WHERE NOT EXISTS "
+									"(SELECT FROM %s n WHERE n.__incrload_k OPERATOR(pg_catalog.>) 0)",
+									ucols_r.data, bname, net);
+				else
+					kept = psprintf("SELECT %s FROM %s r WHERE (%s) NOT IN "
+									"(SELECT %s FROM %s n WHERE n.__incrload_k OPERATOR(pg_catalog.>) 0%s)",
+									ucols_r.data, bname, kept_lhs.data,
+									kept_rhs.data, net, kept_cond.data);
+				if (arms == OLD_ARM_GONE)
+					gone = psprintf("SELECT %s FROM %s n "
+									"WHERE n.__incrload_k OPERATOR(pg_catalog.>) 0 "
+									"AND %s OPERATOR(pg_catalog.>) n.__incrload_k "
+									"UNION ALL "
+									"SELECT %s FROM %s n WHERE n.__incrload_k OPERATOR(pg_catalog.<) 0",
+									ucols_n.data, net, copies, ucols_n.data, net);
+				else
+					gone = psprintf("SELECT %s FROM %s n CROSS JOIN LATERAL pg_catalog.generate_series(1::pg_catalog.int8, "
+									"(%s) OPERATOR(pg_catalog.-) n.__incrload_k) g "
+									"WHERE n.__incrload_k OPERATOR(pg_catalog.>) 0 "
+									"UNION ALL "
+									"SELECT %s FROM %s n CROSS JOIN LATERAL pg_catalog.generate_series(1::pg_catalog.int8, "
+									"OPERATOR(pg_catalog.-) n.__incrload_k) g "
+									"WHERE n.__incrload_k OPERATOR(pg_catalog.<) 0",
+									ucols_n.data, net, copies, ucols_n.data, net);
+				sql = psprintf("SELECT %s FROM (%s%s%s) u", outcols.data,
+							   (arms & OLD_ARM_KEPT) ? kept : "",
+							   arms == OLD_ARMS_ALL ? " UNION ALL " : "",
+							   (arms & OLD_ARM_GONE) ? gone : "");
 				break;
 			}
 		default:
@@ -453,8 +503,18 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
  * Replace a base table reference of a query by its batch or old state.
  * used: the columns the reference reads (for IN_OLD_ROWS).
  */
+static void substitute_rte_arms(Query *pre, IncrloadBaseRef *ref,
+								InputState state, int arms);
+
 static void
 substitute_rte(Query *pre, IncrloadBaseRef *ref, InputState state)
+{
+	substitute_rte_arms(pre, ref, state, OLD_ARMS_ALL);
+}
+
+/* The same, for IN_OLD_ROWS with only some of its arms. */
+static void
+substitute_rte_arms(Query *pre, IncrloadBaseRef *ref, InputState state, int arms)
 {
 	int			rtindex = ref->rtindex;
 	Oid			base = ref->relid;
@@ -493,7 +553,7 @@ substitute_rte(Query *pre, IncrloadBaseRef *ref, InputState state)
 		}
 	}
 
-	sql = batch_subquery_sql(base, delta, state, used, ref->mult, &colnames);
+	sql = batch_subquery_sql(base, delta, state, used, ref->mult, arms, &colnames);
 	raw = pg_parse_query(sql);
 	sub = parse_analyze_fixedparams(linitial_node(RawStmt, raw), sql,
 									batch_param_types, INCRLOAD_BATCH_NPARAMS,
@@ -699,6 +759,68 @@ affected_quals(SubLink *sl, List *bases, int which, int first, Query *outer)
 }
 
 /*
+ * Whether a subquery input in position g reads its old state as rows, in
+ * term t with sign.
+ */
+static bool
+old_rows_state(int t, int g, int sign)
+{
+	if (t < 0 || g < t)
+		return false;
+	return g != t || sign < 0;
+}
+
+/* Whether EXISTS over a union is the OR of EXISTS over its parts. */
+static bool
+exists_distributes(Query *sub)
+{
+	return !sub->hasAggs && sub->groupClause == NIL && sub->groupingSets == NIL &&
+		sub->havingQual == NULL && !sub->hasWindowFuncs && !sub->hasTargetSRFs &&
+		sub->setOperations == NULL && sub->limitCount == NULL &&
+		sub->limitOffset == NULL;
+}
+
+/*
+ * Replace each split EXISTS by (EXISTS kept OR EXISTS gone), and NOT of one
+ * by (NOT EXISTS kept AND NOT EXISTS gone), which the planner can pull up.
+ */
+static Node *
+split_mutator(Node *node, List *splits)
+{
+	ListCell   *lc;
+
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, BoolExpr) && ((BoolExpr *) node)->boolop == NOT_EXPR &&
+		list_length(((BoolExpr *) node)->args) == 1 &&
+		IsA(linitial(((BoolExpr *) node)->args), SubLink))
+	{
+		foreach(lc, splits)
+		{
+			List	   *pair = lfirst(lc);
+
+			if (linitial(pair) == linitial(((BoolExpr *) node)->args))
+				return (Node *) make_andclause(list_make2(make_notclause(linitial(pair)),
+														  make_notclause(lsecond(pair))));
+		}
+	}
+	if (IsA(node, SubLink))
+	{
+		foreach(lc, splits)
+		{
+			List	   *pair = lfirst(lc);
+
+			if (linitial(pair) == node)
+				return (Node *) make_orclause(list_make2(linitial(pair), lsecond(pair)));
+		}
+		return node;
+	}
+	if (IsA(node, Query))
+		return node;
+	return expression_tree_mutator(node, split_mutator, splits);
+}
+
+/*
  * One term of the delta rule for one branch, as SQL with columns e1..eN
  * and __w.  The branch's inputs are its base table references, in FROM
  * order, then those of each subquery in its expressions.  Term t < 0 reads
@@ -722,6 +844,7 @@ pre_term_sql(IncrloadBranch *b, int t, int sign, int alt, int *nalts)
 	int			resno = npre;
 	int			g = 0;
 	List	   *sls = branch_sublinks(pre);
+	List	   *splits = NIL;	/* (EXISTS, its copy over the old-only rows) */
 	StringInfoData buf;
 
 	*nalts = 1;
@@ -765,17 +888,38 @@ pre_term_sql(IncrloadBranch *b, int t, int sign, int alt, int *nalts)
 		Query	   *sub = castNode(Query, sl->subselect);
 		int			first = g;
 		bool		old_rows = false;
+		int			nold = 0;
+		SubLink    *gone = NULL;
+
+		for (int i = first; i < first + list_length((List *) lfirst(lb)); i++)
+			if (old_rows_state(t, i, sign))
+				nold++;
+
+		/*
+		 * EXISTS over one table's old state: split into EXISTS over the
+		 * rows it keeps OR EXISTS over the rows only the old state has.
+		 * The first reads the table through its indexes row by row; the
+		 * second, a few rows of the batch and nothing correlated, can be
+		 * hashed once (or pulled up into a join) instead of being rebuilt
+		 * from the batch for every outer row.
+		 */
+		if (sl->subLinkType == EXISTS_SUBLINK && nold == 1 && exists_distributes(sub))
+			gone = copyObject(sl);
 
 		foreach(lc, (List *) lfirst(lb))
 		{
 			IncrloadBaseRef *ref = lfirst(lc);
-			InputState	state = (t < 0 || g < t) ? IN_NEW_ROWS :
-				g == t ? (sign > 0 ? IN_NEW_ROWS : IN_OLD_ROWS) : IN_OLD_ROWS;
+			InputState	state = old_rows_state(t, g, sign) ? IN_OLD_ROWS : IN_NEW_ROWS;
 
-			substitute_rte(sub, ref, state);
+			substitute_rte_arms(sub, ref, state, gone ? OLD_ARM_KEPT : OLD_ARMS_ALL);
+			if (gone)
+				substitute_rte_arms(castNode(Query, gone->subselect), ref, state,
+									OLD_ARM_GONE);
 			old_rows |= state == IN_OLD_ROWS;
 			g++;
 		}
+		if (gone)
+			splits = lappend(splits, list_make2(sl, gone));
 
 		/*
 		 * An old state is a union no join condition can be pushed into,
@@ -798,6 +942,9 @@ pre_term_sql(IncrloadBranch *b, int t, int sign, int alt, int *nalts)
 												 list_nth(alts, alt));
 		}
 	}
+
+	if (splits != NIL)
+		pre = query_tree_mutator(pre, split_mutator, splits, QTW_IGNORE_RANGE_TABLE);
 
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "SELECT ");
