@@ -1277,7 +1277,16 @@ col_state(StorageCol *col, bool delta)
 								in, rtype, where_clause(cond), rtype);
 			if (delta)
 			{
-				/* a weight is not always 1 or -1: a row of a view read counts */
+				/*
+				 * A weight is not always 1 or -1: a row of a view read
+				 * counts.  A small integer times an int4 weight fits in
+				 * int8, which sum() adds up in int128, not numeric.
+				 */
+				Oid			base = getBaseType(col->inputtype);
+
+				if (base == INT2OID || base == INT4OID)
+					return psprintf("(pg_catalog.sum((%s)::pg_catalog.int8 OPERATOR(pg_catalog.*) %s)%s)::%s",
+									in, w, where_clause(cond), rtype);
 				return psprintf("(pg_catalog.sum((%s)::%s OPERATOR(pg_catalog.*) %s)%s)::%s",
 								in, rtype, w, where_clause(cond), rtype);
 			}

@@ -227,7 +227,7 @@ for n in "${NS[@]}"; do
 done
 
 # ---------------------------------------------------------------- figure 8
-log "memory: fact_mem ($MEM_N rows), applies of 100,000- and 1,000,000-row batches in fresh backends"
+log "memory: fact_mem ($MEM_N rows), applies of 100,000-, 1,000,000- and 2,000,000-row batches in fresh backends"
 sqlfile 10_fixture.sql tag=mem n="$MEM_N" nocap=false reg_reps=1 kinds='{agg,join}'
 
 mem_apply() {   # view batch: one incrload_refresh in a fresh backend; sample its memory
@@ -260,7 +260,7 @@ mem_apply() {   # view batch: one incrload_refresh in a fresh backend; sample it
          ('mem_peak_rss_kb', $peak_rss, '$view $batch')" >/dev/null
     log "  $view, batch of $batch delta rows: VmHWM ${hwm} kB, peak RssAnon ${peak_anon} kB"
 }
-for batch in 100000 1000000; do
+for batch in 100000 1000000 2000000; do
     sql "CALL bench.write_k('fact_mem', $((batch / 2)))" >/dev/null   # an UPDATE: 2 delta rows a row
     sql "CHECKPOINT" >/dev/null
     mem_apply agg_mem "$batch"
