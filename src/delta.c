@@ -770,14 +770,43 @@ old_rows_state(int t, int g, int sign)
 	return g != t || sign < 0;
 }
 
-/* Whether EXISTS over a union is the OR of EXISTS over its parts. */
+/* Whether a join tree joins only inner: no row is there for lack of another. */
+static bool
+only_inner_joins(Node *node)
+{
+	ListCell   *lc;
+
+	if (node == NULL || IsA(node, RangeTblRef))
+		return true;
+	if (IsA(node, FromExpr))
+	{
+		foreach(lc, ((FromExpr *) node)->fromlist)
+			if (!only_inner_joins(lfirst(lc)))
+				return false;
+		return true;
+	}
+	if (IsA(node, JoinExpr))
+	{
+		JoinExpr   *j = (JoinExpr *) node;
+
+		return j->jointype == JOIN_INNER && only_inner_joins(j->larg) &&
+			only_inner_joins(j->rarg);
+	}
+	return false;
+}
+
+/*
+ * Whether EXISTS over a union is the OR of EXISTS over its parts: not if the
+ * subquery aggregates, limits, or outer-joins (a row NULL-extended against
+ * one part may be matched in the other).
+ */
 static bool
 exists_distributes(Query *sub)
 {
 	return !sub->hasAggs && sub->groupClause == NIL && sub->groupingSets == NIL &&
 		sub->havingQual == NULL && !sub->hasWindowFuncs && !sub->hasTargetSRFs &&
 		sub->setOperations == NULL && sub->limitCount == NULL &&
-		sub->limitOffset == NULL;
+		sub->limitOffset == NULL && only_inner_joins((Node *) sub->jointree);
 }
 
 /*
