@@ -1271,48 +1271,42 @@ col_state(StorageCol *col, bool delta)
 			return psprintf("COALESCE(pg_catalog.sum(%s)%s, 0)", w,
 							where_clause(cond));
 		case COL_SUM:
-			rtype = il_sql_type(col->type, -1);
-			if (distinct)
-				return psprintf("(pg_catalog.sum(DISTINCT (%s)::%s)%s)::%s",
-								in, rtype, where_clause(cond), rtype);
-			if (delta)
 			{
+				Oid			base = getBaseType(col->inputtype);
+				bool		small_int = base == INT2OID || base == INT4OID;
+
+				rtype = il_sql_type(col->type, -1);
+				if (distinct)
+					return psprintf("(pg_catalog.sum(DISTINCT (%s)::%s)%s)::%s",
+									in, rtype, where_clause(cond), rtype);
+
 				/*
 				 * A weight is not always 1 or -1: a row of a view read
 				 * counts.  A small integer times an int4 weight fits in
 				 * int8, which sum() adds up in int128, not numeric.
 				 */
-				Oid			base = getBaseType(col->inputtype);
+				if (delta)
+					return psprintf("(pg_catalog.sum((%s)::%s OPERATOR(pg_catalog.*) %s)%s)::%s",
+									in, small_int ? "pg_catalog.int8" : rtype, w,
+									where_clause(cond), rtype);
 
-				if (base == INT2OID || base == INT4OID)
-					return psprintf("(pg_catalog.sum((%s)::pg_catalog.int8 OPERATOR(pg_catalog.*) %s)%s)::%s",
-									in, w, where_clause(cond), rtype);
-				return psprintf("(pg_catalog.sum((%s)::%s OPERATOR(pg_catalog.*) %s)%s)::%s",
-								in, rtype, w, where_clause(cond), rtype);
-			}
-
-			/*
-			 * Integers are summed as PostgreSQL's own sum() and avg() sum
-			 * them (in int8 or int128), not in the storage column's numeric:
-			 * the same exact value, several times faster over a whole table.
-			 */
-			switch (getBaseType(col->inputtype))
-			{
-				case INT2OID:
-				case INT4OID:
-				case INT8OID:
+				/*
+				 * The whole query: integers summed as PostgreSQL's own sum()
+				 * and avg() sum them (int8, int128), not in the storage
+				 * column's numeric; the same exact value, several times
+				 * faster over a whole table.
+				 */
+				if (small_int || base == INT8OID)
 					return psprintf("(pg_catalog.sum(%s)%s)::%s", in,
 									where_clause(cond), rtype);
-				default:
-					return psprintf("(pg_catalog.sum((%s)::%s)%s)::%s",
-									in, rtype, where_clause(cond), rtype);
+				return psprintf("(pg_catalog.sum((%s)::%s)%s)::%s",
+								in, rtype, where_clause(cond), rtype);
 			}
+		case COL_EXTREME:
 		case COL_DELETED_EXTREME:
 			/* the whole query has no deleted rows */
-			if (!delta)
+			if (!delta && col->role == COL_DELETED_EXTREME)
 				return psprintf("NULL::%s", il_sql_type(col->type, -1));
-			/* FALLTHROUGH */
-		case COL_EXTREME:
 			if (!delta)
 				return psprintf("pg_catalog.%s(%s)%s", col->is_min ? "min" : "max",
 								in, where_clause(cond));
