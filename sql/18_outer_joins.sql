@@ -64,6 +64,14 @@ SELECT reg('dk_kn', 'SELECT d.k, count(f.v) AS n FROM dk d LEFT JOIN fk f ON f.k
 SELECT reg('dk_kx', 'SELECT d.k, f.v FROM dk d LEFT JOIN fk f ON f.kx = d.kx');
 SELECT reg('dk_none', 'SELECT d.k FROM dk d WHERE NOT EXISTS (SELECT FROM fk f WHERE f.k = d.k AND f.v > 1)');
 SELECT reg('dk_some', 'SELECT d.k FROM dk d WHERE EXISTS (SELECT FROM fk f WHERE f.kn = d.kn)');
+-- every column the subquery reads equated with the outer row or a constant
+-- (tested once per outer row), with an outer-only condition, over two
+-- columns, against an expression; then with a second table in the subquery
+SELECT reg('dk_kc', 'SELECT d.k FROM dk d WHERE EXISTS (SELECT FROM fk f WHERE f.k = d.k AND f.v = 4)');
+SELECT reg('dk_ko', 'SELECT d.k, d.kn FROM dk d WHERE NOT EXISTS (SELECT FROM fk f WHERE f.k = d.k AND d.kn > 2)');
+SELECT reg('dk_k2', 'SELECT d.k FROM dk d WHERE NOT EXISTS (SELECT 1 FROM fk f WHERE f.kn = d.kn AND d.k = f.k)');
+SELECT reg('dk_ke', 'SELECT d.k FROM dk d WHERE EXISTS (SELECT FROM fk f WHERE f.k = d.k + 1)');
+SELECT reg('dk_kj', 'SELECT d.k FROM dk d WHERE NOT EXISTS (SELECT FROM fk f JOIN dk e ON e.k = f.k WHERE f.k = d.k)');
 INSERT INTO fk VALUES (1, 1, 0.500, 9), (2, 2, 1.00, 3), (4, 4, 2.0, 7);
 DELETE FROM fk WHERE k = 2 AND v = 3 AND kx = 1.0;
 UPDATE fk SET k = 5, kn = 5, kx = 2.5 WHERE k = 3;

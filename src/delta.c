@@ -124,6 +124,12 @@ typedef enum InputState
 #define OLD_ARM_KEPT	0x1
 #define OLD_ARM_GONE	0x2
 #define OLD_ARMS_ALL	(OLD_ARM_KEPT | OLD_ARM_GONE)
+/*
+ * With OLD_ARM_KEPT: the kept rows unfiltered, their test against the net
+ * insertions returned apart, for the caller to put where it is cheaper
+ * (see keyed_columns).
+ */
+#define OLD_ARM_BARE	0x4
 
 /*
  * Whether two values of the type that are equal (by its default equality,
@@ -182,11 +188,12 @@ batch_sql(const char *cols, const char *w, const char *dname, const char *da,
  * A subquery with the base table's row type (attnos line up, so the
  * query's Vars need no change) plus a weight (not for IN_OLD_ROWS).
  * used: the columns the reference reads (IN_OLD_ROWS only; others are
- * NULL there).
+ * NULL there).  With OLD_ARM_BARE, *kept_filter is set to a query over the
+ * table as r whose WHERE is the kept rows' test.
  */
 static char *
 batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
-				   const char *mult, int arms, List **colnames)
+				   const char *mult, int arms, List **colnames, char **kept_filter)
 {
 	Relation	brel = table_open(base, AccessShareLock);
 	Relation	drel = table_open(delta, AccessShareLock);
@@ -468,6 +475,11 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 									"(SELECT %s FROM %s n WHERE n.__incrload_k OPERATOR(pg_catalog.>) 0%s)",
 									ucols_r.data, bname, kept_lhs.data,
 									kept_rhs.data, net, kept_cond.data);
+				if (arms & OLD_ARM_BARE)
+				{
+					*kept_filter = kept;
+					kept = psprintf("SELECT %s FROM %s r", ucols_r.data, bname);
+				}
 				if (arms == OLD_ARM_GONE)
 					gone = psprintf("SELECT %s FROM %s n "
 									"WHERE n.__incrload_k OPERATOR(pg_catalog.>) 0 "
@@ -503,8 +515,8 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
  * Replace a base table reference of a query by its batch or old state.
  * used: the columns the reference reads (for IN_OLD_ROWS).
  */
-static void substitute_rte_arms(Query *pre, IncrloadBaseRef *ref,
-								InputState state, int arms);
+static char *substitute_rte_arms(Query *pre, IncrloadBaseRef *ref,
+								 InputState state, int arms);
 
 static void
 substitute_rte(Query *pre, IncrloadBaseRef *ref, InputState state)
@@ -512,8 +524,37 @@ substitute_rte(Query *pre, IncrloadBaseRef *ref, InputState state)
 	substitute_rte_arms(pre, ref, state, OLD_ARMS_ALL);
 }
 
-/* The same, for IN_OLD_ROWS with only some of its arms. */
-static void
+/*
+ * The columns (attribute numbers) of range table entry rtindex a query
+ * reads; *other (if given) tells whether it also reads system columns or
+ * the whole row.
+ */
+static Bitmapset *
+used_columns(Query *q, int rtindex, bool *other)
+{
+	Bitmapset  *raw = NULL;
+	Bitmapset  *used = NULL;
+	int			x = -1;
+
+	pull_varattnos((Node *) q->targetList, rtindex, &raw);
+	pull_varattnos((Node *) q->jointree, rtindex, &raw);
+	pull_varattnos(q->havingQual, rtindex, &raw);
+	if (other)
+		*other = false;
+	/* pull_varattnos offsets attribute numbers by this */
+	while ((x = bms_next_member(raw, x)) >= 0)
+		if (x + FirstLowInvalidHeapAttributeNumber > 0)
+			used = bms_add_member(used, x + FirstLowInvalidHeapAttributeNumber);
+		else if (other)
+			*other = true;
+	return used;
+}
+
+/*
+ * The same, for IN_OLD_ROWS with only some of its arms; with OLD_ARM_BARE,
+ * returns the SQL of the kept rows' test (see batch_subquery_sql).
+ */
+static char *
 substitute_rte_arms(Query *pre, IncrloadBaseRef *ref, InputState state, int arms)
 {
 	int			rtindex = ref->rtindex;
@@ -523,12 +564,13 @@ substitute_rte_arms(Query *pre, IncrloadBaseRef *ref, InputState state, int arms
 	Bitmapset  *used = NULL;
 	List	   *colnames;
 	char	   *sql;
+	char	   *kept_filter = NULL;
 	List	   *raw;
 	Query	   *sub;
 
 	/* a table in its new state is the table, unless its rows count */
 	if ((state == IN_NEW || state == IN_NEW_ROWS) && ref->mult == NULL)
-		return;
+		return NULL;
 	if (!OidIsValid(delta))
 		ereport(ERROR,
 				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -536,24 +578,10 @@ substitute_rte_arms(Query *pre, IncrloadBaseRef *ref, InputState state, int arms
 					   get_rel_name(base)),
 				errhint("Unregister the view and register it again."));
 	if (state == IN_OLD_ROWS)
-	{
-		pull_varattnos((Node *) pre->targetList, rtindex, &used);
-		pull_varattnos((Node *) pre->jointree, rtindex, &used);
-		pull_varattnos(pre->havingQual, rtindex, &used);
-		/* pull_varattnos offsets attribute numbers by this */
-		used = bms_copy(used);
-		{
-			Bitmapset  *shifted = NULL;
-			int			x = -1;
+		used = used_columns(pre, rtindex, NULL);
 
-			while ((x = bms_next_member(used, x)) >= 0)
-				if (x + FirstLowInvalidHeapAttributeNumber > 0)
-					shifted = bms_add_member(shifted, x + FirstLowInvalidHeapAttributeNumber);
-			used = shifted;
-		}
-	}
-
-	sql = batch_subquery_sql(base, delta, state, used, ref->mult, arms, &colnames);
+	sql = batch_subquery_sql(base, delta, state, used, ref->mult, arms, &colnames,
+							 &kept_filter);
 	raw = pg_parse_query(sql);
 	sub = parse_analyze_fixedparams(linitial_node(RawStmt, raw), sql,
 									batch_param_types, INCRLOAD_BATCH_NPARAMS,
@@ -579,6 +607,7 @@ substitute_rte_arms(Query *pre, IncrloadBaseRef *ref, InputState state, int arms
 	 */
 	rte->alias = makeAlias(rte->eref->aliasname, NIL);
 	rte->eref = makeAlias(rte->eref->aliasname, colnames);
+	return kept_filter;
 }
 
 /* The subqueries of a branch's expressions, in il_normalize_sublinks order. */
@@ -810,8 +839,157 @@ exists_distributes(Query *sub)
 }
 
 /*
+ * Whether the kept rows of input ref inside subquery sub can be told apart
+ * by the outer row alone: when sub's WHERE equates every column it reads
+ * of the input with an expression of outer rows only, by an equality that
+ * is identity, each row the subquery sees has exactly those values, so the
+ * kept rows' test (no net insertion has the row's values) holds for all of
+ * them or for none.  Tested once, on the outer values, it is a gate before
+ * the input is read instead of a filter that rejects, one by one, every
+ * row of a key the batch inserted into (all the rows of a join key, for a
+ * NOT EXISTS of an outer join).  Returns the expressions by attribute
+ * number, or NULL.
+ */
+static Node **
+keyed_columns(Query *sub, IncrloadBaseRef *ref)
+{
+	Relation	rel = table_open(ref->relid, AccessShareLock);
+	int			natts = RelationGetDescr(rel)->natts;
+	Node	  **keys = palloc0(sizeof(Node *) * (natts + 1));
+	bool		other;
+	Bitmapset  *used = used_columns(sub, ref->rtindex, &other);
+	ListCell   *lc;
+	int			x = -1;
+
+	table_close(rel, AccessShareLock);
+	if (other)
+		return NULL;
+	foreach(lc, make_ands_implicit((Expr *) sub->jointree->quals))
+	{
+		OpExpr	   *op = lfirst(lc);
+
+		if (!IsA(op, OpExpr) || list_length(op->args) != 2)
+			continue;
+		for (int side = 0; side < 2; side++)
+		{
+			Var		   *v = list_nth(op->args, side);
+			Node	   *e = list_nth(op->args, 1 - side);
+
+			if (IsA(v, Var) && v->varno == ref->rtindex && v->varlevelsup == 0 &&
+				v->varattno > 0 && v->varattno <= natts && keys[v->varattno] == NULL &&
+				exprType(e) == v->vartype &&
+				op->opno == lookup_type_cache(v->vartype, TYPECACHE_EQ_OPR)->eq_opr &&
+				equality_is_identity(v->vartype, v->varcollid) &&
+				!contain_vars_of_level(e, 0) && !checkExprHasSubLink(e) &&
+				!contain_volatile_functions(e))
+				keys[v->varattno] = e;
+		}
+	}
+	while ((x = bms_next_member(used, x)) >= 0)
+		if (keys[x] == NULL)
+			return NULL;
+	return keys;
+}
+
+/* a column of the kept rows' test: the outer expression it equals */
+static Node *
+keyed_var(Var *var, replace_rte_variables_context *context)
+{
+	Node	  **keys = context->callback_arg;
+	Node	   *e;
+
+	if (var->varattno <= 0 || keys[var->varattno] == NULL)
+		elog(ERROR, "incrload: kept rows tested on column %d, not equated with the outer row",
+			 var->varattno);
+	e = copyObject(keys[var->varattno]);
+	if (context->sublevels_up > 0)
+		IncrementVarSublevelsUp(e, context->sublevels_up, 0);
+	return e;
+}
+
+/* Add the kept rows' test (SQL over the table as r) on keys to sub's WHERE. */
+static void
+gate_kept_rows(Query *sub, const char *sql, Node **keys)
+{
+	List	   *raw = pg_parse_query(sql);
+	Query	   *fq = parse_analyze_fixedparams(linitial_node(RawStmt, raw), sql,
+											   batch_param_types,
+											   INCRLOAD_BATCH_NPARAMS, NULL);
+	Node	   *qual = replace_rte_variables(fq->jointree->quals, 1, 0, keyed_var,
+											 keys, &sub->hasSubLinks);
+
+	sub->jointree->quals = (Node *) make_and_qual(sub->jointree->quals, qual);
+	sub->hasSubLinks = true;
+}
+
+/*
+ * When a keyed subquery reads nothing but its input, its old-only rows can
+ * be tested the same way: EXISTS over them is whether the outer values are
+ * among them (a hashed IN over the few rows of the batch, built once per
+ * statement) and the subquery's conditions hold of those values.  As an
+ * EXISTS the planner would join them to the outer rows, which, when it
+ * misjudges the batch as one row, is a scan of them per outer row.
+ * Returns that condition, at the level of the outer query, or NULL.
+ */
+static Node *
+keyed_gone(Query *sub, IncrloadBaseRef *ref, Node **keys)
+{
+	Bitmapset  *used = used_columns(sub, ref->rtindex, NULL);
+	List	   *colnames;
+	StringInfoData lhs;
+	StringInfoData rhs;
+	StringInfoData nonnull;
+	char	   *gone;
+	char	   *sql;
+	List	   *raw;
+	Query	   *fq;
+	Node	   *test;
+	Node	   *quals;
+	bool		dummy = false;
+	int			x = -1;
+
+	if (bms_is_empty(used) || list_length(sub->jointree->fromlist) != 1 ||
+		!IsA(linitial(sub->jointree->fromlist), RangeTblRef) ||
+		linitial_node(RangeTblRef, sub->jointree->fromlist)->rtindex != ref->rtindex ||
+		checkExprHasSubLink(sub->jointree->quals))
+		return NULL;
+
+	initStringInfo(&lhs);
+	initStringInfo(&rhs);
+	initStringInfo(&nonnull);
+	while ((x = bms_next_member(used, x)) >= 0)
+	{
+		char	   *name = get_attname(ref->relid, x, false);
+
+		appendStringInfo(&lhs, "%s%s", lhs.len ? ", " : "", il_sql_col("r", name));
+		appendStringInfo(&rhs, "%s%s", rhs.len ? ", " : "", il_sql_col("s", name));
+		appendStringInfo(&nonnull, "%s%s IS NOT NULL", nonnull.len ? " AND " : "",
+						 il_sql_col("s", name));
+	}
+	gone = batch_subquery_sql(ref->relid, il_catalog_delta_for(ref->relid), IN_OLD_ROWS,
+							  used, NULL, OLD_ARM_GONE, &colnames, NULL);
+	sql = psprintf("SELECT FROM %s r WHERE ((%s) IN (SELECT %s FROM (%s) s WHERE %s)) IS TRUE",
+				   quote_qualified_identifier(get_namespace_name(get_rel_namespace(ref->relid)),
+											  get_rel_name(ref->relid)),
+				   lhs.data, rhs.data, gone, nonnull.data);
+	raw = pg_parse_query(sql);
+	fq = parse_analyze_fixedparams(linitial_node(RawStmt, raw), sql, batch_param_types,
+								   INCRLOAD_BATCH_NPARAMS, NULL);
+	test = replace_rte_variables(fq->jointree->quals, 1, 0, keyed_var, keys, &dummy);
+	quals = replace_rte_variables(copyObject(sub->jointree->quals), ref->rtindex, 0,
+								  keyed_var, keys, &dummy);
+	if (contain_vars_of_level(quals, 0))
+		return NULL;
+	test = (Node *) make_and_qual(quals, test);
+	/* from inside the subquery to the outer query */
+	IncrementVarSublevelsUp(test, -1, 1);
+	return test;
+}
+
+/*
  * Replace each split EXISTS by (EXISTS kept OR EXISTS gone), and NOT of one
- * by (NOT EXISTS kept AND NOT EXISTS gone), which the planner can pull up.
+ * by (NOT EXISTS kept AND NOT EXISTS gone), which the planner can pull up;
+ * EXISTS gone may be keyed_gone's test instead.
  */
 static Node *
 split_mutator(Node *node, List *splits)
@@ -873,7 +1051,7 @@ pre_term_sql(IncrloadBranch *b, int t, int sign, int alt, int *nalts)
 	int			resno = npre;
 	int			g = 0;
 	List	   *sls = branch_sublinks(pre);
-	List	   *splits = NIL;	/* (EXISTS, its copy over the old-only rows) */
+	List	   *splits = NIL;	/* (EXISTS, its test of the old-only rows) */
 	StringInfoData buf;
 
 	*nalts = 1;
@@ -919,6 +1097,7 @@ pre_term_sql(IncrloadBranch *b, int t, int sign, int alt, int *nalts)
 		bool		old_rows = false;
 		int			nold = 0;
 		SubLink    *gone = NULL;
+		Node	   *gone_test = NULL;
 
 		for (int i = first; i < first + list_length((List *) lfirst(lb)); i++)
 			if (old_rows_state(t, i, sign))
@@ -939,16 +1118,25 @@ pre_term_sql(IncrloadBranch *b, int t, int sign, int alt, int *nalts)
 		{
 			IncrloadBaseRef *ref = lfirst(lc);
 			InputState	state = old_rows_state(t, g, sign) ? IN_OLD_ROWS : IN_NEW_ROWS;
+			Node	  **keys = (gone && state == IN_OLD_ROWS) ?
+				keyed_columns(sub, ref) : NULL;
+			char	   *kept_filter;
 
-			substitute_rte_arms(sub, ref, state, gone ? OLD_ARM_KEPT : OLD_ARMS_ALL);
-			if (gone)
+			if (keys)
+				gone_test = keyed_gone(sub, ref, keys);
+			kept_filter = substitute_rte_arms(sub, ref, state,
+											  !gone ? OLD_ARMS_ALL :
+											  keys ? OLD_ARM_KEPT | OLD_ARM_BARE : OLD_ARM_KEPT);
+			if (keys)
+				gate_kept_rows(sub, kept_filter, keys);
+			if (gone && !gone_test)
 				substitute_rte_arms(castNode(Query, gone->subselect), ref, state,
 									OLD_ARM_GONE);
 			old_rows |= state == IN_OLD_ROWS;
 			g++;
 		}
 		if (gone)
-			splits = lappend(splits, list_make2(sl, gone));
+			splits = lappend(splits, list_make2(sl, gone_test ? gone_test : (Node *) gone));
 
 		/*
 		 * An old state is a union no join condition can be pushed into,
