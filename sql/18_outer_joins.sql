@@ -86,6 +86,18 @@ DELETE FROM fk WHERE k = 4;
 SELECT count(incrload_refresh(v)) FROM views;
 SELECT v, diff(v, q) FROM views WHERE v::text LIKE 'dk%' ORDER BY v::text;
 SELECT * FROM dk_k ORDER BY k;
+-- a row whose outer-only condition is NULL (dk_ko's d.kn > 2) leaves while
+-- its key leaves the subquery's table: its NOT EXISTS over the old rows is
+-- true, not NULL
+INSERT INTO fk VALUES (8, 8, 4.0, 1);
+SELECT count(incrload_refresh(v)) FROM views;
+BEGIN;
+DELETE FROM fk WHERE k = 8;
+DELETE FROM dk WHERE k = 8;
+COMMIT;
+SELECT count(incrload_refresh(v)) FROM views;
+SELECT v, diff(v, q) FROM views WHERE v::text LIKE 'dk%' ORDER BY v::text;
+SELECT * FROM dk_ko ORDER BY k;
 
 -- refused: an outer join inside a subquery that needs its NULL-extended rows
 -- (its NOT EXISTS would nest), or that counts its rows, or whose condition

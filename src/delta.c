@@ -945,6 +945,7 @@ keyed_gone(Query *sub, IncrloadBaseRef *ref, Node **keys)
 	Query	   *fq;
 	Node	   *test;
 	Node	   *quals;
+	BooleanTest *bt;
 	bool		dummy = false;
 	int			x = -1;
 
@@ -980,7 +981,16 @@ keyed_gone(Query *sub, IncrloadBaseRef *ref, Node **keys)
 								  keyed_var, keys, &dummy);
 	if (contain_vars_of_level(quals, 0))
 		return NULL;
-	test = (Node *) make_and_qual(quals, test);
+
+	/*
+	 * Stands for an EXISTS, which is never NULL: with a condition NULL for
+	 * the outer row (an outer-only column), NOT of it must still be true.
+	 */
+	bt = makeNode(BooleanTest);
+	bt->arg = (Expr *) make_and_qual(quals, test);
+	bt->booltesttype = IS_TRUE;
+	bt->location = -1;
+	test = (Node *) bt;
 	/* from inside the subquery to the outer query */
 	IncrementVarSublevelsUp(test, -1, 1);
 	return test;

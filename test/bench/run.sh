@@ -205,22 +205,17 @@ for n in "${NS[@]}"; do
     sqlfile 10_fixture.sql tag="$tag" n="$n" nocap="$nocap" reg_reps="$reg_reps" kinds="$kinds"
     log "N=$n: $WARMUPS warm-up + $REPS measured rounds of K=$K (write, apply and REFRESH of each view)"
     sqlfile 20_rounds.sql tag="$tag" k="$K" reps="$REPS" warmups="$WARMUPS" mv=true nocap="$nocap" kinds="$kinds"
-    if [ "$n" -eq 1000000 ]; then
-        # the outer-join view is checked and dropped here: the apply of its
-        # next batches can take minutes, depending on the plan the
-        # planner picks (README, "Where the time goes")
-        log "N=$n: checking outer_$tag, then unregistering it"
-        check_view "outer_$tag" "k1000"
-        sql "SELECT incrload_unregister_view('outer_$tag')" >/dev/null
-    fi
     log "N=$n: plans of one apply round (auto_explain) -> out/explain-$tag.log"
     explain_round "$tag" "$tag"
     if [ "$n" -eq 1000000 ]; then
         for k in 100 10000; do
             log "N=$n: rounds of K=$k"
-            # not the outer-join view: its apply does not scale with K (README)
-            sqlfile 20_rounds.sql tag="$tag" k="$k" reps="$REPS" warmups=1 mv=false nocap=false kinds='{agg,join}'
+            sqlfile 20_rounds.sql tag="$tag" k="$k" reps="$REPS" warmups=1 mv=false nocap=false kinds='{agg,join,outer}'
         done
+        # the outer-join view is not needed by the figures after these
+        log "N=$n: checking outer_$tag, then unregistering it"
+        check_view "outer_$tag" "k10000"
+        sql "SELECT incrload_unregister_view('outer_$tag')" >/dev/null
         log "N=$n: plans again, after the K=10000 rounds (a larger delta table) -> out/explain-$tag-later.log"
         explain_round "$tag" "$tag-later"
     fi

@@ -934,6 +934,11 @@ my @view_defs = (
 	[ 'sq_not_exists_nonequi',
 	  'SELECT o.oid, o.amt FROM ord o WHERE NOT EXISTS '
 	  . '(SELECT FROM ret t WHERE t.cid = o.cid AND t.amt >= o.amt)' ],
+	# every column read equated with the outer row (nullable, text): tested
+	# once per outer row
+	[ 'sq_not_exists_keyed2',
+	  'SELECT f.cid, f.code FROM flags f WHERE NOT EXISTS '
+	  . '(SELECT FROM ret t WHERE t.reason = f.code AND t.cid = f.cid)' ],
 	# IN and NOT IN with NULLs on both sides; flags is read only here
 	[ 'sq_in',
 	  "SELECT o.oid, o.cid FROM ord o WHERE o.cid IN (SELECT f.cid FROM flags f WHERE f.code <> 'b')" ],
