@@ -842,13 +842,14 @@ exists_distributes(Query *sub)
  * Whether the kept rows of input ref inside subquery sub can be told apart
  * by the outer row alone: when sub's WHERE equates every column it reads
  * of the input with an expression of outer rows only, by an equality that
- * is identity, each row the subquery sees has exactly those values, so the
- * kept rows' test (no net insertion has the row's values) holds for all of
- * them or for none.  Tested once, on the outer values, it is a gate before
- * the input is read instead of a filter that rejects, one by one, every
- * row of a key the batch inserted into (all the rows of a join key, for a
- * NOT EXISTS of an outer join).  Returns the expressions by attribute
- * number, or NULL.
+ * is identity (under the comparison's collation too, which an explicit
+ * COLLATE may make nondeterministic), each row the subquery sees has
+ * exactly those values, so the kept rows' test (no net insertion has the
+ * row's values) holds for all of them or for none.  Tested once, on the
+ * outer values, it is a gate before the input is read instead of a filter
+ * that rejects, one by one, every row of a key the batch inserted into (all
+ * the rows of a join key, for a NOT EXISTS of an outer join).  Returns the
+ * expressions by attribute number, or NULL.
  */
 static Node **
 keyed_columns(Query *sub, IncrloadBaseRef *ref)
@@ -880,6 +881,7 @@ keyed_columns(Query *sub, IncrloadBaseRef *ref)
 				exprType(e) == v->vartype &&
 				op->opno == lookup_type_cache(v->vartype, TYPECACHE_EQ_OPR)->eq_opr &&
 				equality_is_identity(v->vartype, v->varcollid) &&
+				equality_is_identity(v->vartype, op->inputcollid) &&
 				!contain_vars_of_level(e, 0) && !checkExprHasSubLink(e) &&
 				!contain_volatile_functions(e))
 				keys[v->varattno] = e;
@@ -1037,6 +1039,90 @@ split_mutator(Node *node, List *splits)
 	return expression_tree_mutator(node, split_mutator, splits);
 }
 
+/* OFFSET 0: a fence the planner neither flattens nor pushes conditions through */
+static Node *
+offset_zero(void)
+{
+	return (Node *) makeConst(INT8OID, -1, InvalidOid, sizeof(int64),
+							  Int64GetDatum(0), false, FLOAT8PASSBYVAL);
+}
+
+/* The conjuncts of an AND tree, nested ANDs flattened. */
+static List *
+flat_conjuncts(Node *qual, List *out)
+{
+	ListCell   *lc;
+
+	if (qual == NULL)
+		return out;
+	if (is_andclause(qual))
+	{
+		foreach(lc, ((BoolExpr *) qual)->args)
+			out = flat_conjuncts(lfirst(lc), out);
+		return out;
+	}
+	return lappend(out, qual);
+}
+
+/*
+ * Whether a condition holds a subquery PostgreSQL can only run as a
+ * subplan, once per row it filters: one with an OFFSET (ours, over an old
+ * state) or a keyed test of old-only rows.
+ */
+static bool
+holds_subplan_walker(Node *node, List *gone_tests)
+{
+	if (node == NULL || IsA(node, Query))
+		return false;
+	if (list_member_ptr(gone_tests, node))
+		return true;
+	if (IsA(node, SubLink) &&
+		castNode(Query, ((SubLink *) node)->subselect)->limitOffset != NULL)
+		return true;
+	return expression_tree_walker(node, holds_subplan_walker, gone_tests);
+}
+
+/*
+ * In a term whose outer rows are those a change inside a subquery affects,
+ * the outer tables are read whole and the affected rows found by a join
+ * with the batch.  A condition on one outer table alone is applied by the
+ * planner where that table is scanned, before any join: a subplan there
+ * runs for every row of the table, a cost that grows with the table, not
+ * with the change.  Such conditions become a column of the term, filtered
+ * above an OFFSET 0 (which keeps the planner from pushing them back down),
+ * so that they run only for the rows the join leaves.  Returns the name of
+ * that column, or NULL.
+ */
+static const char *
+filter_after_joins(Query *pre, List *gone_tests, int resno)
+{
+	List	   *keep = NIL;
+	List	   *move = NIL;
+	ListCell   *lc;
+
+	if (pre->hasAggs || pre->groupClause != NIL || pre->groupingSets != NIL ||
+		pre->havingQual != NULL || pre->hasWindowFuncs || pre->hasTargetSRFs ||
+		pre->distinctClause != NIL || pre->setOperations != NULL ||
+		pre->limitCount != NULL || pre->limitOffset != NULL || pre->rowMarks != NIL)
+		return NULL;
+	foreach(lc, flat_conjuncts(pre->jointree->quals, NIL))
+	{
+		if (holds_subplan_walker(lfirst(lc), gone_tests))
+			move = lappend(move, lfirst(lc));
+		else
+			keep = lappend(keep, lfirst(lc));
+	}
+	if (move == NIL)
+		return NULL;
+	pre->jointree->quals = keep ? (Node *) make_ands_explicit(keep) : NULL;
+	pre->targetList = lappend(pre->targetList,
+							  makeTargetEntry(make_ands_explicit(move), resno,
+											  pstrdup(INCRLOAD_HIDDEN_PREFIX "keep"),
+											  false));
+	pre->limitOffset = offset_zero();
+	return INCRLOAD_HIDDEN_PREFIX "keep";
+}
+
 /*
  * One term of the delta rule for one branch, as SQL with columns e1..eN
  * and __w.  The branch's inputs are its base table references, in FROM
@@ -1062,6 +1148,9 @@ pre_term_sql(IncrloadBranch *b, int t, int sign, int alt, int *nalts)
 	int			g = 0;
 	List	   *sls = branch_sublinks(pre);
 	List	   *splits = NIL;	/* (EXISTS, its test of the old-only rows) */
+	List	   *gone_tests = NIL;	/* those tests that are keyed_gone's */
+	bool		affected = false;
+	const char *keep = NULL;
 	StringInfoData buf;
 
 	*nalts = 1;
@@ -1147,6 +1236,8 @@ pre_term_sql(IncrloadBranch *b, int t, int sign, int alt, int *nalts)
 		}
 		if (gone)
 			splits = lappend(splits, list_make2(sl, gone_test ? gone_test : (Node *) gone));
+		if (gone_test)
+			gone_tests = lappend(gone_tests, gone_test);
 
 		/*
 		 * An old state is a union no join condition can be pushed into,
@@ -1156,8 +1247,7 @@ pre_term_sql(IncrloadBranch *b, int t, int sign, int alt, int *nalts)
 		 * as a restriction on each arm of the union: index scans.
 		 */
 		if (old_rows && sl->subLinkType == EXISTS_SUBLINK && sub->limitOffset == NULL)
-			sub->limitOffset = (Node *) makeConst(INT8OID, -1, InvalidOid, sizeof(int64),
-												  Int64GetDatum(0), false, FLOAT8PASSBYVAL);
+			sub->limitOffset = offset_zero();
 		if (t >= first && t < g)
 		{
 			List	   *alts = affected_quals(list_nth(il_normalize_sublinks(b->query),
@@ -1167,11 +1257,14 @@ pre_term_sql(IncrloadBranch *b, int t, int sign, int alt, int *nalts)
 			*nalts = list_length(alts);
 			pre->jointree->quals = make_and_qual(pre->jointree->quals,
 												 list_nth(alts, alt));
+			affected = true;
 		}
 	}
 
 	if (splits != NIL)
 		pre = query_tree_mutator(pre, split_mutator, splits, QTW_IGNORE_RANGE_TABLE);
+	if (affected)
+		keep = filter_after_joins(pre, gone_tests, resno + 1);
 
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "SELECT ");
@@ -1192,6 +1285,8 @@ pre_term_sql(IncrloadBranch *b, int t, int sign, int alt, int *nalts)
 		}
 	}
 	appendStringInfo(&buf, " AS __w FROM (%s) t", pg_get_querydef(pre, false));
+	if (keep)
+		appendStringInfo(&buf, " WHERE t.%s", quote_identifier(keep));
 	return buf.data;
 }
 
