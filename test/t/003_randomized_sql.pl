@@ -939,6 +939,16 @@ my @view_defs = (
 	[ 'sq_not_exists_keyed2',
 	  'SELECT f.cid, f.code FROM flags f WHERE NOT EXISTS '
 	  . '(SELECT FROM ret t WHERE t.reason = f.code AND t.cid = f.cid)' ],
+	# conditions on the outer rows that run after the join finding the rows
+	# a change in the subquery affects: with a join that repeats them, an
+	# outer-only condition that can be NULL, and a second subquery read in
+	# its old state
+	[ 'sq_join_not_exists_keyed',
+	  'SELECT c.cid, o.oid, o.amt FROM cust c JOIN ord o ON o.cid = c.cid '
+	  . "WHERE c.credit > 10 AND NOT EXISTS (SELECT FROM ret t WHERE t.cid = c.cid AND c.tier = 'gold')" ],
+	[ 'sq_two_old_states',
+	  'SELECT o.oid, o.cid FROM ord o WHERE NOT EXISTS (SELECT FROM ret t WHERE t.oid = o.oid) '
+	  . 'AND EXISTS (SELECT FROM flags f WHERE f.cid = o.cid)' ],
 	# IN and NOT IN with NULLs on both sides; flags is read only here
 	[ 'sq_in',
 	  "SELECT o.oid, o.cid FROM ord o WHERE o.cid IN (SELECT f.cid FROM flags f WHERE f.code <> 'b')" ],
