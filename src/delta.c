@@ -649,6 +649,17 @@ null_test(Node *arg, NullTestType type)
 }
 
 static Node *
+bool_test(Node *arg, BoolTestType type)
+{
+	BooleanTest *bt = makeNode(BooleanTest);
+
+	bt->arg = (Expr *) arg;
+	bt->booltesttype = type;
+	bt->location = -1;
+	return (Node *) bt;
+}
+
+static Node *
 not_expr(Node *arg)
 {
 	return (Node *) makeBoolExpr(NOT_EXPR, list_make1(arg), -1);
@@ -775,16 +786,10 @@ affected_quals(SubLink *sl, List *bases, int which, int first, Query *outer)
 		}
 	}
 
-	{
-		BooleanTest *bt = makeNode(BooleanTest);
-
-		IncrementVarSublevelsUp(test, 1, 0);
-		test = il_normalize_replace_params(test, tlist);
-		bt->arg = (Expr *) test;
-		bt->booltesttype = sl->subLinkType == ANY_SUBLINK ? IS_NOT_FALSE : IS_NOT_TRUE;
-		bt->location = -1;
-		return list_make1(exists_in(sub, (Node *) bt));
-	}
+	IncrementVarSublevelsUp(test, 1, 0);
+	test = il_normalize_replace_params(test, tlist);
+	return list_make1(exists_in(sub, bool_test(test, sl->subLinkType == ANY_SUBLINK ?
+											  IS_NOT_FALSE : IS_NOT_TRUE)));
 }
 
 /*
@@ -947,7 +952,6 @@ keyed_gone(Query *sub, IncrloadBaseRef *ref, Node **keys)
 	Query	   *fq;
 	Node	   *test;
 	Node	   *quals;
-	BooleanTest *bt;
 	bool		dummy = false;
 	int			x = -1;
 
@@ -971,7 +975,7 @@ keyed_gone(Query *sub, IncrloadBaseRef *ref, Node **keys)
 	}
 	gone = batch_subquery_sql(ref->relid, il_catalog_delta_for(ref->relid), IN_OLD_ROWS,
 							  used, NULL, OLD_ARM_GONE, &colnames, NULL);
-	sql = psprintf("SELECT FROM %s r WHERE ((%s) IN (SELECT %s FROM (%s) s WHERE %s)) IS TRUE",
+	sql = psprintf("SELECT FROM %s r WHERE (%s) IN (SELECT %s FROM (%s) s WHERE %s)",
 				   quote_qualified_identifier(get_namespace_name(get_rel_namespace(ref->relid)),
 											  get_rel_name(ref->relid)),
 				   lhs.data, rhs.data, gone, nonnull.data);
@@ -988,11 +992,7 @@ keyed_gone(Query *sub, IncrloadBaseRef *ref, Node **keys)
 	 * Stands for an EXISTS, which is never NULL: with a condition NULL for
 	 * the outer row (an outer-only column), NOT of it must still be true.
 	 */
-	bt = makeNode(BooleanTest);
-	bt->arg = (Expr *) make_and_qual(quals, test);
-	bt->booltesttype = IS_TRUE;
-	bt->location = -1;
-	test = (Node *) bt;
+	test = bool_test((Node *) make_and_qual(quals, test), IS_TRUE);
 	/* from inside the subquery to the outer query */
 	IncrementVarSublevelsUp(test, -1, 1);
 	return test;
@@ -1090,10 +1090,12 @@ holds_subplan_walker(Node *node, List *gone_tests)
  * runs for every row of the table, a cost that grows with the table, not
  * with the change.  Such conditions become a column of the term, filtered
  * above an OFFSET 0 (which keeps the planner from pushing them back down),
- * so that they run only for the rows the join leaves.  Returns the name of
- * that column, or NULL.
+ * so that they run only for the rows the join leaves.  Returns whether it
+ * added that column, FILTER_COLUMN.
  */
-static const char *
+#define FILTER_COLUMN INCRLOAD_HIDDEN_PREFIX "keep"
+
+static bool
 filter_after_joins(Query *pre, List *gone_tests, int resno)
 {
 	List	   *keep = NIL;
@@ -1104,7 +1106,7 @@ filter_after_joins(Query *pre, List *gone_tests, int resno)
 		pre->havingQual != NULL || pre->hasWindowFuncs || pre->hasTargetSRFs ||
 		pre->distinctClause != NIL || pre->setOperations != NULL ||
 		pre->limitCount != NULL || pre->limitOffset != NULL || pre->rowMarks != NIL)
-		return NULL;
+		return false;
 	foreach(lc, flat_conjuncts(pre->jointree->quals, NIL))
 	{
 		if (holds_subplan_walker(lfirst(lc), gone_tests))
@@ -1113,14 +1115,13 @@ filter_after_joins(Query *pre, List *gone_tests, int resno)
 			keep = lappend(keep, lfirst(lc));
 	}
 	if (move == NIL)
-		return NULL;
+		return false;
 	pre->jointree->quals = keep ? (Node *) make_ands_explicit(keep) : NULL;
 	pre->targetList = lappend(pre->targetList,
 							  makeTargetEntry(make_ands_explicit(move), resno,
-											  pstrdup(INCRLOAD_HIDDEN_PREFIX "keep"),
-											  false));
+											  pstrdup(FILTER_COLUMN), false));
 	pre->limitOffset = offset_zero();
-	return INCRLOAD_HIDDEN_PREFIX "keep";
+	return true;
 }
 
 /*
@@ -1150,7 +1151,7 @@ pre_term_sql(IncrloadBranch *b, int t, int sign, int alt, int *nalts)
 	List	   *splits = NIL;	/* (EXISTS, its test of the old-only rows) */
 	List	   *gone_tests = NIL;	/* those tests that are keyed_gone's */
 	bool		affected = false;
-	const char *keep = NULL;
+	bool		filtered = false;
 	StringInfoData buf;
 
 	*nalts = 1;
@@ -1264,7 +1265,7 @@ pre_term_sql(IncrloadBranch *b, int t, int sign, int alt, int *nalts)
 	if (splits != NIL)
 		pre = query_tree_mutator(pre, split_mutator, splits, QTW_IGNORE_RANGE_TABLE);
 	if (affected)
-		keep = filter_after_joins(pre, gone_tests, resno + 1);
+		filtered = filter_after_joins(pre, gone_tests, resno + 1);
 
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "SELECT ");
@@ -1285,8 +1286,8 @@ pre_term_sql(IncrloadBranch *b, int t, int sign, int alt, int *nalts)
 		}
 	}
 	appendStringInfo(&buf, " AS __w FROM (%s) t", pg_get_querydef(pre, false));
-	if (keep)
-		appendStringInfo(&buf, " WHERE t.%s", quote_identifier(keep));
+	if (filtered)
+		appendStringInfo(&buf, " WHERE t.%s", quote_identifier(FILTER_COLUMN));
 	return buf.data;
 }
 
