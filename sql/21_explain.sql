@@ -48,4 +48,5 @@ SELECT incrload_unregister_view('ev');
 DROP TABLE ea, eb;
 REVOKE EXECUTE ON FUNCTION incrload_explain(text) FROM explain_user;
 DROP ROLE explain_user;
+DROP EXTENSION incrload CASCADE;
 \i sql/include/helpers_end.sql

@@ -27,9 +27,11 @@
 #include "access/table.h"
 #include "access/xlog.h"
 #include "catalog/dependency.h"
+#include "catalog/indexing.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_rewrite.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_rewrite.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
@@ -60,6 +62,7 @@ typedef enum CatalogStmt
 	STMT_ALTER_VIEW,
 	STMT_SET_AUX_OF,
 	STMT_AUXES,
+	STMT_AUX_OF,
 	STMT_VIEW_BASES,
 	STMT_BASE_VIEWS,
 	STMT_ALL_VIEWS,
@@ -139,6 +142,9 @@ static const char *const catalog_sql[NUM_CATALOG_STMTS] = {
 	[STMT_AUXES] =
 	"SELECT view_name FROM incrload.view WHERE aux_of OPERATOR(pg_catalog.=) $1 "
 	"ORDER BY view_name",
+	[STMT_AUX_OF] =
+	"SELECT aux_of FROM incrload.view WHERE view_name OPERATOR(pg_catalog.=) $1 "
+	"AND aux_of IS NOT NULL",
 	[STMT_VIEW_BASES] =
 	"SELECT base_table FROM incrload.view_base "
 	"WHERE view_name OPERATOR(pg_catalog.=) $1 ORDER BY base_table",
@@ -404,6 +410,65 @@ il_catalog_record_dependencies(Oid view, Query *query)
 	ObjectAddressSet(rule, RewriteRelationId,
 					 get_rewrite_oid(view, ViewSelectRuleName, false));
 	recordDependencyOnExpr(&rule, (Node *) query, NIL, DEPENDENCY_NORMAL);
+}
+
+/*
+ * An auxiliary view made of a plain view's definition depends on that view
+ * as a rule reading it would: DROP VIEW is refused (CASCADE takes it along).
+ */
+void
+il_catalog_record_view_dependency(Oid view, Oid plain_view)
+{
+	ObjectAddress rule;
+	ObjectAddress referenced;
+
+	ObjectAddressSet(rule, RewriteRelationId,
+					 get_rewrite_oid(view, ViewSelectRuleName, false));
+	ObjectAddressSet(referenced, RelationRelationId, plain_view);
+	recordDependencyOn(&rule, &referenced, DEPENDENCY_NORMAL);
+}
+
+/* The view a user registered that view serves: itself or its top. */
+Oid
+il_catalog_top_view(Oid view)
+{
+	Oid			up;
+
+	while (OidIsValid(up = oid_by(STMT_AUX_OF, view)))
+		view = up;
+	return view;
+}
+
+/* The plain views a registered view's rule depends on directly. */
+List *
+il_catalog_views_depended_on(Oid view)
+{
+	Oid			rule = get_rewrite_oid(view, ViewSelectRuleName, true);
+	Relation	dep;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *result = NIL;
+
+	if (!OidIsValid(rule))
+		return NIL;
+	dep = table_open(DependRelationId, AccessShareLock);
+	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(RewriteRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(rule));
+	scan = systable_beginscan(dep, DependDependerIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (d->refclassid == RelationRelationId && d->refobjsubid == 0 &&
+			d->refobjid != view && get_rel_relkind(d->refobjid) == RELKIND_VIEW)
+			result = list_append_unique_oid(result, d->refobjid);
+	}
+	systable_endscan(scan);
+	table_close(dep, AccessShareLock);
+	return result;
 }
 
 /* Keep a view's query, re-analyzed from its text after a restore. */

@@ -47,6 +47,8 @@ extern void il_catalog_insert_view(Oid view, Oid storage, const char *query,
 								   List *bases, const char *multiplicity);
 extern void il_catalog_record_dependencies(Oid view, struct Query *query);
 extern void il_catalog_set_query(Oid view, struct Query *query);
+extern void il_catalog_record_view_dependency(Oid view, Oid plain_view);
+extern List *il_catalog_views_depended_on(Oid view);
 extern void il_catalog_set_query_text(Oid view, const char *querydef,
 									  const char *tree);
 extern void il_catalog_delete_view(Oid view);
@@ -61,6 +63,7 @@ extern void il_catalog_alter_view(Oid view, const Datum *refresh_interval,
 								  const bool *repair);
 extern void il_catalog_set_aux_of(Oid aux, Oid view);
 extern List *il_catalog_auxes(Oid view);
+extern Oid	il_catalog_top_view(Oid view);
 extern List *il_catalog_view_bases(Oid view);
 extern List *il_catalog_base_views(Oid base);
 extern List *il_catalog_all_views(void);

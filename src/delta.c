@@ -217,6 +217,9 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 	StringInfoData outcols;
 	StringInfoData outcols_all;	/* IN_NEW_ROWS: every column, from s */
 	StringInfoData netgroup;	/* IN_DELTA, IN_OLD: what rows are the same */
+	StringInfoData ucols_s;		/* counted IN_OLD_ROWS: the used columns of s */
+	StringInfoData cgroup;		/* ... what rows are the same */
+	StringInfoData csel;		/* ... and their columns */
 	bool		nettable = true;
 	int			ncols = 0;
 	char	   *dname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(drel)),
@@ -240,12 +243,6 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 				 INCRLOAD_DELTA_W_NAME, mult) :
 		psprintf("d.%s::pg_catalog.int4", INCRLOAD_DELTA_W_NAME);
 
-	if (mult && state == IN_OLD_ROWS)
-		ereport(ERROR,
-				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				errmsg("registered incrload views read inside subqueries in expressions are not supported in incremental mode"),
-				errhint("Use mode => 'full' to maintain this view by recomputation."));
-
 	initStringInfo(&dcols);
 	initStringInfo(&bcols);
 	initStringInfo(&ucols_d);
@@ -262,6 +259,9 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 	initStringInfo(&outcols);
 	initStringInfo(&outcols_all);
 	initStringInfo(&netgroup);
+	initStringInfo(&ucols_s);
+	initStringInfo(&cgroup);
+	initStringInfo(&csel);
 	*colnames = NIL;
 	for (int i = 0; i < bdesc->natts; i++)
 	{
@@ -327,6 +327,9 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 			appendStringInfo(&ucols_r, "%s%s AS c%d", ncols > 1 ? ", " : "",
 							 il_sql_col("r", name), ncols);
 			appendStringInfo(&ucols_n, "%sn.c%d", ncols > 1 ? ", " : "", ncols);
+			appendStringInfo(&ucols_s, "%s AS c%d, ", il_sql_col("s", name), ncols);
+			appendStringInfo(&cgroup, "%sx.c%d", ncols > 1 ? ", " : "", ncols);
+			appendStringInfo(&csel, "x.c%d, ", ncols);
 			appendStringInfo(&groupby, "%s%d", ncols > 1 ? ", " : "", ncols);
 			appendStringInfo(&outcols, "%su.c%d AS %s", outcols.len ? ", " : "",
 							 ncols, quote_identifier(name));
@@ -339,6 +342,8 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 			 * hash: the net change carries them as t<n> and z<n>.
 			 */
 			identity = equality_is_identity(attr->atttypid, attr->attcollation);
+			if (!identity)
+				appendStringInfo(&cgroup, ", (x.c%d)::pg_catalog.text", ncols);
 			col = il_sql_col("r", name);
 			if (attr->attnotnull && identity)
 			{
@@ -414,6 +419,36 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 						   outcols_all.data, bname, mult);
 			break;
 		case IN_OLD_ROWS:
+			if (mult)
+			{
+				/*
+				 * Another view's rows, each as often as that view shows it:
+				 * old = new - batch as weighted rows, the same rows (by
+				 * identity, as in netting) summed, each repeated as often
+				 * as it counts.  A correlated condition on the columns
+				 * read reaches both arms through the grouping.
+				 */
+				if (ncols == 0)
+				{
+					appendStringInfoString(&ucols_s, "NULL::pg_catalog.int4 AS c0, ");
+					appendStringInfoString(&cgroup, "x.c0");
+					appendStringInfoString(&csel, "x.c0, ");
+				}
+				sql = psprintf("SELECT %s FROM (SELECT %spg_catalog.sum(x.k) AS k FROM ("
+							   "SELECT %s(%s)::pg_catalog.int4 AS k FROM %s s "
+							   "UNION ALL "
+							   "SELECT %sOPERATOR(pg_catalog.-) %s AS k FROM %s s "
+							   "WHERE s.%s OPERATOR(pg_catalog.<>) 0 AND %s) x "
+							   "GROUP BY %s) u CROSS JOIN LATERAL "
+							   "pg_catalog.generate_series(1::pg_catalog.int8, u.k) g "
+							   "WHERE u.k OPERATOR(pg_catalog.>) 0",
+							   outcols.data, csel.data,
+							   ucols_s.data, mult, bname,
+							   ucols_s.data, wdelta, dname,
+							   INCRLOAD_DELTA_W_NAME, batch_cond("s"),
+							   cgroup.data);
+				break;
+			}
 			{
 				/*
 				 * old = new - inserted + deleted, as a multiset, on the
@@ -1199,9 +1234,12 @@ pre_term_sql(IncrloadBranch *b, int t, int sign, int alt, int *nalts)
 		SubLink    *gone = NULL;
 		Node	   *gone_test = NULL;
 
-		for (int i = first; i < first + list_length((List *) lfirst(lb)); i++)
-			if (old_rows_state(t, i, sign))
-				nold++;
+		foreach(lc, (List *) lfirst(lb))
+		{
+			/* a counted old state is one grouped union: not split */
+			if (old_rows_state(t, first + foreach_current_index(lc), sign))
+				nold += ((IncrloadBaseRef *) lfirst(lc))->mult ? 2 : 1;
+		}
 
 		/*
 		 * EXISTS over one table's old state: split into EXISTS over the
@@ -1271,20 +1309,20 @@ pre_term_sql(IncrloadBranch *b, int t, int sign, int alt, int *nalts)
 	appendStringInfoString(&buf, "SELECT ");
 	for (int i = 1; i <= npre; i++)
 		appendStringInfo(&buf, "t.e%d, ", i);
-	if (weights == NIL)
+	/*
+	 * A term's weight is its sign times the weight of each weighted input:
+	 * a batch, an old state, or a counted table (another view's storage,
+	 * whose rows count as often as that view shows them) in any state.
+	 * The sign is that of the subquery's side (new +1, old -1) in a term of
+	 * affected outer rows; it must multiply the counted rows' weights too.
+	 */
+	if (weights == NIL || sign != 1)
 		appendStringInfo(&buf, "%d", sign);
-	else
-	{
-		bool		first = true;
-
-		foreach(lc, weights)
-		{
-			appendStringInfo(&buf, "%st.w%d::pg_catalog.int4",
-							 first ? "" : " OPERATOR(pg_catalog.*) ",
-							 lfirst_int(lc));
-			first = false;
-		}
-	}
+	foreach(lc, weights)
+		appendStringInfo(&buf, "%st.w%d::pg_catalog.int4",
+						 foreach_current_index(lc) > 0 || sign != 1 ?
+						 " OPERATOR(pg_catalog.*) " : "",
+						 lfirst_int(lc));
 	appendStringInfo(&buf, " AS __w FROM (%s) t", pg_get_querydef(pre, false));
 	if (filtered)
 		appendStringInfo(&buf, " WHERE t.%s", quote_identifier(FILTER_COLUMN));

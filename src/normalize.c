@@ -171,12 +171,8 @@ inline_query(Query *q, List *outer, bool views)
 		else if (rte->rtekind == RTE_RELATION && rte->relkind == RELKIND_VIEW &&
 				 views)
 		{
-			Relation	rel = relation_open(rte->relid, NoLock);
-			Query	   *sub = copyObject(get_view_query(rel));
+			Query	   *sub = il_normalize_view_query(rte->relid);
 			IncrloadView row;
-
-			relation_close(rel, NoLock);
-			AcquireRewriteLocks(sub, true, false);
 
 			/*
 			 * A registered view reads its storage table, which is a base
@@ -188,16 +184,7 @@ inline_query(Query *q, List *outer, bool views)
 			if (il_catalog_read_view(rte->relid, false, &row) &&
 				row.multiplicity != NULL)
 				sub->jointree = (FromExpr *) drop_repetition((Node *) sub->jointree, sub);
-			rte->rtekind = RTE_SUBQUERY;
-			rte->subquery = sub;
-			rte->relid = InvalidOid;
-			rte->relkind = 0;
-			rte->rellockmode = 0;
-			rte->inh = false;
-			rte->requiredPerms = 0;
-			rte->checkAsUser = InvalidOid;
-			rte->selectedCols = rte->insertedCols = rte->updatedCols = NULL;
-			rte->extraUpdatedCols = NULL;
+			il_normalize_rte_to_subquery(rte, sub);
 		}
 		if (rte->rtekind == RTE_SUBQUERY)
 			inline_query(rte->subquery, levels, views);
@@ -209,6 +196,34 @@ inline_query(Query *q, List *outer, bool views)
 	(void) query_tree_walker(q, inline_walker, &ctx, QTW_IGNORE_RANGE_TABLE);
 
 	q->cteList = NIL;
+}
+
+/* A view's definition, locked as the rewriter locks it. */
+Query *
+il_normalize_view_query(Oid view)
+{
+	Relation	rel = relation_open(view, NoLock);
+	Query	   *sub = copyObject(get_view_query(rel));
+
+	relation_close(rel, NoLock);
+	AcquireRewriteLocks(sub, true, false);
+	return sub;
+}
+
+/* A range table entry of a view made the subquery sub, as the rewriter does. */
+void
+il_normalize_rte_to_subquery(RangeTblEntry *rte, Query *sub)
+{
+	rte->rtekind = RTE_SUBQUERY;
+	rte->subquery = sub;
+	rte->relid = InvalidOid;
+	rte->relkind = 0;
+	rte->rellockmode = 0;
+	rte->inh = false;
+	rte->requiredPerms = 0;
+	rte->checkAsUser = InvalidOid;
+	rte->selectedCols = rte->insertedCols = rte->updatedCols = NULL;
+	rte->extraUpdatedCols = NULL;
 }
 
 static bool

@@ -27,11 +27,14 @@
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "commands/defrem.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
 #include "parser/parsetree.h"
+#include "rewrite/rewriteManip.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -46,9 +49,6 @@
 #include "register.h"
 #include "storage.h"
 
-static void make_aux_views(Query *q, bool top, const char *outer,
-						   Datum refresh_interval, Oid owner, bool explain,
-						   List **auxes);
 static Query *read_view_query(Oid view);
 static void run_as_caller(const char *sql);
 
@@ -72,14 +72,99 @@ read_view_query(Oid view)
 																get_rel_name(view))));
 }
 
+typedef struct AuxContext
+{
+	const char *outer;
+	Datum		refresh_interval;
+	Oid			owner;
+	bool		explain;
+	List	  **auxes;
+} AuxContext;
+
+/* Does a query refer to a query level above it? */
+static bool
+outer_refs_walker(Node *node, int *depth)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var) && ((Var *) node)->varlevelsup > *depth)
+		return true;
+	if (IsA(node, Aggref) && ((Aggref *) node)->agglevelsup > *depth)
+		return true;
+	if (IsA(node, GroupingFunc) && ((GroupingFunc *) node)->agglevelsup > *depth)
+		return true;
+	if (IsA(node, RangeTblEntry))
+		return ((RangeTblEntry *) node)->rtekind == RTE_CTE &&
+			((RangeTblEntry *) node)->ctelevelsup > *depth;
+	if (IsA(node, Query))
+	{
+		bool		result;
+
+		(*depth)++;
+		result = query_tree_walker((Query *) node, outer_refs_walker, depth,
+								   QTW_EXAMINE_RTES_BEFORE);
+		(*depth)--;
+		return result;
+	}
+	return expression_tree_walker(node, outer_refs_walker, depth);
+}
+
+static bool
+correlated(Query *q)
+{
+	int			depth = -1;
+
+	return outer_refs_walker((Node *) q, &depth);
+}
+
 /*
- * Replace each subquery in q's FROM (at any depth of plain subqueries)
- * that cannot be flattened by SELECT * FROM an auxiliary view registered
- * for it.  WITH queries are inlined first, so every subquery stands alone.
+ * A plain (unregistered) view in FROM that aggregates, is DISTINCT or a
+ * set operation: its definition, to become an auxiliary view like the same
+ * subquery written inline; NULL for any other entry.
+ */
+static Query *
+unflat_plain_view(RangeTblEntry *rte)
+{
+	IncrloadView row;
+	Query	   *def;
+
+	if (rte->rtekind != RTE_RELATION || rte->relkind != RELKIND_VIEW ||
+		il_catalog_read_view(rte->relid, false, &row))
+		return NULL;
+	def = il_normalize_view_query(rte->relid);
+	il_normalize_inline_ctes(def);
+	return il_normalize_is_flat(def) ? NULL : def;
+}
+
+static void make_aux_views(Query *q, bool top, AuxContext *ctx);
+
+/* The subqueries of q's expressions, their FROM lists made the same way. */
+static bool
+aux_sublinks_walker(Node *node, AuxContext *ctx)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, SubLink))
+	{
+		make_aux_views(castNode(Query, ((SubLink *) node)->subselect), false, ctx);
+		return expression_tree_walker(((SubLink *) node)->testexpr,
+									  aux_sublinks_walker, ctx);
+	}
+	if (IsA(node, Query))
+		return false;
+	return expression_tree_walker(node, aux_sublinks_walker, ctx);
+}
+
+/*
+ * Replace each subquery in q's FROM (at any depth of plain subqueries, and
+ * in the FROM of subqueries in expressions) that cannot be flattened, and
+ * each plain view that could not be, by SELECT * FROM an auxiliary view
+ * registered for it.  WITH queries are inlined first, so every subquery
+ * stands alone.  One that refers to an enclosing query (correlated) stays:
+ * normalize.c refuses it, naming it.
  */
 static void
-make_aux_views(Query *q, bool top, const char *outer, Datum refresh_interval,
-			   Oid owner, bool explain, List **auxes)
+make_aux_views(Query *q, bool top, AuxContext *ctx)
 {
 	ListCell   *lc;
 
@@ -95,11 +180,18 @@ make_aux_views(Query *q, bool top, const char *outer, Datum refresh_interval,
 		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
 		Query	   *sub;
 		Oid			aux;
+		Oid			plain_view = InvalidOid;
 		char	   *name;
 
-		if (rte->rtekind != RTE_SUBQUERY)
+		/* a view's definition holds unused entries for the view itself */
+		if (!rangeTableEntry_used((Node *) q, foreach_current_index(lc) + 1, 0))
 			continue;
-		sub = rte->subquery;
+		if ((sub = unflat_plain_view(rte)) != NULL)
+			plain_view = rte->relid;
+		else if (rte->rtekind == RTE_SUBQUERY)
+			sub = rte->subquery;
+		else
+			continue;
 		if (rte->lateral)
 			ereport(ERROR,
 					errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -110,19 +202,27 @@ make_aux_views(Query *q, bool top, const char *outer, Datum refresh_interval,
 			 sub->havingQual == NULL && sub->setOperations == NULL))
 		{
 			/* pulled up later: what it holds belongs to this view */
-			make_aux_views(sub, false, outer, refresh_interval, owner, explain,
-						   auxes);
+			make_aux_views(sub, false, ctx);
 			continue;
 		}
+		if (correlated(sub))
+			continue;
 
 		/* an auxiliary view of its own, which has its own nested ones */
-
-		name = ChooseRelationName(outer, NULL, "sub", il_catalog_namespace(), false);
+		name = ChooseRelationName(ctx->outer, NULL, "sub", il_catalog_namespace(), false);
 		aux = il_register_view(il_catalog_namespace(), name, copyObject(sub), true,
-							   refresh_interval, owner, explain, NULL);
-		*auxes = lappend_oid(*auxes, aux);
-		rte->subquery = read_view_query(aux);
+							   ctx->refresh_interval, ctx->owner, ctx->explain, NULL);
+		*ctx->auxes = lappend_oid(*ctx->auxes, aux);
+
+		/*
+		 * In place of a plain view, the auxiliary view depends on it as the
+		 * view's rule would have: dropping or replacing it is refused.
+		 */
+		if (OidIsValid(plain_view))
+			il_catalog_record_view_dependency(aux, plain_view);
+		il_normalize_rte_to_subquery(rte, read_view_query(aux));
 	}
+	(void) query_tree_walker(q, aux_sublinks_walker, ctx, QTW_IGNORE_RANGE_TABLE);
 }
 
 /*
@@ -147,9 +247,15 @@ il_register_view(Oid nsp, const char *relname, Query *query, bool incremental,
 
 	if (incremental)
 	{
+		AuxContext	ctx;
+
+		ctx.outer = relname;
+		ctx.refresh_interval = refresh_interval;
+		ctx.owner = owner;
+		ctx.explain = explain;
+		ctx.auxes = &auxes;
 		il_normalize_inline_ctes(query);
-		make_aux_views(query, true, relname, refresh_interval, owner, explain,
-					   &auxes);
+		make_aux_views(query, true, &ctx);
 	}
 	q = il_analyze(query, incremental);
 	il_analyze_check_indexes(q, relname);
