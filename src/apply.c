@@ -68,17 +68,33 @@ typedef struct ViewPlans
 	bool		global;
 	int			nkeys;
 	Oid		   *key_types;
+	IncrloadQuery *q;			/* the analyzed query, for upserts to come */
+	Oid			storage;
 	List	   *batch_info;		/* SPIPlanPtr per base table */
 	SPIPlanPtr	full_delete;
 	SPIPlanPtr	full_insert;
 	SPIPlanPtr	fill_select;	/* or NULL: full_insert is the fill */
 	char	   *fill_insert;	/* the INSERT from fill_select's rows */
-	SPIPlanPtr	upsert;
+	List	   *upserts;		/* UpsertPlan *, the latest first */
 	SPIPlanPtr	delete_rows;
 	SPIPlanPtr	recompute;
 	SPIPlanPtr	verify;
 	SPIPlanPtr	aux_cleanup;	/* zero counts of the sets, or NULL */
 } ViewPlans;
+
+/*
+ * The upsert of a batch in which some of the view's base tables changed:
+ * its terms are those of the inputs that changed (delta.c), so each set of
+ * changed tables has a statement and a plan of its own.
+ */
+typedef struct UpsertPlan
+{
+	List	   *changed;		/* OIDs of the base tables that changed */
+	SPIPlanPtr	plan;
+} UpsertPlan;
+
+/* Upserts kept per view; the least recently used goes first. */
+#define MAX_UPSERT_PLANS 16
 
 static HTAB *view_plans = NULL;
 static SPIPlanPtr watermark_plan = NULL;
@@ -94,8 +110,10 @@ static void run(SPIPlanPtr plan, Datum *values, const char *nulls,
 				Snapshot snap, int expected);
 static bool fill_matches(SPIPlanPtr plan, Oid storage, List *names);
 static uint64 fill_storage(ViewPlans *p, Snapshot snap);
-static bool apply_batch(ViewPlans *p, Datum *params, const char *nulls,
-						Snapshot snap, IncrloadApplyResult *result);
+static SPIPlanPtr get_upsert(ViewPlans *p, Oid view, List *changed);
+static bool apply_batch(ViewPlans *p, SPIPlanPtr upsert, Datum *params,
+						const char *nulls, Snapshot snap,
+						IncrloadApplyResult *result);
 static void apply_view(Oid view, IncrloadApplyKind kind,
 					   IncrloadApplyResult *result, TimestampTz started);
 static void forget_foreign_changes(Oid view, Snapshot snap);
@@ -154,13 +172,16 @@ plans_usable(ViewPlans *p)
 {
 	ListCell   *lc;
 	SPIPlanPtr	all[] = {p->full_delete, p->full_insert, p->fill_select,
-	p->upsert, p->delete_rows, p->recompute, p->verify, p->aux_cleanup};
+	p->delete_rows, p->recompute, p->verify, p->aux_cleanup};
 
 	if (!p->valid)
 		return false;
 	for (int i = 0; i < lengthof(all); i++)
 		if (all[i] != NULL && !SPI_plan_is_valid(all[i]))
 			return false;
+	foreach(lc, p->upserts)
+		if (!SPI_plan_is_valid(((UpsertPlan *) lfirst(lc))->plan))
+		return false;
 	foreach(lc, p->batch_info)
 		if (!SPI_plan_is_valid(lfirst(lc)))
 		return false;
@@ -172,11 +193,13 @@ plans_free(ViewPlans *p)
 {
 	ListCell   *lc;
 	SPIPlanPtr	all[] = {p->full_delete, p->full_insert, p->fill_select,
-	p->upsert, p->delete_rows, p->recompute, p->verify, p->aux_cleanup};
+	p->delete_rows, p->recompute, p->verify, p->aux_cleanup};
 
 	for (int i = 0; i < lengthof(all); i++)
 		if (all[i] != NULL)
 			SPI_freeplan(all[i]);
+	foreach(lc, p->upserts)
+		SPI_freeplan(((UpsertPlan *) lfirst(lc))->plan);
 	foreach(lc, p->batch_info)
 		SPI_freeplan(lfirst(lc));
 	if (p->cxt)
@@ -226,13 +249,17 @@ get_plans(IncrloadView *row)
 	buildcxt = AllocSetContextCreate(CurrentMemoryContext,
 									 "incrload plan build",
 									 ALLOCSET_DEFAULT_SIZES);
-	oldcxt = MemoryContextSwitchTo(buildcxt);
+	p->cxt = AllocSetContextCreate(CacheMemoryContext, "incrload view plans",
+								   ALLOCSET_DEFAULT_SIZES);
+	/* the analysis stays: each set of changed tables has its upsert */
+	oldcxt = MemoryContextSwitchTo(p->cxt);
 	q = il_analyze(row->query_tree ? il_analyze_tree(row->query_tree) :
 				   il_analyze_parse(row->query), !row->full_mode);
-	sql = il_storage_build(q, row->view, row->storage);
+	p->q = q;
+	p->storage = row->storage;
+	MemoryContextSwitchTo(buildcxt);
+	sql = il_storage_build(q, row->view, row->storage, NIL);
 
-	p->cxt = AllocSetContextCreate(CacheMemoryContext, "incrload view plans",
-								   ALLOCSET_SMALL_SIZES);
 	MemoryContextSwitchTo(p->cxt);
 	p->full_mode = row->full_mode;
 	p->global = q->kind == IL_VIEW_GLOBAL;
@@ -268,7 +295,6 @@ get_plans(IncrloadView *row)
 	p->verify = prepare_kept_cursor(sql->verify, 0, NULL, CURSOR_OPT_PARALLEL_OK);
 	if (!row->full_mode)
 	{
-		p->upsert = prepare_kept(sql->upsert, INCRLOAD_BATCH_NPARAMS, batch_types);
 		p->delete_rows = prepare_kept(sql->delete_rows, 1, tidarray);
 		p->recompute = prepare_kept(sql->recompute, p->nkeys + 1, p->key_types);
 		p->aux_cleanup = prepare_kept(sql->aux_cleanup, 0, NULL);
@@ -286,6 +312,50 @@ get_plans(IncrloadView *row)
 	MemoryContextDelete(buildcxt);
 	p->valid = true;
 	return p;
+}
+
+/*
+ * The kept upsert of a batch in which the base tables changed changed,
+ * built and prepared the first time that set of tables changes together.
+ */
+static SPIPlanPtr
+get_upsert(ViewPlans *p, Oid view, List *changed)
+{
+	ListCell   *lc;
+	UpsertPlan *u;
+	MemoryContext oldcxt;
+	IncrloadSql *sql;
+
+	/* the list lives as long as the plans */
+	oldcxt = MemoryContextSwitchTo(p->cxt);
+	foreach(lc, p->upserts)
+	{
+		u = lfirst(lc);
+		if (equal(u->changed, changed))
+		{
+			/* most recently used first */
+			p->upserts = lcons(u, list_delete_cell(p->upserts, lc));
+			MemoryContextSwitchTo(oldcxt);
+			return u->plan;
+		}
+	}
+	if (list_length(p->upserts) >= MAX_UPSERT_PLANS)
+	{
+		u = llast(p->upserts);
+		SPI_freeplan(u->plan);
+		p->upserts = list_delete_last(p->upserts);
+	}
+	MemoryContextSwitchTo(oldcxt);
+	sql = il_storage_build(p->q, view, p->storage, changed);
+	oldcxt = MemoryContextSwitchTo(p->cxt);
+	u = palloc(sizeof(UpsertPlan));
+	u->changed = list_copy(changed);
+	u->plan = NULL;
+	p->upserts = lcons(u, p->upserts);
+	MemoryContextSwitchTo(oldcxt);
+	u->plan = prepare_kept(sql->upsert, INCRLOAD_BATCH_NPARAMS,
+						   il_delta_batch_param_types());
+	return u->plan;
 }
 
 static void
@@ -419,8 +489,8 @@ fill_storage(ViewPlans *p, Snapshot snap)
  * zero): the caller then recomputes the view.
  */
 static bool
-apply_batch(ViewPlans *p, Datum *params, const char *nulls, Snapshot snap,
-			IncrloadApplyResult *result)
+apply_batch(ViewPlans *p, SPIPlanPtr upsert, Datum *params, const char *nulls,
+			Snapshot snap, IncrloadApplyResult *result)
 {
 	SPITupleTable *tuptable;
 	uint64		n;
@@ -429,7 +499,7 @@ apply_batch(ViewPlans *p, Datum *params, const char *nulls, Snapshot snap,
 	List	   *redo = NIL;
 	int			ret;
 
-	ret = SPI_execute_snapshot(p->upsert, params, nulls, snap, InvalidSnapshot,
+	ret = SPI_execute_snapshot(upsert, params, nulls, snap, InvalidSnapshot,
 							   false, true, 0);
 	if (ret != SPI_OK_INSERT_RETURNING && ret != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "incrload upsert failed: %s", SPI_result_code_string(ret));
@@ -620,6 +690,8 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 	Datum		watermark;
 	bool		isnull;
 	ListCell   *lc;
+	ListCell   *lb;
+	List	   *changed = NIL;
 
 	char	   *viewname = get_rel_name(view);
 
@@ -690,15 +762,18 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 		nulls[INCRLOAD_BATCH_NPARAMS] = '\0';
 		if (!row.has_watermark_xid)
 			nulls[1] = 'n';
-		foreach(lc, p->batch_info)
+		forboth(lc, p->batch_info, lb, p->q->base_relids)
 		{
 			HeapTuple	tup;
 			Datum		ts;
+			int64		n;
 
 			run(lfirst(lc), params, nulls, snap, SPI_OK_SELECT);
 			tup = SPI_tuptable->vals[0];
-			consumed += DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc,
-													1, &isnull));
+			n = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
+			consumed += n;
+			if (n > 0)
+				changed = lappend_oid(changed, lfirst_oid(lb));
 			truncated |= DatumGetBool(SPI_getbinval(tup, SPI_tuptable->tupdesc,
 													2, &isnull));
 			ts = SPI_getbinval(tup, SPI_tuptable->tupdesc, 3, &isnull);
@@ -708,7 +783,9 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 		}
 		if (truncated)
 			full = true;
-		if (!full && consumed > 0 && !apply_batch(p, params, nulls, snap, result))
+		if (!full && consumed > 0 &&
+			!apply_batch(p, get_upsert(p, view, changed), params, nulls, snap,
+						 result))
 		{
 			ereport(WARNING,
 					errcode(ERRCODE_DATA_CORRUPTED),

@@ -236,7 +236,10 @@ get_plan(CatalogStmt stmt, int nargs, Oid *argtypes)
 {
 	if (catalog_plans[stmt] == NULL)
 	{
+		MemoryContext cxt = CurrentMemoryContext;
 		SPIPlanPtr	plan = SPI_prepare(catalog_sql[stmt], nargs, argtypes);
+
+		MemoryContextSwitchTo(cxt);
 
 		if (plan == NULL)
 			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
@@ -256,6 +259,7 @@ static void
 run_stmt(CatalogStmt stmt, int nargs, Oid *argtypes, Datum *values,
 		 const char *nulls, int expected)
 {
+	MemoryContext cxt = CurrentMemoryContext;
 	SPIPlanPtr	plan = get_plan(stmt, nargs, argtypes);
 	Oid			save_uid;
 	int			save_sec;
@@ -264,6 +268,13 @@ run_stmt(CatalogStmt stmt, int nargs, Oid *argtypes, Datum *values,
 	il_catalog_become_owner(&save_uid, &save_sec);
 	ret = SPI_execute_plan(plan, values, nulls, false, 0);
 	il_catalog_restore_user(save_uid, save_sec);
+
+	/*
+	 * SPI leaves us in its procedure context; what the caller reads from
+	 * the result goes where the caller allocates (the apply keeps a view's
+	 * analysis across transactions).
+	 */
+	MemoryContextSwitchTo(cxt);
 	if (ret != expected)
 		elog(ERROR, "incrload catalog statement \"%s\" failed: %s",
 			 catalog_sql[stmt], SPI_result_code_string(ret));

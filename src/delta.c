@@ -39,6 +39,8 @@
 #include "access/htup_details.h"
 #include "access/sysattr.h"
 #include "access/table.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "nodes/makefuncs.h"
@@ -48,6 +50,7 @@
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
 #include "tcop/tcopprot.h"
+#include "storage/bufmgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -114,8 +117,23 @@ typedef enum InputState
 	IN_DELTA,					/* its batch, weights +1/-1 */
 	IN_OLD,						/* as before the batch, as weighted rows */
 	IN_OLD_ROWS,				/* as before the batch, as rows */
-	IN_NEW_ROWS					/* another view's storage, as its rows */
+	IN_NEW_ROWS					/* as the apply's snapshot shows it, as rows
+								 * (another view's storage: each row as often
+								 * as it counts) */
 } InputState;
+
+/*
+ * One term of the delta rule of a branch: what each input reads (its FROM
+ * list's inputs, then those of each subquery in its expressions), the
+ * sign, and, for a term about a change inside a subquery, which input's
+ * batch picks the outer rows it may affect (else -1).
+ */
+typedef struct Term
+{
+	int			sign;
+	int			affected;
+	InputState *states;
+} Term;
 
 /*
  * Which arms of IN_OLD_ROWS (see batch_subquery_sql): the table's rows the
@@ -747,7 +765,7 @@ may_be_null(Node *expr, Query *outer)
  * own (unsubstituted) subquery.
  */
 static List *
-affected_quals(SubLink *sl, List *bases, int which, int first, Query *outer)
+affected_quals(SubLink *sl, List *bases, const Term *term, int first, Query *outer)
 {
 	Query	   *sub = copyObject(castNode(Query, sl->subselect));
 	ListCell   *lc;
@@ -760,8 +778,9 @@ affected_quals(SubLink *sl, List *bases, int which, int first, Query *outer)
 	{
 		IncrloadBaseRef *ref = lfirst(lc);
 
-		substitute_rte(sub, ref,
-					   g < which ? IN_NEW_ROWS : g == which ? IN_DELTA : IN_OLD_ROWS);
+		/* the others as in the term; the input the term is about, its batch */
+		substitute_rte(sub, ref, g == term->affected ? IN_DELTA :
+					   g < term->affected ? IN_NEW_ROWS : term->states[g]);
 		g++;
 	}
 	sub->targetList = NIL;
@@ -825,18 +844,6 @@ affected_quals(SubLink *sl, List *bases, int which, int first, Query *outer)
 	test = il_normalize_replace_params(test, tlist);
 	return list_make1(exists_in(sub, bool_test(test, sl->subLinkType == ANY_SUBLINK ?
 											  IS_NOT_FALSE : IS_NOT_TRUE)));
-}
-
-/*
- * Whether a subquery input in position g reads its old state as rows, in
- * term t with sign.
- */
-static bool
-old_rows_state(int t, int g, int sign)
-{
-	if (t < 0 || g < t)
-		return false;
-	return g != t || sign < 0;
 }
 
 /* Whether a join tree joins only inner: no row is there for lack of another. */
@@ -1161,25 +1168,23 @@ filter_after_joins(Query *pre, List *gone_tests, int resno)
 
 /*
  * One term of the delta rule for one branch, as SQL with columns e1..eN
- * and __w.  The branch's inputs are its base table references, in FROM
- * order, then those of each subquery in its expressions.  Term t < 0 reads
- * every input in its new state (the branch's share of the full query).
- * Term t reads input t's batch, the inputs before it in their new state
- * and those after it in their old one.  For an input in the FROM list the
- * term is the weighted rows themselves; for one inside a subquery (sign
- * +1 and -1) it is the outer rows that input can affect, with the
- * subquery evaluated on the input's new rows (+1) and on its old rows (-1).
+ * and __w.  An input in the FROM list reads weighted rows: its batch, its
+ * old state, or (counted) its new state, and the term's weight is the
+ * product of theirs; else it is the table itself.  For a term about a
+ * change inside a subquery (sign +1 and -1) the rows are the outer rows
+ * that input can affect, with the subquery evaluated on the input's new
+ * rows (+1) and on its old rows (-1).
  */
 static char *
-pre_term_sql(IncrloadBranch *b, int t, int sign, int alt, int *nalts)
+pre_term_sql(IncrloadBranch *b, const Term *term, int alt, int *nalts)
 {
 	Query	   *pre = copyObject(b->query);
 	List	   *weights = NIL;
 	ListCell   *lc;
 	ListCell   *ls;
 	ListCell   *lb;
+	int			sign = term->sign;
 	int			npre = list_length(pre->targetList);
-	int			nmain = list_length(b->bases);
 	int			resno = npre;
 	int			g = 0;
 	List	   *sls = branch_sublinks(pre);
@@ -1194,15 +1199,14 @@ pre_term_sql(IncrloadBranch *b, int t, int sign, int alt, int *nalts)
 	foreach(lc, b->bases)
 	{
 		IncrloadBaseRef *ref = lfirst(lc);
-		InputState	state = (t < 0 || g < t || t >= nmain) ? IN_NEW :
-			g == t ? IN_DELTA : IN_OLD;
+		InputState	state = term->states[g];
 
 		/*
 		 * The whole query's rows (a fill, a group recomputed) repeat a
 		 * counted row instead of weighing it: every aggregate sees it
 		 * as often as it counts.
 		 */
-		if (t < 0 && ref->mult != NULL)
+		if (state == IN_NEW_ROWS)
 			substitute_rte(pre, ref, IN_NEW_ROWS);
 		else if (state != IN_NEW || ref->mult != NULL)
 		{
@@ -1237,7 +1241,7 @@ pre_term_sql(IncrloadBranch *b, int t, int sign, int alt, int *nalts)
 		foreach(lc, (List *) lfirst(lb))
 		{
 			/* a counted old state is one grouped union: not split */
-			if (old_rows_state(t, first + foreach_current_index(lc), sign))
+			if (term->states[first + foreach_current_index(lc)] == IN_OLD_ROWS)
 				nold += ((IncrloadBaseRef *) lfirst(lc))->mult ? 2 : 1;
 		}
 
@@ -1255,7 +1259,7 @@ pre_term_sql(IncrloadBranch *b, int t, int sign, int alt, int *nalts)
 		foreach(lc, (List *) lfirst(lb))
 		{
 			IncrloadBaseRef *ref = lfirst(lc);
-			InputState	state = old_rows_state(t, g, sign) ? IN_OLD_ROWS : IN_NEW_ROWS;
+			InputState	state = term->states[g];
 			Node	  **keys = (gone && state == IN_OLD_ROWS) ?
 				keyed_columns(sub, ref) : NULL;
 			char	   *kept_filter;
@@ -1287,11 +1291,11 @@ pre_term_sql(IncrloadBranch *b, int t, int sign, int alt, int *nalts)
 		 */
 		if (old_rows && sl->subLinkType == EXISTS_SUBLINK && sub->limitOffset == NULL)
 			sub->limitOffset = offset_zero();
-		if (t >= first && t < g)
+		if (term->affected >= first && term->affected < g)
 		{
 			List	   *alts = affected_quals(list_nth(il_normalize_sublinks(b->query),
 													   foreach_current_index(ls)),
-											  lfirst(lb), t, first, b->query);
+											  lfirst(lb), term, first, b->query);
 
 			*nalts = list_length(alts);
 			pre->jointree->quals = make_and_qual(pre->jointree->quals,
@@ -1341,26 +1345,209 @@ branch_inputs(IncrloadBranch *b)
 	return n;
 }
 
+/* Input g of a branch: its FROM list's, then its subqueries'. */
+static IncrloadBaseRef *
+branch_input(IncrloadBranch *b, int g)
+{
+	ListCell   *lc;
+
+	if (g < list_length(b->bases))
+		return list_nth(b->bases, g);
+	g -= list_length(b->bases);
+	foreach(lc, b->sublink_bases)
+	{
+		if (g < list_length((List *) lfirst(lc)))
+			return list_nth((List *) lfirst(lc), g);
+		g -= list_length((List *) lfirst(lc));
+	}
+	elog(ERROR, "incrload: branch input %d out of range", g);
+	return NULL;
+}
+
 /*
- * Term t of branch b, with sign, in every alternative of its affected
- * rows, appended to buf as UNION ALL arms.
+ * A term of branch b in every alternative of its affected rows, appended
+ * to buf as UNION ALL arms.
  */
 static void
-append_term(StringInfo buf, IncrloadBranch *b, int t, int sign)
+append_term(StringInfo buf, IncrloadBranch *b, const Term *term)
 {
 	int			nalts = 1;
 
 	for (int alt = 0; alt < nalts; alt++)
 		appendStringInfo(buf, "%s%s", buf->len > 0 ? " UNION ALL " : "",
-						 pre_term_sql(b, t, sign, alt, &nalts));
+						 pre_term_sql(b, term, alt, &nalts));
+}
+
+/* The size of a table, in blocks (a partitioned one: its partitions'). */
+static BlockNumber
+table_blocks(Oid relid)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	BlockNumber blocks = 0;
+
+	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
+	{
+		ListCell   *lc;
+
+		foreach(lc, find_all_inheritors(relid, AccessShareLock, NULL))
+			if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_RELATION)
+			{
+				Relation	part = table_open(lfirst_oid(lc), AccessShareLock);
+
+				blocks += RelationGetNumberOfBlocks(part);
+				table_close(part, AccessShareLock);
+			}
+	}
+	else
+		blocks = RelationGetNumberOfBlocks(rel);
+	table_close(rel, AccessShareLock);
+	return blocks;
+}
+
+/* Orders FROM inputs by the size of their tables, largest first. */
+static int
+cmp_blocks_desc(const ListCell *a, const ListCell *b)
+{
+	const int  *x = lfirst(a);
+	const int  *y = lfirst(b);
+
+	/* (input, blocks) pairs */
+	if (x[1] != y[1])
+		return x[1] > y[1] ? -1 : 1;
+	return x[0] - y[0];
 }
 
 /*
- * The pre relation: of the batch (every term of every branch, UNION ALL)
- * or of the query (every branch).
+ * The terms of branch b for a batch in which the inputs marked in changed
+ * changed.  The view is V(R, S) with R its FROM inputs and S the inputs of
+ * its subqueries in expressions:
+ *
+ *	 dV = [V(R_new, S_old) - V(R_old, S_old)] + [V(R_new, S_new) - V(R_new, S_old)]
+ *
+ * The first bracket is multilinear in R.  Its changed inputs are split in
+ * groups G_1 .. G_m and telescoped over them (groups before the term's own
+ * new, after it old); within its group a term is expanded by inclusion and
+ * exclusion, every nonempty subset T of the group's inputs reading its
+ * batch, the rest of the group new, with sign (-1)^(|T|+1).  An old state
+ * is a table UNION ALL its batch, which no join condition reaches: for a
+ * big table the planner must hash all of it.  So the first group holds the
+ * biggest changed tables (up to MAX_EXPANDED, at most 2^MAX_EXPANDED - 1
+ * terms), which are thus never old, and only the small ones that follow, in
+ * groups of one each, are: the number of terms grows with the number of
+ * changed inputs, not exponentially.  Terms with several batches join small
+ * batches with each other.  The second bracket telescopes over the changed
+ * subquery inputs one at a time (terms of affected outer rows, sign +1 and
+ * -1).  Unchanged inputs are their tables in every term.
+ */
+#define MAX_EXPANDED 4
+
+static void
+append_branch_terms(StringInfo buf, IncrloadBranch *b, const bool *changed)
+{
+	int			nmain = list_length(b->bases);
+	int			ninputs = branch_inputs(b);
+	List	   *order = NIL;
+	int			nfirst;
+	int			ngroups;
+	int		   *group;
+	ListCell   *lc;
+	Term		term;
+
+	term.states = palloc(sizeof(InputState) * ninputs);
+
+	/* the changed FROM inputs, biggest table first, and their groups */
+	for (int g = 0; g < nmain; g++)
+	{
+		int		   *pair;
+
+		if (!changed[g])
+			continue;
+		pair = palloc(sizeof(int) * 2);
+		pair[0] = g;
+		pair[1] = (int) Min(table_blocks(branch_input(b, g)->relid), INT_MAX);
+		order = lappend(order, pair);
+	}
+	list_sort(order, cmp_blocks_desc);
+	nfirst = 0;
+	foreach(lc, order)
+	{
+		int		   *pair = lfirst(lc);
+
+		if (nfirst > 0 && (nfirst >= MAX_EXPANDED ||
+						   pair[1] < INCRLOAD_BIG_TABLE_BLOCKS))
+			break;
+		nfirst++;
+	}
+	group = palloc(sizeof(int) * Max(nmain, 1));
+	for (int g = 0; g < nmain; g++)
+		group[g] = -1;
+	ngroups = 0;
+	foreach(lc, order)
+	{
+		int			k = foreach_current_index(lc) < nfirst ? 0 :
+			foreach_current_index(lc) - nfirst + 1;
+
+		group[((int *) lfirst(lc))[0]] = k;
+		ngroups = Max(ngroups, k + 1);
+	}
+
+	/* the first bracket: group k, every nonempty subset of it */
+	for (int k = 0; k < ngroups; k++)
+	{
+		int			members[MAX_EXPANDED];
+		int			nmembers = 0;
+
+		for (int g = 0; g < nmain; g++)
+			if (group[g] == k)
+				members[nmembers++] = g;
+		for (int subset = 1; subset < (1 << nmembers); subset++)
+		{
+			int			nt = 0;
+
+			for (int g = 0; g < nmain; g++)
+				term.states[g] = group[g] < 0 || group[g] < k ? IN_NEW :
+					group[g] > k ? IN_OLD : IN_NEW;
+			for (int m = 0; m < nmembers; m++)
+				if (subset & (1 << m))
+				{
+					term.states[members[m]] = IN_DELTA;
+					nt++;
+				}
+			for (int g = nmain; g < ninputs; g++)
+				term.states[g] = changed[g] ? IN_OLD_ROWS : IN_NEW_ROWS;
+			term.sign = nt % 2 == 1 ? 1 : -1;
+			term.affected = -1;
+			append_term(buf, b, &term);
+		}
+	}
+
+	/* the second bracket: each changed subquery input, new and old */
+	for (int t = nmain; t < ninputs; t++)
+	{
+		if (!changed[t])
+			continue;
+		for (int sign = 1; sign >= -1; sign -= 2)
+		{
+			for (int g = 0; g < nmain; g++)
+				term.states[g] = IN_NEW;
+			for (int g = nmain; g < ninputs; g++)
+				term.states[g] = g < t || !changed[g] ? IN_NEW_ROWS :
+					g > t ? IN_OLD_ROWS :
+					sign > 0 ? IN_NEW_ROWS : IN_OLD_ROWS;
+			term.sign = sign;
+			term.affected = t;
+			append_term(buf, b, &term);
+		}
+	}
+}
+
+/*
+ * The pre relation: of the query (every branch, every input new), or of a
+ * batch (the terms of every branch, UNION ALL) in which the base tables
+ * changed (q->base_relids) changed; NIL: all of them.
  */
 char *
-il_delta_pre_sql(IncrloadQuery *q, bool delta)
+il_delta_pre_sql(IncrloadQuery *q, bool delta, List *changed)
 {
 	StringInfoData buf;
 	ListCell   *lc;
@@ -1369,17 +1556,28 @@ il_delta_pre_sql(IncrloadQuery *q, bool delta)
 	foreach(lc, q->branches)
 	{
 		IncrloadBranch *b = lfirst(lc);
-		int			nmain = list_length(b->bases);
+		int			ninputs = branch_inputs(b);
 
 		if (!delta)
-			append_term(&buf, b, -1, 1);
+		{
+			Term		term;
+
+			term.sign = 1;
+			term.affected = -1;
+			term.states = palloc(sizeof(InputState) * Max(ninputs, 1));
+			for (int g = 0; g < ninputs; g++)
+				term.states[g] = IN_NEW_ROWS;
+			append_term(&buf, b, &term);
+		}
 		else
-			for (int i = 0; i < branch_inputs(b); i++)
-			{
-				append_term(&buf, b, i, 1);
-				if (i >= nmain)
-					append_term(&buf, b, i, -1);
-			}
+		{
+			bool	   *ch = palloc(sizeof(bool) * Max(ninputs, 1));
+
+			for (int g = 0; g < ninputs; g++)
+				ch[g] = changed == NIL ||
+					list_member_oid(changed, branch_input(b, g)->relid);
+			append_branch_terms(&buf, b, ch);
+		}
 	}
 	return buf.data;
 }
