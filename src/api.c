@@ -49,6 +49,7 @@
 #include "apply.h"
 #include "capture.h"
 #include "catalog.h"
+#include "explain.h"
 #include "delta.h"
 #include "storage.h"
 #include "incrload.h"
@@ -360,8 +361,10 @@ incrload_explain(PG_FUNCTION_ARGS)
 {
 	char	   *query_text;
 	TupleDesc	desc;
-	Datum		values[8];
-	bool		nulls[8];
+	Datum		values[9];
+	bool		nulls[9];
+	bool		show_sql = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
+	List	   *statements = NIL;
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
 	ErrorData  *edata = NULL;
@@ -414,6 +417,10 @@ incrload_explain(PG_FUNCTION_ARGS)
 		foreach(lc, q->aggs)
 			aggs = lappend(aggs, describe_agg_upkeep(lfirst(lc)));
 		values[1] = CStringGetTextDatum(describe_kind(q));
+		if (show_sql)
+			foreach(lc, views)
+				statements = list_concat(statements, il_apply_statements(lfirst_oid(lc)));
+		MemoryContextSwitchTo(oldcxt);
 		RollbackAndReleaseCurrentSubTransaction();
 	}
 	PG_CATCH();
@@ -453,6 +460,16 @@ incrload_explain(PG_FUNCTION_ARGS)
 		values[4] = PointerGetDatum(construct_array(elems, i, TEXTOID, -1, false,
 													TYPALIGN_INT));
 		nulls[4] = false;
+		if (show_sql)
+		{
+			elems = palloc(sizeof(Datum) * Max(list_length(statements), 1));
+			i = 0;
+			foreach(lc, statements)
+				elems[i++] = CStringGetTextDatum(lfirst(lc));
+			values[8] = PointerGetDatum(construct_array(elems, i, TEXTOID, -1,
+														false, TYPALIGN_INT));
+			nulls[8] = false;
+		}
 	}
 	else
 	{
@@ -488,6 +505,58 @@ incrload_refresh(PG_FUNCTION_ARGS)
 	check_owner(view);
 	apply_with_auxes(view, IL_APPLY_INCREMENTAL, &result);
 	PG_RETURN_INT64(result.consumed);
+}
+
+PG_FUNCTION_INFO_V1(incrload_refresh_explain);
+
+/*
+ * incrload_refresh(view, explain => true): an ordinary refresh that also
+ * returns each statement it ran with its plan, as EXPLAIN (ANALYZE,
+ * BUFFERS) shows it (explain.c); with explain => false, only the refresh.
+ */
+Datum
+incrload_refresh_explain(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			view;
+	bool		explain;
+	IncrloadApplyResult result;
+	List	   *explained = NIL;
+	ListCell   *lc;
+
+	check_not_null(fcinfo, 0, "view");
+	check_not_null(fcinfo, 1, "explain");
+	check_writable("refresh a view");
+	view = PG_GETARG_OID(0);
+	explain = PG_GETARG_BOOL(1);
+	check_registered(view);
+	check_owner(view);
+	InitMaterializedSRF(fcinfo, 0);
+	if (explain)
+		il_explain_start();
+	PG_TRY();
+	{
+		apply_with_auxes(view, IL_APPLY_INCREMENTAL, &result);
+		explained = il_explain_finish();
+	}
+	PG_CATCH();
+	{
+		il_explain_abort();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	foreach(lc, explained)
+	{
+		IncrloadExplained *e = lfirst(lc);
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		values[0] = ObjectIdGetDatum(e->view);
+		values[1] = CStringGetTextDatum(e->statement);
+		values[2] = CStringGetTextDatum(e->plan);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }
 
 PG_FUNCTION_INFO_V1(incrload_full_refresh);

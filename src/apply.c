@@ -53,6 +53,7 @@
 #include "apply.h"
 #include "catalog.h"
 #include "delta.h"
+#include "explain.h"
 #include "storage.h"
 #include "history.h"
 
@@ -141,10 +142,15 @@ plans_invalidate(Datum arg, Oid relid)
 	}
 }
 
+/*
+ * A generic plan, made once: the statements are long (planning them
+ * again for each batch would cost more than many a batch), and their
+ * parameters (the watermark) do not change what a good plan is.
+ */
 static SPIPlanPtr
 prepare_kept(const char *sql, int nargs, Oid *argtypes)
 {
-	return prepare_kept_cursor(sql, nargs, argtypes, 0);
+	return prepare_kept_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
 }
 
 /*
@@ -364,6 +370,7 @@ run(SPIPlanPtr plan, Datum *values, const char *nulls, Snapshot snap,
 {
 	int			ret;
 
+	il_explain_expect(plan);
 	ret = SPI_execute_snapshot(plan, values, nulls, snap, InvalidSnapshot,
 							   false, true, 0);
 	if (ret != expected)
@@ -453,6 +460,7 @@ fill_storage(ViewPlans *p, Snapshot snap)
 	CommandCounterIncrement();
 	PushCopiedSnapshot(snap);
 	UpdateActiveSnapshotCommandId();
+	il_explain_expect(p->fill_select);
 	ret = SPI_execute_plan_extended(p->fill_select, &options);
 	PopActiveSnapshot();
 	if (ret != SPI_OK_SELECT)
@@ -499,6 +507,7 @@ apply_batch(ViewPlans *p, SPIPlanPtr upsert, Datum *params, const char *nulls,
 	List	   *redo = NIL;
 	int			ret;
 
+	il_explain_expect(upsert);
 	ret = SPI_execute_snapshot(upsert, params, nulls, snap, InvalidSnapshot,
 							   false, true, 0);
 	if (ret != SPI_OK_INSERT_RETURNING && ret != SPI_OK_UPDATE_RETURNING)
@@ -700,6 +709,7 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 									 ALLOCSET_DEFAULT_SIZES);
 	oldcxt = MemoryContextSwitchTo(applycxt);
 
+	il_explain_view(view);
 	errcallback.callback = apply_error_callback;
 	errcallback.arg = &view;
 	errcallback.previous = error_context_stack;
@@ -859,6 +869,51 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 	error_context_stack = errcallback.previous;
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextDelete(applycxt);
+}
+
+/*
+ * The statements an apply of a view runs, each with a comment line that
+ * names the view and what the statement does: a batch in which every base
+ * table changed, the recompute of one group, the fill.  Built as the apply
+ * builds them; the caller is connected to SPI.
+ */
+List *
+il_apply_statements(Oid view)
+{
+	IncrloadView row;
+	IncrloadQuery *q;
+	IncrloadSql *sql;
+	List	   *result = NIL;
+	const char *name;
+
+	if (!il_catalog_read_view(view, false, &row))
+		return NIL;
+	name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(view)),
+									  get_rel_name(view));
+	q = il_analyze(row.query_tree ? il_analyze_tree(row.query_tree) :
+				   il_analyze_parse(row.query), !row.full_mode);
+	sql = il_storage_build(q, view, row.storage, NIL);
+	if (sql->upsert)
+		result = lappend(result, psprintf("-- %s: a batch of changes of every base table\n%s",
+										  name, sql->upsert));
+	if (sql->delete_rows)
+		result = lappend(result, psprintf("-- %s: rows whose count reached zero\n%s",
+										  name, sql->delete_rows));
+	if (sql->recompute)
+		result = lappend(result, psprintf("-- %s: one group recomputed\n%s",
+										  name, sql->recompute));
+	if (sql->aux_cleanup)
+		result = lappend(result, psprintf("-- %s: values that left their sets\n%s",
+										  name, sql->aux_cleanup));
+	result = lappend(result, psprintf("-- %s: a recompute empties the storage table\n%s",
+									  name, sql->full_delete));
+	if (sql->fill_select)
+		result = lappend(result, psprintf("-- %s: and fills it from the query\n%s\n%s",
+										  name, sql->fill_select, sql->fill_insert));
+	else
+		result = lappend(result, psprintf("-- %s: and fills it from the query\n%s",
+										  name, sql->full_insert));
+	return result;
 }
 
 /*

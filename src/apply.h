@@ -12,6 +12,7 @@
 #define INCRLOAD_APPLY_H
 
 #include "datatype/timestamp.h"
+#include "nodes/pg_list.h"
 
 typedef enum IncrloadApplyKind
 {
@@ -38,5 +39,6 @@ extern void il_apply_init(void);
 extern void il_apply_view(Oid view, IncrloadApplyKind kind,
 						  IncrloadApplyResult *result);
 extern int64 il_apply_pending(Oid view, TimestampTz *oldest);
+extern List *il_apply_statements(Oid view);
 
 #endif							/* INCRLOAD_APPLY_H */

@@ -89,8 +89,8 @@ il_sql_col(const char *alias, const char *name)
 /*
  * Which delta rows belong to the batch: committed (MVCC shows us nothing
  * else), and not yet applied: not visible in the watermark ($1), except
- * the rows the last applying transaction ($2) wrote after it read ($3).
- * The first condition lets the xid index find the range.
+ * the rows the last applying transaction ($2) wrote after it read ($3)
+ * (batch.c).  The first condition lets the xid index find the range.
  */
 static char *
 batch_cond(const char *alias)
@@ -98,10 +98,9 @@ batch_cond(const char *alias)
 	char	   *xid = il_sql_col(alias, INCRLOAD_DELTA_XID_NAME);
 
 	return psprintf("%s OPERATOR(pg_catalog.>=) pg_catalog.pg_snapshot_xmin($1) "
-					"AND CASE WHEN %s OPERATOR(pg_catalog.=) $2 "
-					"THEN %s OPERATOR(pg_catalog.>=) $3 "
-					"ELSE NOT pg_catalog.pg_visible_in_snapshot(%s, $1) END",
-					xid, xid, il_sql_col(alias, INCRLOAD_DELTA_CID_NAME), xid);
+					"AND %s.in_batch(%s, %s, $1, $2, $3)",
+					xid, INCRLOAD_SCHEMA, xid,
+					il_sql_col(alias, INCRLOAD_DELTA_CID_NAME));
 }
 
 /*
@@ -1429,13 +1428,13 @@ cmp_blocks_desc(const ListCell *a, const ListCell *b)
  * new, after it old); within its group a term is expanded by inclusion and
  * exclusion, every nonempty subset T of the group's inputs reading its
  * batch, the rest of the group new, with sign (-1)^(|T|+1).  An old state
- * is a table UNION ALL its batch, which no join condition reaches: for a
- * big table the planner must hash all of it.  So the first group holds the
- * biggest changed tables (up to MAX_EXPANDED, at most 2^MAX_EXPANDED - 1
- * terms), which are thus never old, and only the small ones that follow, in
- * groups of one each, are: the number of terms grows with the number of
- * changed inputs, not exponentially.  Terms with several batches join small
- * batches with each other.  The second bracket telescopes over the changed
+ * is a table UNION ALL its batch, which the planner reaches by index only
+ * through a rescan of the batch per probe, or hashes whole.  So the first
+ * group holds the changed inputs, biggest tables first, up to MAX_EXPANDED
+ * of them (at most 2^MAX_EXPANDED - 1 terms), which are thus never old;
+ * only smaller ones beyond those, in groups of one each, are: the number of
+ * terms grows with the number of changed inputs, not exponentially.  Terms
+ * with several batches join small batches with each other.  The second bracket telescopes over the changed
  * subquery inputs one at a time (terms of affected outer rows, sign +1 and
  * -1).  Unchanged inputs are their tables in every term.
  */
@@ -1468,16 +1467,7 @@ append_branch_terms(StringInfo buf, IncrloadBranch *b, const bool *changed)
 		order = lappend(order, pair);
 	}
 	list_sort(order, cmp_blocks_desc);
-	nfirst = 0;
-	foreach(lc, order)
-	{
-		int		   *pair = lfirst(lc);
-
-		if (nfirst > 0 && (nfirst >= MAX_EXPANDED ||
-						   pair[1] < INCRLOAD_BIG_TABLE_BLOCKS))
-			break;
-		nfirst++;
-	}
+	nfirst = Min(list_length(order), MAX_EXPANDED);
 	group = palloc(sizeof(int) * Max(nmain, 1));
 	for (int g = 0; g < nmain; g++)
 		group[g] = -1;

@@ -13,6 +13,24 @@ CREATE SCHEMA incrload;
 REVOKE ALL ON SCHEMA incrload FROM PUBLIC;
 GRANT USAGE ON SCHEMA incrload TO PUBLIC;
 
+/*
+ * Whether a delta row belongs to a batch (batch.c): the generated
+ * statements call it; its support function tells the planner a batch is
+ * small.
+ */
+CREATE FUNCTION incrload.in_batch_support(internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'incrload_in_batch_support'
+LANGUAGE C STRICT IMMUTABLE;
+
+CREATE FUNCTION incrload.in_batch(xid pg_catalog.xid8, cid pg_catalog.int8,
+	watermark pg_catalog.pg_snapshot, watermark_xid pg_catalog.xid8,
+	watermark_cid pg_catalog.int8)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'incrload_in_batch'
+LANGUAGE C IMMUTABLE PARALLEL SAFE
+SUPPORT incrload.in_batch_support;
+
 /* One row per registered view. */
 CREATE TABLE incrload.view (
 	view_name regclass PRIMARY KEY,
@@ -151,6 +169,7 @@ LANGUAGE C CALLED ON NULL INPUT VOLATILE;
  * to do.  Registers nothing.
  */
 CREATE FUNCTION @extschema@.incrload_explain(query text,
+	show_sql boolean DEFAULT false,
 	OUT incremental boolean,
 	OUT kind text,
 	OUT base_tables regclass[],
@@ -158,7 +177,8 @@ CREATE FUNCTION @extschema@.incrload_explain(query text,
 	OUT aggregates text[],
 	OUT reason text,
 	OUT detail text,
-	OUT hint text)
+	OUT hint text,
+	OUT statements text[])
 RETURNS record
 AS 'MODULE_PATHNAME', 'incrload_explain'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
@@ -167,6 +187,17 @@ CREATE FUNCTION @extschema@.incrload_refresh(view regclass)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'incrload_refresh'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+
+/*
+ * A refresh that also shows what it ran: each statement of the apply (of
+ * the view and of its auxiliary views) with its plan, as EXPLAIN (ANALYZE,
+ * BUFFERS) prints it.
+ */
+CREATE FUNCTION @extschema@.incrload_refresh(view regclass, explain boolean,
+	OUT view_name regclass, OUT statement text, OUT plan text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'incrload_refresh_explain'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE ROWS 10;
 
 CREATE FUNCTION @extschema@.incrload_full_refresh(view regclass)
 RETURNS void
@@ -353,7 +384,8 @@ REVOKE ALL ON FUNCTION @extschema@.incrload_capture() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_register_view(text, text, interval, text, interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_alter_view(regclass, interval, interval, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_refresh(regclass) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.incrload_explain(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.incrload_refresh(regclass, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.incrload_explain(text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_full_refresh(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_verify(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_unregister_view(regclass, boolean) FROM PUBLIC;
