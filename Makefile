@@ -8,6 +8,7 @@ OBJS = \
 	src/batch.o \
 	src/analyze.o \
 	src/normalize.o \
+	src/decorrelate.o \
 	src/delta.o \
 	src/storage.o \
 	src/apply.o \

@@ -26,6 +26,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "utils/resowner.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "commands/defrem.h"
@@ -44,6 +45,7 @@
 #include "analyze.h"
 #include "apply.h"
 #include "capture.h"
+#include "decorrelate.h"
 #include "catalog.h"
 #include "normalize.h"
 #include "register.h"
@@ -81,42 +83,6 @@ typedef struct AuxContext
 	List	  **auxes;
 } AuxContext;
 
-/* Does a query refer to a query level above it? */
-static bool
-outer_refs_walker(Node *node, int *depth)
-{
-	if (node == NULL)
-		return false;
-	if (IsA(node, Var) && ((Var *) node)->varlevelsup > *depth)
-		return true;
-	if (IsA(node, Aggref) && ((Aggref *) node)->agglevelsup > *depth)
-		return true;
-	if (IsA(node, GroupingFunc) && ((GroupingFunc *) node)->agglevelsup > *depth)
-		return true;
-	if (IsA(node, RangeTblEntry))
-		return ((RangeTblEntry *) node)->rtekind == RTE_CTE &&
-			((RangeTblEntry *) node)->ctelevelsup > *depth;
-	if (IsA(node, Query))
-	{
-		bool		result;
-
-		(*depth)++;
-		result = query_tree_walker((Query *) node, outer_refs_walker, depth,
-								   QTW_EXAMINE_RTES_BEFORE);
-		(*depth)--;
-		return result;
-	}
-	return expression_tree_walker(node, outer_refs_walker, depth);
-}
-
-static bool
-correlated(Query *q)
-{
-	int			depth = -1;
-
-	return outer_refs_walker((Node *) q, &depth);
-}
-
 /*
  * A plain (unregistered) view in FROM that aggregates, is DISTINCT or a
  * set operation: its definition, to become an auxiliary view like the same
@@ -138,21 +104,76 @@ unflat_plain_view(RangeTblEntry *rte)
 
 static void make_aux_views(Query *q, bool top, AuxContext *ctx);
 
-/* The subqueries of q's expressions, their FROM lists made the same way. */
-static bool
-aux_sublinks_walker(Node *node, AuxContext *ctx)
+/*
+ * A subquery in an expression that aggregates, as an auxiliary view
+ * (decorrelate.c); NULL when it cannot be one.  Registered in a
+ * subtransaction: a subquery whose auxiliary view incremental mode would
+ * refuse stays as it is, evaluated on the old and new rows of its input.
+ */
+static Node *
+aggregated_sublink(SubLink *sl, AuxContext *ctx)
+{
+	IncrloadDecorrelation *d;
+	Query	   *auxq = il_decorrelate_aux_query(sl, &d);
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	Oid			aux = InvalidOid;
+
+	if (auxq == NULL)
+		return NULL;
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		aux = il_register_view(il_catalog_namespace(),
+							   ChooseRelationName(ctx->outer, NULL, "sub",
+												  il_catalog_namespace(), false),
+							   auxq, true, ctx->refresh_interval, ctx->owner,
+							   ctx->explain, NULL);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		aux = InvalidOid;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	if (!OidIsValid(aux))
+		return NULL;
+	*ctx->auxes = lappend_oid(*ctx->auxes, aux);
+	return il_decorrelate_replace(sl, d, read_view_query(aux));
+}
+
+/*
+ * The subqueries of q's expressions: their FROM lists made the same way,
+ * and those that aggregate made auxiliary views themselves.
+ */
+static Node *
+aux_sublinks_mutator(Node *node, AuxContext *ctx)
 {
 	if (node == NULL)
-		return false;
+		return NULL;
 	if (IsA(node, SubLink))
 	{
-		make_aux_views(castNode(Query, ((SubLink *) node)->subselect), false, ctx);
-		return expression_tree_walker(((SubLink *) node)->testexpr,
-									  aux_sublinks_walker, ctx);
+		SubLink    *sl = (SubLink *) node;
+		Node	   *replaced;
+
+		sl->testexpr = aux_sublinks_mutator(sl->testexpr, ctx);
+		/* a whole subquery as a view has its own auxiliary views, or ... */
+		replaced = aggregated_sublink(sl, ctx);
+		if (replaced)
+			return replaced;
+		/* ... those of its FROM are the view's */
+		make_aux_views(castNode(Query, sl->subselect), false, ctx);
+		return node;
 	}
 	if (IsA(node, Query))
-		return false;
-	return expression_tree_walker(node, aux_sublinks_walker, ctx);
+		return node;
+	return expression_tree_mutator(node, aux_sublinks_mutator, ctx);
 }
 
 /*
@@ -205,7 +226,7 @@ make_aux_views(Query *q, bool top, AuxContext *ctx)
 			make_aux_views(sub, false, ctx);
 			continue;
 		}
-		if (correlated(sub))
+		if (il_decorrelate_is_correlated(sub))
 			continue;
 
 		/* an auxiliary view of its own, which has its own nested ones */
@@ -222,7 +243,8 @@ make_aux_views(Query *q, bool top, AuxContext *ctx)
 			il_catalog_record_view_dependency(aux, plain_view);
 		il_normalize_rte_to_subquery(rte, read_view_query(aux));
 	}
-	(void) query_tree_walker(q, aux_sublinks_walker, ctx, QTW_IGNORE_RANGE_TABLE);
+	(void) query_tree_mutator(q, aux_sublinks_mutator, ctx,
+							  QTW_IGNORE_RANGE_TABLE | QTW_DONT_COPY_QUERY);
 }
 
 /*
