@@ -251,7 +251,7 @@ incrload_register_view(PG_FUNCTION_ARGS)
 	{
 		Datum		verify_interval = PG_GETARG_DATUM(4);
 
-		il_catalog_alter_view(view, NULL, &verify_interval, NULL);
+		il_catalog_alter_view(view, NULL, &verify_interval, NULL, NULL);
 	}
 
 	SPI_finish();
@@ -732,6 +732,7 @@ incrload_alter_view(PG_FUNCTION_ARGS)
 	Datum		refresh_interval = PG_GETARG_DATUM(1);
 	Datum		verify_interval = PG_GETARG_DATUM(2);
 	bool		repair = PG_GETARG_BOOL(3);
+	char	   *strategy = PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4));
 
 	check_not_null(fcinfo, 0, "view");
 	check_writable("alter a view");
@@ -742,6 +743,13 @@ incrload_alter_view(PG_FUNCTION_ARGS)
 		check_interval("refresh_interval", refresh_interval, false);
 	if (!PG_ARGISNULL(2))
 		check_interval("verify_interval", verify_interval, true);
+	if (strategy && strcmp(strategy, "auto") != 0 &&
+		strcmp(strategy, "incremental") != 0 && strcmp(strategy, "full") != 0)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("invalid strategy \"%s\" for view \"%s\"", strategy,
+					   get_rel_name(view)),
+				errhint("Valid strategies are \"auto\", \"incremental\" and \"full\"."));
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -753,11 +761,12 @@ incrload_alter_view(PG_FUNCTION_ARGS)
 		il_catalog_alter_view(view,
 							  PG_ARGISNULL(1) ? NULL : &refresh_interval,
 							  PG_ARGISNULL(2) ? NULL : &verify_interval,
-							  PG_ARGISNULL(3) ? NULL : &repair);
+							  PG_ARGISNULL(3) ? NULL : &repair, strategy);
 		/* auxiliary views keep pace with their view */
 		if (!PG_ARGISNULL(1))
 			foreach(lc, il_register_auxes(view))
-				il_catalog_alter_view(lfirst_oid(lc), &refresh_interval, NULL, NULL);
+				il_catalog_alter_view(lfirst_oid(lc), &refresh_interval, NULL, NULL,
+									  NULL);
 	}
 	SPI_finish();
 	il_incrload_wake_workers();

@@ -30,6 +30,7 @@
 
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "executor/tstoreReceiver.h"
@@ -44,6 +45,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/plancache.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
@@ -631,6 +633,74 @@ forget_foreign_changes(Oid view, Snapshot snap)
 				   get_rel_name(view)));
 }
 
+/* The rows of a table, as its statistics say; 0 when never counted. */
+static double
+table_rows(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	double		rows = 0;
+
+	if (HeapTupleIsValid(tup))
+	{
+		rows = Max(((Form_pg_class) GETSTRUCT(tup))->reltuples, 0);
+		ReleaseSysCache(tup);
+	}
+	return rows;
+}
+
+/*
+ * Whether to recompute the view rather than apply its batch of consumed
+ * delta rows, by the view's strategy: 'auto' compares what the batch
+ * would cost incrementally (the measured cost of a delta row, a moving
+ * average over earlier applies, times the batch) with what a recompute
+ * costs (measured too).  Planner estimates cannot tell: the kept plans
+ * take every batch to be small, by design (batch.c).  Before a cost is
+ * known, a batch of over a quarter of the rows of the view's tables is
+ * recomputed.  reason says why, for the history.
+ */
+static bool
+choose_recompute(IncrloadView *row, ViewPlans *p, int64 consumed,
+				 char *reason, size_t len)
+{
+	if (strcmp(row->strategy, "full") == 0)
+	{
+		snprintf(reason, len, "strategy full: recomputed");
+		return true;
+	}
+	if (strcmp(row->strategy, "incremental") == 0)
+	{
+		snprintf(reason, len, "strategy incremental: %lld changes applied",
+				 (long long) consumed);
+		return false;
+	}
+	if (row->apply_cost >= 0 && row->recompute_cost >= 0)
+	{
+		double		predicted = row->apply_cost * consumed;
+		bool		recompute = predicted > row->recompute_cost;
+
+		snprintf(reason, len, "%s: %lld changes at %.4f ms each, ~%.0f ms; a recompute ~%.0f ms",
+				 recompute ? "recomputed" : "incremental", (long long) consumed,
+				 row->apply_cost, predicted, row->recompute_cost);
+		return recompute;
+	}
+	else
+	{
+		double		rows = 0;
+		ListCell   *lc;
+
+		foreach(lc, p->bases)
+			rows += table_rows(lfirst_oid(lc));
+		if (rows > 0 && consumed > rows / 4)
+		{
+			snprintf(reason, len, "recomputed: %lld changes, over a quarter of the %.0f rows of its tables",
+					 (long long) consumed, rows);
+			return true;
+		}
+		snprintf(reason, len, "incremental: %lld changes", (long long) consumed);
+		return false;
+	}
+}
+
 static void
 apply_error_callback(void *arg)
 {
@@ -761,6 +831,13 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 	full = kind == IL_APPLY_FULL || kind == IL_APPLY_REPAIR ||
 		row.full_mode || !row.has_watermark ||
 		row.watermark_foreign || strcmp(row.state, "needs_full_refresh") == 0;
+	snprintf(result->reason, sizeof(result->reason), "%s",
+			 kind == IL_APPLY_FULL ? "full refresh" :
+			 kind == IL_APPLY_REPAIR ? "repair of drift" :
+			 row.full_mode ? "mode full" :
+			 !row.has_watermark ? "first fill" :
+			 row.watermark_foreign ? "restored from another cluster" :
+			 full ? "needed a full refresh" : "");
 
 	/* 3. the batch */
 	if (!row.full_mode && row.has_watermark && !row.watermark_foreign)
@@ -791,7 +868,15 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 							DatumGetTimestampTz(ts) < result->oldest_change))
 				result->oldest_change = DatumGetTimestampTz(ts);
 		}
-		if (truncated)
+		if (truncated && !full)
+		{
+			full = true;
+			snprintf(result->reason, sizeof(result->reason),
+					 "recomputed: a TRUNCATE in the batch");
+		}
+		if (!full && consumed > 0 && kind != IL_APPLY_VERIFY &&
+			choose_recompute(&row, p, consumed, result->reason,
+							 sizeof(result->reason)))
 			full = true;
 		if (!full && consumed > 0 &&
 			!apply_batch(p, get_upsert(p, view, changed), params, nulls, snap,
@@ -803,6 +888,8 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 						   get_rel_name(view)),
 					errdetail("A row count of its storage table went below zero; the table was changed outside incrload."));
 			full = true;
+			snprintf(result->reason, sizeof(result->reason),
+					 "recomputed: a row count went below zero");
 		}
 	}
 	if (row.watermark_foreign)
@@ -851,7 +938,8 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 	 */
 	il_catalog_record_apply(view, watermark,
 							FullTransactionIdGetDatum(GetTopFullTransactionId()),
-							true, (int64) read_cid, full, consumed, started);
+							true, (int64) read_cid, full, consumed, started,
+							result->reason[0] ? result->reason : NULL);
 	if (kind == IL_APPLY_VERIFY)
 		il_catalog_record_verify(view, result->missing + result->extra);
 

@@ -33,6 +33,7 @@ typedef struct IncrloadApplyResult
 	int64		missing;		/* verify: rows of the query not in the view */
 	int64		extra;			/* verify: rows of the view not in the query */
 	bool		repaired;		/* a full refresh that repaired drift */
+	char		reason[160];	/* why incremental or a recompute */
 } IncrloadApplyResult;
 
 extern void il_apply_init(void);

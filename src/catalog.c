@@ -44,6 +44,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
 
 #include "analyze.h"
 #include "catalog.h"
@@ -80,7 +81,8 @@ typedef enum CatalogStmt
 
 #define VIEW_COLUMNS \
 	"storage_table, query, mode, state, owner, watermark, watermark_xid, " \
-	"watermark_cid, watermark_system, watermark_view, query_tree, multiplicity"
+	"watermark_cid, watermark_system, watermark_view, query_tree, multiplicity, " \
+	"strategy, apply_cost, recompute_cost"
 
 static const char *const catalog_sql[NUM_CATALOG_STMTS] = {
 	[STMT_READ_VIEW] =
@@ -111,7 +113,19 @@ static const char *const catalog_sql[NUM_CATALOG_STMTS] = {
 	"changes_applied = changes_applied OPERATOR(pg_catalog.+) $7, "
 	"full_refreshes = full_refreshes OPERATOR(pg_catalog.+) $8, "
 	"consecutive_failures = 0, last_error = NULL, "
-	"state = CASE WHEN state OPERATOR(pg_catalog.=) 'paused' THEN state ELSE 'active' END "
+	"state = CASE WHEN state OPERATOR(pg_catalog.=) 'paused' THEN state ELSE 'active' END, "
+	/*
+	 * moving averages of what applies cost: per delta row of an incremental
+	 * one (from batches big enough that the fixed part does not dominate),
+	 * and a recompute
+	 */
+	"apply_cost = CASE WHEN $8 OPERATOR(pg_catalog.=) 0 AND $7 OPERATOR(pg_catalog.>=) " CppAsString2(INCRLOAD_MIN_COSTED_BATCH) " THEN "
+	"COALESCE(0.7 OPERATOR(pg_catalog.*) apply_cost OPERATOR(pg_catalog.+) 0.3 OPERATOR(pg_catalog.*) $10, $10) "
+	"ELSE apply_cost END, "
+	"recompute_cost = CASE WHEN $8 OPERATOR(pg_catalog.=) 1 THEN "
+	"COALESCE(0.5 OPERATOR(pg_catalog.*) recompute_cost OPERATOR(pg_catalog.+) 0.5 OPERATOR(pg_catalog.*) $11, $11) "
+	"ELSE recompute_cost END, "
+	"last_choice = $9 "
 	"WHERE view_name OPERATOR(pg_catalog.=) $1",
 	[STMT_RECORD_VERIFY] =
 	"UPDATE incrload.view SET last_verify = pg_catalog.clock_timestamp(), "
@@ -135,7 +149,8 @@ static const char *const catalog_sql[NUM_CATALOG_STMTS] = {
 	"refresh_interval = COALESCE($2, refresh_interval), "
 	"verify_interval = CASE WHEN $3 IS NULL THEN verify_interval "
 	"WHEN $3 OPERATOR(pg_catalog.=) '0'::pg_catalog.interval THEN NULL ELSE $3 END, "
-	"repair = COALESCE($4, repair) "
+	"repair = COALESCE($4, repair), "
+	"strategy = COALESCE($5, strategy) "
 	"WHERE view_name OPERATOR(pg_catalog.=) $1",
 	[STMT_SET_AUX_OF] =
 	"UPDATE incrload.view SET aux_of = $2 WHERE view_name OPERATOR(pg_catalog.=) $1",
@@ -372,6 +387,11 @@ il_catalog_read_view(Oid view, bool lock, IncrloadView *row)
 	/* a tree from another cluster or database names other objects */
 	row->query_tree = row->watermark_foreign ? NULL : SPI_getvalue(tup, desc, 11);
 	row->multiplicity = SPI_getvalue(tup, desc, 12);
+	row->strategy = SPI_getvalue(tup, desc, 13);
+	d = SPI_getbinval(tup, desc, 14, &isnull);
+	row->apply_cost = isnull ? -1 : DatumGetFloat8(d);
+	d = SPI_getbinval(tup, desc, 15, &isnull);
+	row->recompute_cost = isnull ? -1 : DatumGetFloat8(d);
 	return true;
 }
 
@@ -513,12 +533,15 @@ il_catalog_delete_view(Oid view)
 void
 il_catalog_record_apply(Oid view, Datum watermark, Datum watermark_xid,
 						bool has_xid, int64 watermark_cid, bool full,
-						int64 consumed, TimestampTz started)
+						int64 consumed, TimestampTz started, const char *choice)
 {
-	Oid			argtypes[8] = {REGCLASSOID, PG_SNAPSHOTOID, XID8OID, INT8OID,
-	INT8OID, TIMESTAMPTZOID, INT8OID, INT8OID};
-	Datum		values[8];
-	char		nulls[8] = "        ";
+	Oid			argtypes[11] = {REGCLASSOID, PG_SNAPSHOTOID, XID8OID, INT8OID,
+		INT8OID, TIMESTAMPTZOID, INT8OID, INT8OID, TEXTOID, FLOAT8OID,
+	FLOAT8OID};
+	Datum		values[11];
+	char		nulls[12] = "           ";
+	double		ms = (double) (GetCurrentTimestamp() - started) / 1000.0;
+
 	values[0] = ObjectIdGetDatum(view);
 	values[1] = watermark;
 	values[2] = watermark_xid;
@@ -529,7 +552,12 @@ il_catalog_record_apply(Oid view, Datum watermark, Datum watermark_xid,
 	values[5] = TimestampTzGetDatum(started);
 	values[6] = Int64GetDatum(consumed);
 	values[7] = Int64GetDatum(full ? 1 : 0);
-	run_stmt(STMT_RECORD_APPLY, 8, argtypes, values, nulls, SPI_OK_UPDATE);
+	values[8] = CStringGetTextDatum(choice ? choice : "");
+	if (choice == NULL)
+		nulls[8] = 'n';
+	values[9] = Float8GetDatum(consumed > 0 ? ms / consumed : 0);
+	values[10] = Float8GetDatum(ms);
+	run_stmt(STMT_RECORD_APPLY, 11, argtypes, values, nulls, SPI_OK_UPDATE);
 }
 
 void
@@ -556,11 +584,13 @@ il_catalog_set_state(Oid view, const char *state)
  */
 void
 il_catalog_alter_view(Oid view, const Datum *refresh_interval,
-					  const Datum *verify_interval, const bool *repair)
+					  const Datum *verify_interval, const bool *repair,
+					  const char *strategy)
 {
-	Oid			argtypes[4] = {REGCLASSOID, INTERVALOID, INTERVALOID, BOOLOID};
-	Datum		values[4] = {ObjectIdGetDatum(view), 0, 0, 0};
-	char		nulls[5] = " nnn";
+	Oid			argtypes[5] = {REGCLASSOID, INTERVALOID, INTERVALOID, BOOLOID,
+	TEXTOID};
+	Datum		values[5] = {ObjectIdGetDatum(view), 0, 0, 0, 0};
+	char		nulls[6] = " nnnn";
 
 	if (refresh_interval)
 	{
@@ -577,7 +607,12 @@ il_catalog_alter_view(Oid view, const Datum *refresh_interval,
 		values[3] = BoolGetDatum(*repair);
 		nulls[3] = ' ';
 	}
-	run_stmt(STMT_ALTER_VIEW, 4, argtypes, values, nulls, SPI_OK_UPDATE);
+	if (strategy)
+	{
+		values[4] = CStringGetTextDatum(strategy);
+		nulls[4] = ' ';
+	}
+	run_stmt(STMT_ALTER_VIEW, 5, argtypes, values, nulls, SPI_OK_UPDATE);
 }
 
 void

@@ -16,6 +16,12 @@
 
 #define INCRLOAD_SCHEMA "incrload"
 
+/*
+ * Only batches of this many delta rows teach the apply what a delta row
+ * costs: in smaller ones the fixed part of an apply dominates.
+ */
+#define INCRLOAD_MIN_COSTED_BATCH 1000
+
 /* One row of incrload.view, as the apply and the API need it. */
 typedef struct IncrloadView
 {
@@ -33,6 +39,9 @@ typedef struct IncrloadView
 	bool		watermark_foreign;	/* taken in another cluster */
 	char	   *query_tree;		/* NULL when missing or foreign */
 	char	   *multiplicity;	/* NULL: each storage row shows once */
+	char	   *strategy;		/* auto, incremental, full */
+	double		apply_cost;		/* ms per delta row, or < 0: not known */
+	double		recompute_cost; /* ms, or < 0: not known */
 } IncrloadView;
 
 extern Oid	il_catalog_namespace(void);
@@ -55,12 +64,13 @@ extern void il_catalog_delete_view(Oid view);
 extern void il_catalog_record_apply(Oid view, Datum watermark,
 									Datum watermark_xid, bool has_xid,
 									int64 watermark_cid, bool full,
-									int64 consumed, TimestampTz started);
+									int64 consumed, TimestampTz started,
+									const char *choice);
 extern void il_catalog_record_verify(Oid view, int64 mismatches);
 extern void il_catalog_set_state(Oid view, const char *state);
 extern void il_catalog_alter_view(Oid view, const Datum *refresh_interval,
 								  const Datum *verify_interval,
-								  const bool *repair);
+								  const bool *repair, const char *strategy);
 extern void il_catalog_set_aux_of(Oid aux, Oid view);
 extern List *il_catalog_auxes(Oid view);
 extern Oid	il_catalog_top_view(Oid view);

@@ -86,7 +86,19 @@ CREATE TABLE incrload.view (
 	changes_applied bigint NOT NULL DEFAULT 0,
 	full_refreshes bigint NOT NULL DEFAULT 0,
 	last_verify timestamptz,
-	last_verify_mismatches bigint
+	last_verify_mismatches bigint,
+	/*
+	 * How a batch is applied: 'auto' chooses between the incremental rules
+	 * and a recompute by their measured costs (apply.c), the others force
+	 * one.  apply_cost: milliseconds per delta row of the incremental
+	 * applies, recompute_cost: milliseconds of a recompute, both moving
+	 * averages; last_choice: what the last apply did, and why.
+	 */
+	strategy text NOT NULL DEFAULT 'auto'
+		CHECK (strategy IN ('auto', 'incremental', 'full')),
+	apply_cost double precision,
+	recompute_cost double precision,
+	last_choice text
 );
 
 /* Which base tables each view reads. */
@@ -135,7 +147,9 @@ CREATE TABLE incrload.refresh_history (
 	error text,
 	verify_missing bigint,
 	verify_extra bigint,
-	repaired boolean NOT NULL DEFAULT false
+	repaired boolean NOT NULL DEFAULT false,
+	/* why the apply was incremental or a recompute */
+	reason text
 );
 CREATE INDEX refresh_history_view_idx ON incrload.refresh_history (view_name, started_at);
 CREATE INDEX refresh_history_started_idx ON incrload.refresh_history (started_at);
@@ -219,7 +233,8 @@ LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 CREATE FUNCTION @extschema@.incrload_alter_view(view regclass,
 	refresh_interval interval DEFAULT NULL,
 	verify_interval interval DEFAULT NULL,
-	repair boolean DEFAULT NULL)
+	repair boolean DEFAULT NULL,
+	strategy text DEFAULT NULL)
 RETURNS void
 AS 'MODULE_PATHNAME', 'incrload_alter_view'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
@@ -254,7 +269,9 @@ CREATE FUNCTION @extschema@.incrload_stats_internal(
 	OUT last_verify timestamptz,
 	OUT last_verify_mismatches bigint,
 	OUT verify_interval interval,
-	OUT repair boolean)
+	OUT repair boolean,
+	OUT strategy text,
+	OUT last_choice text)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'incrload_stats_internal'
 LANGUAGE C STRICT VOLATILE;
@@ -289,7 +306,7 @@ CREATE VIEW incrload.registered AS
 CREATE VIEW @extschema@.incrload_refresh_history AS
 	SELECT id, view_name, kind, origin, started_at, duration, delta_rows,
 		   rows_inserted, rows_deleted, rows_updated, max_change_age, outcome,
-		   error, verify_missing, verify_extra, repaired
+		   error, verify_missing, verify_extra, repaired, reason
 	  FROM incrload.refresh_history;
 
 /*
@@ -382,7 +399,7 @@ CREATE EVENT TRIGGER incrload_ddl_end ON ddl_command_end
  */
 REVOKE ALL ON FUNCTION @extschema@.incrload_capture() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_register_view(text, text, interval, text, interval) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.incrload_alter_view(regclass, interval, interval, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.incrload_alter_view(regclass, interval, interval, boolean, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_refresh(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_refresh(regclass, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_explain(text, boolean) FROM PUBLIC;
