@@ -49,6 +49,7 @@
 #include "apply.h"
 #include "capture.h"
 #include "catalog.h"
+#include "compat.h"
 #include "delta.h"
 #include "storage.h"
 #include "incrload.h"
@@ -106,7 +107,7 @@ check_writable(const char *what)
 static void
 check_owner(Oid view)
 {
-	if (!pg_class_ownercheck(view, GetUserId()))
+	if (!il_owns_relation(view, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_VIEW, get_rel_name(view));
 }
 

@@ -43,6 +43,7 @@
 
 #include "analyze.h"
 #include "catalog.h"
+#include "compat.h"
 #include "normalize.h"
 
 /* Branches beyond this many make the view's SQL too big to be worth it. */
@@ -194,10 +195,7 @@ inline_query(Query *q, List *outer, bool views)
 			rte->relkind = 0;
 			rte->rellockmode = 0;
 			rte->inh = false;
-			rte->requiredPerms = 0;
-			rte->checkAsUser = InvalidOid;
-			rte->selectedCols = rte->insertedCols = rte->updatedCols = NULL;
-			rte->extraUpdatedCols = NULL;
+			il_rte_drop_permissions(rte);
 		}
 		if (rte->rtekind == RTE_SUBQUERY)
 			inline_query(rte->subquery, levels, views);
@@ -330,7 +328,7 @@ pull_up(Query *q, int rtindex, Query *sub)
 
 	sub = copyObject(sub);
 	OffsetVarNodes((Node *) sub, offset, 0);
-	q->rtable = list_concat(q->rtable, sub->rtable);
+	il_append_range_table(q, sub);
 	q->targetList = (List *)
 		ReplaceVarsFromTargetList((Node *) q->targetList, rtindex, 0, rte,
 								  sub->targetList, REPLACEVARS_REPORT_ERROR,
@@ -607,7 +605,7 @@ not_exists(Query *q, Node *side, Node *cond)
 	sub->commandType = CMD_SELECT;
 	sub->querySource = QSRC_ORIGINAL;
 	sub->canSetTag = true;
-	sub->rtable = copyObject(q->rtable);
+	il_copy_range_table(sub, q);
 	sub->jointree = makeFromExpr(list_make1(copyObject(side)), cond);
 	sub->jointree = (FromExpr *) reduce_for_existence((Node *) sub->jointree,
 													  NULL, NULL, true);
@@ -786,9 +784,9 @@ expand_from(Query *q)
 
 	ListCell   *lc;
 
-	q->targetList = (List *) flatten_join_alias_vars(q, (Node *) q->targetList);
-	q->jointree = (FromExpr *) flatten_join_alias_vars(q, (Node *) q->jointree);
-	q->havingQual = flatten_join_alias_vars(q, q->havingQual);
+	q->targetList = (List *) il_flatten_join_alias_vars(q, (Node *) q->targetList);
+	q->jointree = (FromExpr *) il_flatten_join_alias_vars(q, (Node *) q->jointree);
+	q->havingQual = il_flatten_join_alias_vars(q, q->havingQual);
 
 	todo = NIL;
 	foreach(lc, decompose(q, (Node *) q->jointree))

@@ -1,0 +1,130 @@
+/*-------------------------------------------------------------------------
+ *
+ * compat.h
+ *	  Every difference between the PostgreSQL majors incrload builds
+ *	  against (15 to 19), one static inline or macro per difference, named
+ *	  for what it does.  The rest of the code calls these and reads the
+ *	  same on every major; no other file tests PG_VERSION_NUM.
+ *
+ *	  16 moved a range table entry's permission fields (requiredPerms,
+ *	  checkAsUser, selectedCols, ...) into RTEPermissionInfo nodes kept in
+ *	  Query.rteperminfos, an entry pointing at its own by perminfoindex.
+ *	  Code that builds query trees by hand keeps both in step through
+ *	  the helpers below.  16 also replaced pg_class_ownercheck and
+ *	  pg_database_ownercheck by object_ownercheck, gave
+ *	  ExecInsertIndexTuples an onlySummarizing argument and
+ *	  flatten_join_alias_vars a PlannerInfo.  16 is built from these code
+ *	  paths but not tested here (Debian's mirror has no PostgreSQL 16).
+ *
+ * IDENTIFICATION
+ *	  src/compat.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef INCRLOAD_COMPAT_H
+#define INCRLOAD_COMPAT_H
+
+#include "catalog/pg_class.h"
+#include "catalog/pg_database.h"
+#include "executor/executor.h"
+#include "nodes/parsenodes.h"
+#include "optimizer/optimizer.h"
+#include "rewrite/rewriteManip.h"
+#include "utils/acl.h"
+
+/* The major whose nodeToString format a stored query tree has. */
+#define INCRLOAD_PG_MAJOR (PG_VERSION_NUM / 10000)
+
+/* Whether role owns relation relid. */
+static inline bool
+il_owns_relation(Oid relid, Oid role)
+{
+#if PG_VERSION_NUM >= 160000
+	return object_ownercheck(RelationRelationId, relid, role);
+#else
+	return pg_class_ownercheck(relid, role);
+#endif
+}
+
+/* Whether role owns database dbid. */
+static inline bool
+il_owns_database(Oid dbid, Oid role)
+{
+#if PG_VERSION_NUM >= 160000
+	return object_ownercheck(DatabaseRelationId, dbid, role);
+#else
+	return pg_database_ownercheck(dbid, role);
+#endif
+}
+
+/* The index entries of a row just inserted (no arbiter, every index). */
+static inline void
+il_insert_index_entries(ResultRelInfo *rri, TupleTableSlot *slot,
+						EState *estate)
+{
+#if PG_VERSION_NUM >= 160000
+	(void) ExecInsertIndexTuples(rri, slot, estate, false, false, NULL, NIL,
+								 false);
+#else
+	(void) ExecInsertIndexTuples(rri, slot, estate, false, false, NULL, NIL);
+#endif
+}
+
+/* Replace the join alias Vars of node (a part of query q) by what they stand for. */
+static inline Node *
+il_flatten_join_alias_vars(Query *q, Node *node)
+{
+#if PG_VERSION_NUM >= 160000
+	return flatten_join_alias_vars(NULL, q, node);
+#else
+	return flatten_join_alias_vars(q, node);
+#endif
+}
+
+/*
+ * A relation entry of q's range table that becomes a subquery: it checks
+ * no permission of its own any more (the tables its subquery reads check
+ * theirs).  On 16+ its RTEPermissionInfo stays in q->rteperminfos,
+ * unreferenced: a check more, never one less.
+ */
+static inline void
+il_rte_drop_permissions(RangeTblEntry *rte)
+{
+#if PG_VERSION_NUM >= 160000
+	rte->perminfoindex = 0;
+#else
+	rte->requiredPerms = 0;
+	rte->checkAsUser = InvalidOid;
+	rte->selectedCols = NULL;
+	rte->insertedCols = NULL;
+	rte->updatedCols = NULL;
+	rte->extraUpdatedCols = NULL;
+#endif
+}
+
+/*
+ * Append another query's range table (already copied, its Vars offset) to
+ * q's, with its permission entries renumbered into q's on 16+.
+ */
+static inline void
+il_append_range_table(Query *q, Query *from)
+{
+#if PG_VERSION_NUM >= 160000
+	CombineRangeTables(&q->rtable, &q->rteperminfos,
+					   from->rtable, from->rteperminfos);
+#else
+	q->rtable = list_concat(q->rtable, from->rtable);
+#endif
+}
+
+/* q's range table, and on 16+ its permission entries, copied into dst. */
+static inline void
+il_copy_range_table(Query *dst, const Query *q)
+{
+	dst->rtable = copyObject(q->rtable);
+#if PG_VERSION_NUM >= 160000
+	dst->rteperminfos = copyObject(q->rteperminfos);
+#endif
+}
+
+#endif							/* INCRLOAD_COMPAT_H */
