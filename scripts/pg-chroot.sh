@@ -11,8 +11,9 @@
 #
 # The chroots are cached under ${INCRLOAD_CHROOT_CACHE:-/var/cache/incrload}/pgMAJOR
 # and reused while their stamp file .incrload-ready matches this script's
-# package list; a missing or half-built one is removed and built again
-# (debootstrap from the Debian mirror apt uses here, 2-4 minutes each).
+# package list (a changed list installs what is missing); a missing or
+# half-built one is removed and built again (debootstrap from the Debian
+# mirror apt uses here: minutes each).
 # Idempotent: running it again on a ready chroot only makes sure /proc and
 # /dev are mounted.  Needs root.  Exits non-zero (and says why) when the
 # chroot cannot be built, e.g. when the mirror is unreachable.
@@ -46,8 +47,10 @@ if [ -n "$PGSUITE" ]; then
 else
     PGPKGS="postgresql-$MAJOR postgresql-server-dev-$MAJOR"
 fi
+# prometheus (promtool), the exporter and YAML::XS: the monitoring tests
 OTHERPKGS="build-essential libipc-run-perl ca-certificates locales"
-WANT="suite=$SUITE pgsuite=$PGSUITE pg=$PGPKGS other=$OTHERPKGS v=1"
+OTHERPKGS="$OTHERPKGS prometheus prometheus-postgres-exporter libyaml-libyaml-perl"
+WANT="suite=$SUITE pgsuite=$PGSUITE pg=$PGPKGS other=$OTHERPKGS v=2"
 
 # Mounts below DIR, deepest first.
 mounts_below() {
@@ -70,6 +73,11 @@ do_mount() {
         mount --make-rslave "$DIR/dev"
     fi
 }
+
+# one build or mount at a time per chroot
+mkdir -p "$CACHE"
+exec 9>"$CACHE/pg$MAJOR.lock"
+flock 9
 
 if [ "$ACTION" = umount ]; then
     [ -d "$DIR" ] && do_umount
@@ -107,27 +115,32 @@ if ! command -v debootstrap >/dev/null; then
 fi
 
 mkdir -p "$CACHE"
-if [ -e "$DIR" ]; then
-    echo "pg-chroot.sh: removing the stale or half-built $DIR" >&2
+LOG="$CACHE/pg$MAJOR.log"
+BASE="$DIR/.incrload-base"
+if [ -e "$DIR" ] && [ ! -f "$BASE" ] && [ ! -f "$STAMP" ]; then
+    echo "pg-chroot.sh: removing the half-built $DIR" >&2
     do_umount
     rm -rf --one-file-system "$DIR"
 fi
-LOG="$CACHE/pg$MAJOR.log"
-echo "pg-chroot.sh: building $DIR (debootstrap $SUITE from $MIRROR; log in $LOG)" >&2
-: >"$LOG"
-debootstrap --variant=minbase "$SUITE" "$DIR" "$MIRROR" >>"$LOG" 2>&1 ||
-    { tail -20 "$LOG" >&2; die "debootstrap $SUITE from $MIRROR failed"; }
-
-{
-    echo "deb $MIRROR $SUITE main"
-    [ -n "$PGSUITE" ] && echo "deb $MIRROR $PGSUITE main"
-} >"$DIR/etc/apt/sources.list"
-# no services started by package scripts inside the chroot
-printf '#!/bin/sh\nexit 101\n' >"$DIR/usr/sbin/policy-rc.d"
-chmod +x "$DIR/usr/sbin/policy-rc.d"
-# Debian's packages create a cluster "main" on install: not wanted
-mkdir -p "$DIR/etc/postgresql-common/createcluster.d"
-echo "create_main_cluster = false" >"$DIR/etc/postgresql-common/createcluster.d/incrload.conf"
+if [ ! -e "$DIR" ]; then
+    echo "pg-chroot.sh: building $DIR (debootstrap $SUITE from $MIRROR; log in $LOG)" >&2
+    : >"$LOG"
+    debootstrap --variant=minbase "$SUITE" "$DIR" "$MIRROR" >>"$LOG" 2>&1 ||
+        { tail -20 "$LOG" >&2; die "debootstrap $SUITE from $MIRROR failed"; }
+    {
+        echo "deb $MIRROR $SUITE main"
+        [ -n "$PGSUITE" ] && echo "deb $MIRROR $PGSUITE main"
+    } >"$DIR/etc/apt/sources.list"
+    # no services started by package scripts inside the chroot
+    printf '#!/bin/sh\nexit 101\n' >"$DIR/usr/sbin/policy-rc.d"
+    chmod +x "$DIR/usr/sbin/policy-rc.d"
+    # Debian's packages create a cluster "main" on install: not wanted
+    mkdir -p "$DIR/etc/postgresql-common/createcluster.d"
+    echo "create_main_cluster = false" >"$DIR/etc/postgresql-common/createcluster.d/incrload.conf"
+    echo "$SUITE" >"$BASE"
+else
+    echo "pg-chroot.sh: installing the packages $DIR lacks (log in $LOG)" >&2
+fi
 cp /etc/resolv.conf "$DIR/etc/resolv.conf" 2>/dev/null || true
 
 do_mount
