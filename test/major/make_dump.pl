@@ -37,6 +37,8 @@ $node->safe_psql('postgres', q{
 	CREATE VIEW plain_v AS SELECT id, g, a FROM t WHERE a > 10;
 	GRANT SELECT ON t, d, e, plain_v TO major_owner;
 	GRANT CREATE ON SCHEMA public TO major_owner;
+	GRANT EXECUTE ON FUNCTION incrload_register_view(text, text, interval, text, interval),
+	  incrload_refresh(regclass) TO major_owner;
 });
 
 my %views = (
