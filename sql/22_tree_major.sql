@@ -41,4 +41,7 @@ ALTER TABLE t RENAME COLUMN a TO amount;
 INSERT INTO t VALUES (103, 1, 30);
 SELECT incrload_refresh('by_name'), incrload_refresh('some_rows');
 SELECT view_name, query LIKE '%t.amount%' OR query LIKE '%(amount %' AS follows_rename FROM incrload.view ORDER BY 1;
+SET client_min_messages = warning;
+DROP EXTENSION incrload CASCADE;
+DROP TABLE t, d;
 \i sql/include/helpers_end.sql

@@ -59,6 +59,7 @@ SELECT count(*) AS registered FROM incrload.view;
 
 SELECT incrload_unregister_view('priv.by_name');
 SELECT incrload_unregister_view('priv.tagged');
+SET client_min_messages = warning;
 DROP SCHEMA priv CASCADE;
 DROP EXTENSION incrload;
 DROP ROLE il_priv_owner;
