@@ -13,7 +13,8 @@
  *	  the helpers below.  16 also replaced pg_class_ownercheck and
  *	  pg_database_ownercheck by object_ownercheck, gave
  *	  ExecInsertIndexTuples an onlySummarizing argument and
- *	  flatten_join_alias_vars a PlannerInfo.  16 is built from these code
+ *	  flatten_join_alias_vars a PlannerInfo; 17 dropped IsBackgroundWorker.
+ *	  16 is built from these code
  *	  paths but not tested here (Debian's mirror has no PostgreSQL 16).
  *
  * IDENTIFICATION
@@ -27,6 +28,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_database.h"
 #include "executor/executor.h"
+#include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "optimizer/optimizer.h"
 #include "rewrite/rewriteManip.h"
@@ -34,6 +36,13 @@
 
 /* The major whose nodeToString format a stored query tree has. */
 #define INCRLOAD_PG_MAJOR (PG_VERSION_NUM / 10000)
+
+/* Whether this process is a background worker (17 dropped IsBackgroundWorker). */
+#if PG_VERSION_NUM >= 170000
+#define il_am_background_worker() AmBackgroundWorkerProcess()
+#else
+#define il_am_background_worker() IsBackgroundWorker
+#endif
 
 /* Whether role owns relation relid. */
 static inline bool

@@ -810,10 +810,10 @@ expand_from(Query *q)
 		{
 			RangeTblEntry *rte = rt_fetch(r, cur->rtable);
 			List	   *subs = normalize_query(rte->subquery);
-			ListCell   *lc;
+			ListCell   *slc;
 
-			foreach(lc, subs)
-				todo = lappend(todo, pull_up(copyObject(cur), r, lfirst(lc)));
+			foreach(slc, subs)
+				todo = lappend(todo, pull_up(copyObject(cur), r, lfirst(slc)));
 		}
 	}
 	return result;
