@@ -3,6 +3,9 @@
 -- catalog.  A tree written by another major is never read: the query text
 -- is analyzed again, the tree rewritten by this major, and the watermark
 -- (pg_upgrade keeps xids) still holds, so the view stays incremental.
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS incrload CASCADE;
+RESET client_min_messages;
 CREATE EXTENSION incrload;
 \i sql/include/helpers.sql
 CREATE TABLE t (id int PRIMARY KEY, g int, a int);

@@ -4,6 +4,9 @@
 -- nodes, which the rewritten query trees must carry).  Once the owner may
 -- no longer read a base table, however the query reaches it, the apply
 -- fails and the view stays as it was.
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS incrload CASCADE;
+RESET client_min_messages;
 CREATE EXTENSION incrload;
 CREATE ROLE il_priv_owner LOGIN;
 CREATE SCHEMA priv AUTHORIZATION il_priv_owner;

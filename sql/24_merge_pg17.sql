@@ -8,6 +8,9 @@ SELECT current_setting('server_version_num')::int >= 170000 AS pg17 \gset
 \else
 \quit
 \endif
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS incrload CASCADE;
+RESET client_min_messages;
 CREATE EXTENSION incrload;
 \i sql/include/helpers.sql
 CREATE TABLE stock (item int PRIMARY KEY, qty int, wh text);

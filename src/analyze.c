@@ -55,6 +55,7 @@
 #include "utils/typcache.h"
 
 #include "analyze.h"
+#include "compat.h"
 #include "catalog.h"
 #include "delta.h"
 #include "normalize.h"
@@ -68,7 +69,7 @@ typedef struct ViewExprContext
 } ViewExprContext;
 
 /* construct names the construct and ends with its verb: "window functions are" */
-static void refuse(const char *construct) pg_attribute_noreturn();
+pg_noreturn static void refuse(const char *construct);
 static List *check_range_table(IncrloadQuery *q, List *rtable);
 static Query *make_pre_query(IncrloadQuery *q);
 static void analyze_setop(IncrloadQuery *q);

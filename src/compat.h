@@ -37,6 +37,14 @@
 /* The major whose nodeToString format a stored query tree has. */
 #define INCRLOAD_PG_MAJOR (PG_VERSION_NUM / 10000)
 
+/*
+ * A function that does not return: 18 replaced the attribute written after
+ * the declaration, pg_attribute_noreturn(), by this specifier before it.
+ */
+#ifndef pg_noreturn
+#define pg_noreturn pg_attribute_noreturn()
+#endif
+
 /* Whether this process is a background worker (17 dropped IsBackgroundWorker). */
 #if PG_VERSION_NUM >= 170000
 #define il_am_background_worker() AmBackgroundWorkerProcess()
@@ -71,7 +79,9 @@ static inline void
 il_insert_index_entries(ResultRelInfo *rri, TupleTableSlot *slot,
 						EState *estate)
 {
-#if PG_VERSION_NUM >= 160000
+#if PG_VERSION_NUM >= 190000
+	(void) ExecInsertIndexTuples(rri, estate, 0, slot, NIL, NULL);
+#elif PG_VERSION_NUM >= 160000
 	(void) ExecInsertIndexTuples(rri, slot, estate, false, false, NULL, NIL,
 								 false);
 #else
@@ -123,6 +133,36 @@ il_append_range_table(Query *q, Query *from)
 					   from->rtable, from->rteperminfos);
 #else
 	q->rtable = list_concat(q->rtable, from->rtable);
+#endif
+}
+
+/*
+ * The Var that a replace_rte_variables callback is given: const from 19
+ * on.  Callbacks declare their argument with this type.
+ */
+#if PG_VERSION_NUM >= 190000
+typedef const Var IncrloadCallbackVar;
+#else
+typedef Var IncrloadCallbackVar;
+#endif
+
+/*
+ * Replace the Vars of range table entry varno (rte, levels up) by the
+ * expressions of tlist; 18 added the result relation (none here).
+ */
+static inline Node *
+il_replace_vars_from_tlist(Node *node, int varno, int levels_up,
+						   RangeTblEntry *rte, List *tlist,
+						   bool *outer_hasSubLinks)
+{
+#if PG_VERSION_NUM >= 180000
+	return ReplaceVarsFromTargetList(node, varno, levels_up, rte, tlist, 0,
+									 REPLACEVARS_REPORT_ERROR, 0,
+									 outer_hasSubLinks);
+#else
+	return ReplaceVarsFromTargetList(node, varno, levels_up, rte, tlist,
+									 REPLACEVARS_REPORT_ERROR, 0,
+									 outer_hasSubLinks);
 #endif
 }
 

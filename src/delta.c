@@ -896,7 +896,7 @@ keyed_columns(Query *sub, IncrloadBaseRef *ref)
 
 /* a column of the kept rows' test: the outer expression it equals */
 static Node *
-keyed_var(Var *var, replace_rte_variables_context *context)
+keyed_var(IncrloadCallbackVar *var, replace_rte_variables_context *context)
 {
 	Node	  **keys = context->callback_arg;
 	Node	   *e;

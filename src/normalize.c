@@ -74,7 +74,7 @@ static Node *replace_rangetblref(Node *jtnode, int rtindex, Node *with);
 static void flatten_jointree(Node *jtnode, List **items, List **quals);
 static Query *flatten(Query *q);
 static void check_simple(Query *q);
-static void refuse(const char *construct) pg_attribute_noreturn();
+pg_noreturn static void refuse(const char *construct);
 static Node *drop_repetition(Node *jtnode, Query *q);
 static bool setop_all_union_all(Node *op);
 
@@ -330,17 +330,13 @@ pull_up(Query *q, int rtindex, Query *sub)
 	OffsetVarNodes((Node *) sub, offset, 0);
 	il_append_range_table(q, sub);
 	q->targetList = (List *)
-		ReplaceVarsFromTargetList((Node *) q->targetList, rtindex, 0, rte,
-								  sub->targetList, REPLACEVARS_REPORT_ERROR,
-								  0, &sublinks);
+		il_replace_vars_from_tlist((Node *) q->targetList, rtindex, 0, rte,
+								   sub->targetList, &sublinks);
 	q->jointree = (FromExpr *)
-		ReplaceVarsFromTargetList((Node *) q->jointree, rtindex, 0, rte,
-								  sub->targetList, REPLACEVARS_REPORT_ERROR,
-								  0, &sublinks);
-	q->havingQual = ReplaceVarsFromTargetList(q->havingQual, rtindex, 0, rte,
-											  sub->targetList,
-											  REPLACEVARS_REPORT_ERROR, 0,
-											  &sublinks);
+		il_replace_vars_from_tlist((Node *) q->jointree, rtindex, 0, rte,
+								   sub->targetList, &sublinks);
+	q->havingQual = il_replace_vars_from_tlist(q->havingQual, rtindex, 0, rte,
+											   sub->targetList, &sublinks);
 	q->jointree = (FromExpr *) replace_rangetblref((Node *) q->jointree,
 												   rtindex,
 												   (Node *) sub->jointree);
@@ -731,7 +727,7 @@ decompose(Query *q, Node *jtnode)
 }
 
 static Node *
-null_var_callback(Var *var, replace_rte_variables_context *context)
+null_var_callback(IncrloadCallbackVar *var, replace_rte_variables_context *context)
 {
 	return (Node *) makeNullConst(var->vartype, var->vartypmod, var->varcollid);
 }
