@@ -29,10 +29,12 @@
 #include "catalog/pg_database.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
 #include "optimizer/optimizer.h"
 #include "rewrite/rewriteManip.h"
 #include "utils/acl.h"
+#include "utils/rel.h"
 
 /* The major whose nodeToString format a stored query tree has. */
 #define INCRLOAD_PG_MAJOR (PG_VERSION_NUM / 10000)
@@ -163,6 +165,74 @@ il_replace_vars_from_tlist(Node *node, int varno, int levels_up,
 	return ReplaceVarsFromTargetList(node, varno, levels_up, rte, tlist,
 									 REPLACEVARS_REPORT_ERROR, 0,
 									 outer_hasSubLinks);
+#endif
+}
+
+/*
+ * The name of a virtual generated column of rel (18+), or NULL.  Their
+ * values are computed when read: the transition tables of statement
+ * triggers hold NULL for them, so capture cannot see them.
+ */
+static inline const char *
+il_virtual_generated_column(Relation rel)
+{
+#if PG_VERSION_NUM >= 180000
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	if (desc->constr == NULL || !desc->constr->has_generated_virtual)
+		return NULL;
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (!att->attisdropped &&
+			att->attgenerated == ATTRIBUTE_GENERATED_VIRTUAL)
+			return NameStr(att->attname);
+	}
+#endif
+	return NULL;
+}
+
+/*
+ * 18 analyzes a grouped query with a range table entry of kind RTE_GROUP
+ * (the query's last) standing for its grouping expressions: the target
+ * list and HAVING refer to them through Vars of that entry.  The rules
+ * work on the expressions themselves, as before 18: every query level of
+ * node gets them back, and loses the entry.
+ */
+#if PG_VERSION_NUM >= 180000
+static inline bool
+il_flatten_grouping_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		Query	   *q = (Query *) node;
+
+		if (q->hasGroupRTE)
+		{
+			RangeTblEntry *last = llast_node(RangeTblEntry, q->rtable);
+
+			if (last->rtekind != RTE_GROUP)
+				elog(ERROR, "incrload: the grouping entry is not the last of the range table");
+			q->targetList = (List *)
+				flatten_group_exprs(NULL, q, (Node *) q->targetList);
+			q->havingQual = flatten_group_exprs(NULL, q, q->havingQual);
+			q->rtable = list_delete_last(q->rtable);
+			q->hasGroupRTE = false;
+		}
+		return query_tree_walker(q, il_flatten_grouping_walker, context, 0);
+	}
+	return expression_tree_walker(node, il_flatten_grouping_walker, context);
+}
+#endif
+
+static inline void
+il_flatten_grouping(Query *q)
+{
+#if PG_VERSION_NUM >= 180000
+	(void) il_flatten_grouping_walker((Node *) q, NULL);
 #endif
 }
 

@@ -176,6 +176,8 @@ inline_query(Query *q, List *outer, bool views)
 			Query	   *sub = copyObject(get_view_query(rel));
 			IncrloadView row;
 
+			il_flatten_grouping(sub);
+
 			relation_close(rel, NoLock);
 			AcquireRewriteLocks(sub, true, false);
 
