@@ -43,14 +43,16 @@
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
 #include "utils/timestamp.h"
+#include "utils/tuplestore.h"
 #include "utils/varlena.h"
 
 #include "analyze.h"
 #include "apply.h"
 #include "capture.h"
 #include "catalog.h"
-#include "explain.h"
+#include "compat.h"
 #include "delta.h"
+#include "explain.h"
 #include "storage.h"
 #include "incrload.h"
 #include "register.h"
@@ -107,7 +109,7 @@ check_writable(const char *what)
 static void
 check_owner(Oid view)
 {
-	if (!pg_class_ownercheck(view, GetUserId()))
+	if (!il_owns_relation(view, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_VIEW, get_rel_name(view));
 }
 

@@ -898,6 +898,14 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 		/* the restored tree named the old cluster's objects; the text did not */
 		il_catalog_set_query(view, il_analyze_parse(row.query));
 	}
+	else if (row.query_tree_stale)
+	{
+		/*
+		 * Another major wrote the tree (pg_upgrade): the text, analyzed
+		 * again, gives this major's; the watermark's xids still hold.
+		 */
+		il_catalog_set_query(view, il_analyze_parse(row.query));
+	}
 	if (full && !(kind == IL_APPLY_VERIFY && row.full_mode))
 	{
 		/* a recompute replaces every row: no partial counts stand */

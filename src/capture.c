@@ -52,10 +52,12 @@
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
 #include "utils/timestamp.h"
+#include "utils/tuplestore.h"
 #include "utils/xid8.h"
 
 #include "capture.h"
 #include "catalog.h"
+#include "compat.h"
 #include "delta.h"
 #include "guc.h"
 
@@ -357,7 +359,7 @@ flush_rows(Relation delta, ResultRelInfo *rri, EState *estate,
 
 	table_multi_insert(delta, slots, n, cid, 0, bistate);
 	for (int i = 0; i < n; i++)
-		ExecInsertIndexTuples(rri, slots[i], estate, false, false, NULL, NIL);
+		il_insert_index_entries(rri, slots[i], estate);
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextReset(batchcxt);
 	ResetPerTupleExprContext(estate);

@@ -82,7 +82,7 @@ typedef enum CatalogStmt
 #define VIEW_COLUMNS \
 	"storage_table, query, mode, state, owner, watermark, watermark_xid, " \
 	"watermark_cid, watermark_system, watermark_view, query_tree, multiplicity, " \
-	"strategy, apply_cost, recompute_cost"
+	"query_tree_major, strategy, apply_cost, recompute_cost"
 
 static const char *const catalog_sql[NUM_CATALOG_STMTS] = {
 	[STMT_READ_VIEW] =
@@ -94,10 +94,12 @@ static const char *const catalog_sql[NUM_CATALOG_STMTS] = {
 	[STMT_INSERT_VIEW] =
 	"INSERT INTO incrload.view (view_name, storage_table, query, mode, "
 	"refresh_interval, owner, query_tree, watermark_system, watermark_view, "
-	"multiplicity) "
-	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $1::pg_catalog.oid, $9)",
+	"multiplicity, query_tree_major) "
+	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $1::pg_catalog.oid, $9, "
+	PG_MAJORVERSION ")",
 	[STMT_SET_QUERY] =
-	"UPDATE incrload.view SET query = $2, query_tree = $3 "
+	"UPDATE incrload.view SET query = $2, query_tree = $3, "
+	"query_tree_major = " PG_MAJORVERSION " "
 	"WHERE view_name OPERATOR(pg_catalog.=) $1",
 	[STMT_INSERT_VIEW_BASE] =
 	"INSERT INTO incrload.view_base (view_name, base_table) VALUES ($1, $2) "
@@ -384,13 +386,20 @@ il_catalog_read_view(Oid view, bool lock, IncrloadView *row)
 	d = SPI_getbinval(tup, desc, 10, &isnull);
 	if (!isnull && DatumGetObjectId(d) != view)
 		row->watermark_foreign = true;
-	/* a tree from another cluster or database names other objects */
-	row->query_tree = row->watermark_foreign ? NULL : SPI_getvalue(tup, desc, 11);
+	/*
+	 * A tree from another cluster or database names other objects; one
+	 * that another major wrote (pg_upgrade keeps the catalog) is in a
+	 * format this one may misread.
+	 */
+	d = SPI_getbinval(tup, desc, 13, &isnull);
+	row->query_tree_stale = isnull || DatumGetInt32(d) != PG_MAJORVERSION_NUM;
+	row->query_tree = row->watermark_foreign || row->query_tree_stale ? NULL :
+		SPI_getvalue(tup, desc, 11);
 	row->multiplicity = SPI_getvalue(tup, desc, 12);
-	row->strategy = SPI_getvalue(tup, desc, 13);
-	d = SPI_getbinval(tup, desc, 14, &isnull);
-	row->apply_cost = isnull ? -1 : DatumGetFloat8(d);
+	row->strategy = SPI_getvalue(tup, desc, 14);
 	d = SPI_getbinval(tup, desc, 15, &isnull);
+	row->apply_cost = isnull ? -1 : DatumGetFloat8(d);
+	d = SPI_getbinval(tup, desc, 16, &isnull);
 	row->recompute_cost = isnull ? -1 : DatumGetFloat8(d);
 	return true;
 }

@@ -37,7 +37,8 @@ typedef struct IncrloadView
 	bool		has_watermark_xid;
 	int64		watermark_cid;
 	bool		watermark_foreign;	/* taken in another cluster */
-	char	   *query_tree;		/* NULL when missing or foreign */
+	bool		query_tree_stale;	/* written by another major */
+	char	   *query_tree;		/* NULL when missing, foreign or stale */
 	char	   *multiplicity;	/* NULL: each storage row shows once */
 	char	   *strategy;		/* auto, incremental, full */
 	double		apply_cost;		/* ms per delta row, or < 0: not known */

@@ -60,6 +60,7 @@
 
 #include "capture.h"
 #include "catalog.h"
+#include "compat.h"
 #include "delta.h"
 #include "normalize.h"
 
@@ -647,12 +648,7 @@ substitute_rte_arms(Query *pre, IncrloadBaseRef *ref, InputState state, int arms
 	rte->rellockmode = 0;
 	rte->tablesample = NULL;
 	rte->inh = false;
-	rte->requiredPerms = 0;
-	rte->checkAsUser = InvalidOid;
-	rte->selectedCols = NULL;
-	rte->insertedCols = NULL;
-	rte->updatedCols = NULL;
-	rte->extraUpdatedCols = NULL;
+	il_rte_drop_permissions(rte);
 	/*
 	 * The query's column aliases for the table go: Vars name columns by
 	 * number, and the subquery's own names are what the SQL reads.
@@ -941,7 +937,7 @@ keyed_columns(Query *sub, IncrloadBaseRef *ref)
 
 /* a column of the kept rows' test: the outer expression it equals */
 static Node *
-keyed_var(Var *var, replace_rte_variables_context *context)
+keyed_var(IncrloadCallbackVar *var, replace_rte_variables_context *context)
 {
 	Node	  **keys = context->callback_arg;
 	Node	   *e;

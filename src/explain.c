@@ -19,20 +19,28 @@
  */
 #include "postgres.h"
 
-#include "commands/explain.h"
 #include "executor/executor.h"
+#include "executor/instrument.h"
 #include "executor/spi.h"
 #include "utils/memutils.h"
 #include "utils/plancache.h"
 
+#include "compat.h"
 #include "explain.h"
+
+/* A statement of ours that runs, and since when. */
+typedef struct Running
+{
+	QueryDesc  *queryDesc;
+	instr_time	start;
+} Running;
 
 typedef struct ExplainCapture
 {
 	MemoryContext cxt;			/* where the captured plans live */
 	Oid			view;			/* the view being applied */
 	List	   *expected;		/* source texts of our next statements */
-	List	   *running;		/* QueryDescs we instrument */
+	List	   *running;		/* Running *: the statements we instrument */
 	List	   *result;			/* IncrloadExplained * */
 } ExplainCapture;
 
@@ -118,60 +126,64 @@ il_explain_expect(SPIPlanPtr plan)
 static void
 explain_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
-	bool		ours = false;
-
 	if (capture != NULL && list_member_ptr(capture->expected, queryDesc->sourceText) &&
 		(eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0)
 	{
 		MemoryContext oldcxt = MemoryContextSwitchTo(capture->cxt);
+		Running    *r = palloc(sizeof(Running));
 
-		ours = true;
 		queryDesc->instrument_options |= INSTRUMENT_ALL;
 		capture->expected = list_delete_ptr(capture->expected,
 											(void *) queryDesc->sourceText);
-		capture->running = lappend(capture->running, queryDesc);
+		r->queryDesc = queryDesc;
+		INSTR_TIME_SET_CURRENT(r->start);
+		capture->running = lappend(capture->running, r);
 		MemoryContextSwitchTo(oldcxt);
 	}
 	if (prev_ExecutorStart)
 		prev_ExecutorStart(queryDesc, eflags);
 	else
 		standard_ExecutorStart(queryDesc, eflags);
-	if (ours && queryDesc->totaltime == NULL)
-	{
-		MemoryContext oldcxt = MemoryContextSwitchTo(queryDesc->estate->es_query_cxt);
-
-		queryDesc->totaltime = InstrAlloc(1, INSTRUMENT_ALL, false);
-		MemoryContextSwitchTo(oldcxt);
-	}
 }
 
 static void
 explain_ExecutorEnd(QueryDesc *queryDesc)
 {
-	if (capture != NULL && list_member_ptr(capture->running, queryDesc))
-	{
-		MemoryContext oldcxt = MemoryContextSwitchTo(capture->cxt);
-		ExplainState *es = NewExplainState();
-		IncrloadExplained *e = palloc(sizeof(IncrloadExplained));
+	ListCell   *lc;
 
-		/* what ExplainOnePlan prints for EXPLAIN (ANALYZE, BUFFERS) */
-		InstrEndLoop(queryDesc->totaltime);
+	foreach(lc, capture ? capture->running : NIL)
+	{
+		Running    *r = lfirst(lc);
+		MemoryContext oldcxt;
+		ExplainState *es;
+		IncrloadExplained *e;
+		instr_time	elapsed;
+
+		if (r->queryDesc != queryDesc)
+			continue;
+		INSTR_TIME_SET_CURRENT(elapsed);
+		INSTR_TIME_SUBTRACT(elapsed, r->start);
+		oldcxt = MemoryContextSwitchTo(capture->cxt);
+		es = NewExplainState();
+		e = palloc(sizeof(IncrloadExplained));
+
+		/* what EXPLAIN (ANALYZE, BUFFERS) prints, timed from start to end */
 		es->analyze = true;
 		es->buffers = true;
-		es->verbose = false;
 		es->format = EXPLAIN_FORMAT_TEXT;
 		ExplainBeginOutput(es);
 		ExplainPrintPlan(es, queryDesc);
 		ExplainPrintTriggers(es, queryDesc);
 		appendStringInfo(es->str, "Execution Time: %.3f ms\n",
-						 1000.0 * queryDesc->totaltime->total);
+						 INSTR_TIME_GET_MILLISEC(elapsed));
 		ExplainEndOutput(es);
 		e->view = capture->view;
 		e->statement = pstrdup(queryDesc->sourceText);
 		e->plan = es->str->data;
 		capture->result = lappend(capture->result, e);
-		capture->running = list_delete_ptr(capture->running, queryDesc);
+		capture->running = foreach_delete_current(capture->running, lc);
 		MemoryContextSwitchTo(oldcxt);
+		break;
 	}
 	if (prev_ExecutorEnd)
 		prev_ExecutorEnd(queryDesc);

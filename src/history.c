@@ -39,6 +39,7 @@
 
 #include "apply.h"
 #include "catalog.h"
+#include "compat.h"
 #include "guc.h"
 #include "history.h"
 #include "incrload.h"
@@ -162,7 +163,7 @@ queue_attempt(Oid view, IncrloadApplyKind kind, bool cancelled,
 		slot->dboid = MyDatabaseId;
 		slot->view = view;
 		slot->kind = kind;
-		slot->worker = IsBackgroundWorker;
+		slot->worker = il_am_background_worker();
 		slot->cancelled = cancelled;
 		slot->started = started;
 		slot->ended = GetCurrentTimestamp();
@@ -297,7 +298,7 @@ void
 il_history_succeeded(Oid view, IncrloadApplyKind kind, TimestampTz started,
 					 const IncrloadApplyResult *counts)
 {
-	insert_row(view, kind, IsBackgroundWorker, started, GetCurrentTimestamp(),
+	insert_row(view, kind, il_am_background_worker(), started, GetCurrentTimestamp(),
 			   counts, "ok", NULL);
 	inflight.active = false;
 }

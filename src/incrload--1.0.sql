@@ -40,9 +40,13 @@ CREATE TABLE incrload.view (
 	/*
 	 * The analyzed query (nodeToString, as pg_rewrite keeps a view's): it
 	 * names objects by OID, so renaming a table or column does not break
-	 * it.  Valid only where the watermark was taken (see below).
+	 * it.  Valid only where the watermark was taken (see below), and only
+	 * for the major that wrote it (query_tree_major): nodeToString's format
+	 * changes between majors, so after pg_upgrade another major reads the
+	 * query text again and keeps its own tree.
 	 */
 	query_tree text,
+	query_tree_major integer,
 	mode text NOT NULL CHECK (mode IN ('incremental', 'full')),
 	refresh_interval interval NOT NULL CHECK (refresh_interval > '0'),
 	/* scheduled reconciliation: NULL = off */

@@ -43,6 +43,7 @@
 
 #include "analyze.h"
 #include "catalog.h"
+#include "compat.h"
 #include "normalize.h"
 
 /* Branches beyond this many make the view's SQL too big to be worth it. */
@@ -73,7 +74,7 @@ static Node *replace_rangetblref(Node *jtnode, int rtindex, Node *with);
 static void flatten_jointree(Node *jtnode, List **items, List **quals);
 static Query *flatten(Query *q);
 static void check_simple(Query *q);
-static void refuse(const char *construct) pg_attribute_noreturn();
+pg_noreturn static void refuse(const char *construct);
 static Node *drop_repetition(Node *jtnode, Query *q);
 static bool setop_all_union_all(Node *op);
 
@@ -207,6 +208,7 @@ il_normalize_view_query(Oid view)
 
 	relation_close(rel, NoLock);
 	AcquireRewriteLocks(sub, true, false);
+	il_flatten_grouping(sub);
 	return sub;
 }
 
@@ -220,10 +222,7 @@ il_normalize_rte_to_subquery(RangeTblEntry *rte, Query *sub)
 	rte->relkind = 0;
 	rte->rellockmode = 0;
 	rte->inh = false;
-	rte->requiredPerms = 0;
-	rte->checkAsUser = InvalidOid;
-	rte->selectedCols = rte->insertedCols = rte->updatedCols = NULL;
-	rte->extraUpdatedCols = NULL;
+	il_rte_drop_permissions(rte);
 }
 
 static bool
@@ -345,19 +344,15 @@ pull_up(Query *q, int rtindex, Query *sub)
 
 	sub = copyObject(sub);
 	OffsetVarNodes((Node *) sub, offset, 0);
-	q->rtable = list_concat(q->rtable, sub->rtable);
+	il_append_range_table(q, sub);
 	q->targetList = (List *)
-		ReplaceVarsFromTargetList((Node *) q->targetList, rtindex, 0, rte,
-								  sub->targetList, REPLACEVARS_REPORT_ERROR,
-								  0, &sublinks);
+		il_replace_vars_from_tlist((Node *) q->targetList, rtindex, 0, rte,
+								   sub->targetList, &sublinks);
 	q->jointree = (FromExpr *)
-		ReplaceVarsFromTargetList((Node *) q->jointree, rtindex, 0, rte,
-								  sub->targetList, REPLACEVARS_REPORT_ERROR,
-								  0, &sublinks);
-	q->havingQual = ReplaceVarsFromTargetList(q->havingQual, rtindex, 0, rte,
-											  sub->targetList,
-											  REPLACEVARS_REPORT_ERROR, 0,
-											  &sublinks);
+		il_replace_vars_from_tlist((Node *) q->jointree, rtindex, 0, rte,
+								   sub->targetList, &sublinks);
+	q->havingQual = il_replace_vars_from_tlist(q->havingQual, rtindex, 0, rte,
+											   sub->targetList, &sublinks);
 	q->jointree = (FromExpr *) replace_rangetblref((Node *) q->jointree,
 												   rtindex,
 												   (Node *) sub->jointree);
@@ -622,7 +617,7 @@ not_exists(Query *q, Node *side, Node *cond)
 	sub->commandType = CMD_SELECT;
 	sub->querySource = QSRC_ORIGINAL;
 	sub->canSetTag = true;
-	sub->rtable = copyObject(q->rtable);
+	il_copy_range_table(sub, q);
 	sub->jointree = makeFromExpr(list_make1(copyObject(side)), cond);
 	sub->jointree = (FromExpr *) reduce_for_existence((Node *) sub->jointree,
 													  NULL, NULL, true);
@@ -748,7 +743,7 @@ decompose(Query *q, Node *jtnode)
 }
 
 static Node *
-null_var_callback(Var *var, replace_rte_variables_context *context)
+null_var_callback(IncrloadCallbackVar *var, replace_rte_variables_context *context)
 {
 	return (Node *) makeNullConst(var->vartype, var->vartypmod, var->varcollid);
 }
@@ -801,9 +796,9 @@ expand_from(Query *q)
 
 	ListCell   *lc;
 
-	q->targetList = (List *) flatten_join_alias_vars(q, (Node *) q->targetList);
-	q->jointree = (FromExpr *) flatten_join_alias_vars(q, (Node *) q->jointree);
-	q->havingQual = flatten_join_alias_vars(q, q->havingQual);
+	q->targetList = (List *) il_flatten_join_alias_vars(q, (Node *) q->targetList);
+	q->jointree = (FromExpr *) il_flatten_join_alias_vars(q, (Node *) q->jointree);
+	q->havingQual = il_flatten_join_alias_vars(q, q->havingQual);
 
 	todo = NIL;
 	foreach(lc, decompose(q, (Node *) q->jointree))
@@ -827,10 +822,10 @@ expand_from(Query *q)
 		{
 			RangeTblEntry *rte = rt_fetch(r, cur->rtable);
 			List	   *subs = normalize_query(rte->subquery);
-			ListCell   *lc;
+			ListCell   *slc;
 
-			foreach(lc, subs)
-				todo = lappend(todo, pull_up(copyObject(cur), r, lfirst(lc)));
+			foreach(slc, subs)
+				todo = lappend(todo, pull_up(copyObject(cur), r, lfirst(slc)));
 		}
 	}
 	return result;
