@@ -195,23 +195,31 @@ batch_sql(const char *cols, const char *w, const char *dname, const char *da,
 		return psprintf("SELECT %s%s(%s) AS %s FROM %s %s WHERE %s.%s OPERATOR(pg_catalog.<>) 0 AND %s",
 						cols, neg, w, INCRLOAD_DELTA_W_NAME, dname, da,
 						da, INCRLOAD_DELTA_W_NAME, batch_cond(da));
+	/* no column read: the rows' count, one row */
 	return psprintf("SELECT %s%s(pg_catalog.sum(%s))::pg_catalog.int4 AS %s FROM %s %s "
-					"WHERE %s.%s OPERATOR(pg_catalog.<>) 0 AND %s GROUP BY %s "
+					"WHERE %s.%s OPERATOR(pg_catalog.<>) 0 AND %s%s%s "
 					"HAVING pg_catalog.sum(%s) OPERATOR(pg_catalog.<>) 0",
 					cols, neg, w, INCRLOAD_DELTA_W_NAME, dname, da,
-					da, INCRLOAD_DELTA_W_NAME, batch_cond(da), group, w);
+					da, INCRLOAD_DELTA_W_NAME, batch_cond(da),
+					group[0] ? " GROUP BY " : "", group, w);
 }
 
 /*
  * A subquery with the base table's row type (attnos line up, so the
  * query's Vars need no change) plus a weight (not for IN_OLD_ROWS).
  * used: the columns the reference reads (IN_OLD_ROWS only; others are
- * NULL there).  With OLD_ARM_BARE, *kept_filter is set to a query over the
- * table as r whose WHERE is the kept rows' test.
+ * NULL there).  netcols (IN_DELTA, IN_OLD): the columns a term reads of a
+ * batch (with 0, so that it is not empty), NULL for all: the batch's other
+ * columns are NULL, and rows equal
+ * in these are netted, so that a change of a column the view does not
+ * read (an UPDATE of c_acctbal under a view of c_mktsegment) nets to
+ * nothing before it joins anything.  With OLD_ARM_BARE, *kept_filter is set
+ * to a query over the table as r whose WHERE is the kept rows' test.
  */
 static char *
 batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
-				   const char *mult, int arms, List **colnames, char **kept_filter)
+				   Bitmapset *netcols, const char *mult, int arms,
+				   List **colnames, char **kept_filter)
 {
 	Relation	brel = table_open(base, AccessShareLock);
 	Relation	drel = table_open(delta, AccessShareLock);
@@ -287,7 +295,6 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 		char	   *name;
 		bool		in_delta;
 
-		appendStringInfo(&netgroup, "%s%d", i > 0 ? ", " : "", i + 1);
 		if (attr->attisdropped)
 		{
 			name = psprintf(INCRLOAD_HIDDEN_PREFIX "dropped_%d", i + 1);
@@ -302,7 +309,7 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 		}
 		name = NameStr(attr->attname);
 		in_delta = get_attnum(delta, name) != InvalidAttrNumber;
-		if (!in_delta)
+		if (!in_delta || (netcols != NULL && !bms_is_member(i + 1, netcols)))
 			appendStringInfo(&dcols, "NULL::%s AS %s, ",
 							 il_sql_type(attr->atttypid, attr->atttypmod),
 							 quote_identifier(name));
@@ -313,6 +320,8 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 												   TYPECACHE_HASH_PROC);
 
 			appendStringInfo(&dcols, "%s, ", il_sql_col(da, name));
+			/* rows the same in every column that is not NULL here */
+			appendStringInfo(&netgroup, "%s%d", netgroup.len ? ", " : "", i + 1);
 			if (!OidIsValid(tc->eq_opr) ||
 				(!OidIsValid(tc->lt_opr) && !OidIsValid(tc->hash_proc)))
 				nettable = false;
@@ -603,6 +612,73 @@ used_columns(Query *q, int rtindex, bool *other)
 	return used;
 }
 
+typedef struct DeepColumns
+{
+	int			rtindex;
+	int			depth;
+	Bitmapset  *cols;
+	bool		whole;
+} DeepColumns;
+
+static bool
+deep_columns_walker(Node *node, DeepColumns *ctx)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+	{
+		Var		   *var = (Var *) node;
+
+		if (var->varno == ctx->rtindex && var->varlevelsup == ctx->depth)
+		{
+			if (var->varattno > 0)
+				ctx->cols = bms_add_member(ctx->cols, var->varattno);
+			else
+				ctx->whole = true;
+		}
+		return false;
+	}
+	if (IsA(node, Query))
+	{
+		bool		result;
+
+		ctx->depth++;
+		result = query_tree_walker((Query *) node, deep_columns_walker, ctx,
+								   QTW_IGNORE_RANGE_TABLE);
+		ctx->depth--;
+		return result;
+	}
+	return expression_tree_walker(node, deep_columns_walker, ctx);
+}
+
+/*
+ * The columns of range table entry rtindex (table relid) that a query
+ * reads anywhere, its subqueries in expressions too; *all when it reads
+ * the whole row.  Columns beyond the table's (a term's weight) do not
+ * count.
+ */
+static Bitmapset *
+read_columns(Query *q, int rtindex, Oid relid, bool *all)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	int			natts = RelationGetNumberOfAttributes(rel);
+	DeepColumns ctx;
+	Bitmapset  *cols = NULL;
+	int			x = -1;
+
+	table_close(rel, AccessShareLock);
+	ctx.rtindex = rtindex;
+	ctx.depth = 0;
+	ctx.cols = NULL;
+	ctx.whole = false;
+	(void) query_tree_walker(q, deep_columns_walker, &ctx, QTW_IGNORE_RANGE_TABLE);
+	*all = ctx.whole;
+	while ((x = bms_next_member(ctx.cols, x)) >= 0)
+		if (x <= natts)
+			cols = bms_add_member(cols, x);
+	return cols;
+}
+
 /*
  * The same, for IN_OLD_ROWS with only some of its arms; with OLD_ARM_BARE,
  * returns the SQL of the kept rows' test (see batch_subquery_sql).
@@ -615,6 +691,7 @@ substitute_rte_arms(Query *pre, IncrloadBaseRef *ref, InputState state, int arms
 	RangeTblEntry *rte = rt_fetch(rtindex, pre->rtable);
 	Oid			delta = il_catalog_delta_for(base);
 	Bitmapset  *used = NULL;
+	Bitmapset  *netcols = NULL;
 	List	   *colnames;
 	char	   *sql;
 	char	   *kept_filter = NULL;
@@ -632,8 +709,19 @@ substitute_rte_arms(Query *pre, IncrloadBaseRef *ref, InputState state, int arms
 				errhint("Unregister the view and register it again."));
 	if (state == IN_OLD_ROWS)
 		used = used_columns(pre, rtindex, NULL);
+	if (state == IN_DELTA || state == IN_OLD)
+	{
+		bool		all;
 
-	sql = batch_subquery_sql(base, delta, state, used, ref->mult, arms, &colnames,
+		netcols = read_columns(pre, rtindex, base, &all);
+		/* no column read: every row nets with every other (one count) */
+		if (!all)
+			netcols = bms_add_member(netcols, 0);
+		else
+			netcols = NULL;
+	}
+
+	sql = batch_subquery_sql(base, delta, state, used, netcols, ref->mult, arms, &colnames,
 							 &kept_filter);
 	raw = pg_parse_query(sql);
 	sub = parse_analyze_fixedparams(linitial_node(RawStmt, raw), sql,
@@ -891,10 +979,11 @@ exists_distributes(Query *sub)
  * outer values, it is a gate before the input is read instead of a filter
  * that rejects, one by one, every row of a key the batch inserted into (all
  * the rows of a join key, for a NOT EXISTS of an outer join).  Returns the
- * expressions by attribute number, or NULL.
+ * expressions by attribute number, or NULL.  With partial, the columns that
+ * are equated so, if any.
  */
 static Node **
-keyed_columns(Query *sub, IncrloadBaseRef *ref)
+keyed_columns(Query *sub, IncrloadBaseRef *ref, bool partial)
 {
 	Relation	rel = table_open(ref->relid, AccessShareLock);
 	int			natts = RelationGetDescr(rel)->natts;
@@ -928,6 +1017,19 @@ keyed_columns(Query *sub, IncrloadBaseRef *ref)
 				!contain_volatile_functions(e))
 				keys[v->varattno] = e;
 		}
+	}
+	if (partial)
+	{
+		/* some: those used */
+		bool		any = false;
+
+		for (int i = 1; i <= natts; i++)
+		{
+			if (keys[i] && !bms_is_member(i, used))
+				keys[i] = NULL;
+			any |= keys[i] != NULL;
+		}
+		return any ? keys : NULL;
 	}
 	while ((x = bms_next_member(used, x)) >= 0)
 		if (keys[x] == NULL)
@@ -1011,7 +1113,7 @@ keyed_gone(Query *sub, IncrloadBaseRef *ref, Node **keys)
 						 il_sql_col("s", name));
 	}
 	gone = batch_subquery_sql(ref->relid, il_catalog_delta_for(ref->relid), IN_OLD_ROWS,
-							  used, NULL, OLD_ARM_GONE, &colnames, NULL);
+							  used, NULL, NULL, OLD_ARM_GONE, &colnames, NULL);
 	sql = psprintf("SELECT FROM %s r WHERE (%s) IN (SELECT %s FROM (%s) s WHERE %s)",
 				   quote_qualified_identifier(get_namespace_name(get_rel_namespace(ref->relid)),
 											  get_rel_name(ref->relid)),
@@ -1036,9 +1138,69 @@ keyed_gone(Query *sub, IncrloadBaseRef *ref, Node **keys)
 }
 
 /*
+ * When some columns of the input are equated with the outer row (keys),
+ * but not all it reads: a test of the outer values that every row for
+ * which EXISTS over the old-only rows holds passes, (outer keys) IN (the
+ * old-only rows' keys), hashed once per statement.  Before a positive
+ * EXISTS over the old-only rows, which cannot be pulled up (it is one arm
+ * of an OR) and so runs once per outer row, it lets that run only for the
+ * few outer rows whose keys the batch took away.  At the outer query's
+ * level.
+ */
+static Node *
+gone_prefilter(Query *sub, IncrloadBaseRef *ref, Node **keys)
+{
+	Bitmapset  *used = used_columns(sub, ref->rtindex, NULL);
+	List	   *colnames;
+	StringInfoData lhs;
+	StringInfoData rhs;
+	StringInfoData nonnull;
+	char	   *sql;
+	List	   *raw;
+	Query	   *fq;
+	Node	   *test;
+	bool		dummy = false;
+	int			x = -1;
+
+	initStringInfo(&lhs);
+	initStringInfo(&rhs);
+	initStringInfo(&nonnull);
+	while ((x = bms_next_member(used, x)) >= 0)
+	{
+		char	   *name;
+
+		if (keys[x] == NULL)
+			continue;
+		name = get_attname(ref->relid, x, false);
+		appendStringInfo(&lhs, "%s%s", lhs.len ? ", " : "", il_sql_col("r", name));
+		appendStringInfo(&rhs, "%s%s", rhs.len ? ", " : "", il_sql_col("s", name));
+		appendStringInfo(&nonnull, "%s%s IS NOT NULL", nonnull.len ? " AND " : "",
+						 il_sql_col("s", name));
+	}
+	sql = psprintf("SELECT FROM %s r WHERE (%s) IN (SELECT %s FROM (%s) s WHERE %s)",
+				   quote_qualified_identifier(get_namespace_name(get_rel_namespace(ref->relid)),
+											  get_rel_name(ref->relid)),
+				   lhs.data, rhs.data,
+				   batch_subquery_sql(ref->relid, il_catalog_delta_for(ref->relid),
+									  IN_OLD_ROWS, used, NULL, NULL, OLD_ARM_GONE,
+									  &colnames, NULL),
+				   nonnull.data);
+	raw = pg_parse_query(sql);
+	fq = parse_analyze_fixedparams(linitial_node(RawStmt, raw), sql, batch_param_types,
+								   INCRLOAD_BATCH_NPARAMS, NULL);
+	test = bool_test(replace_rte_variables(fq->jointree->quals, 1, 0, keyed_var,
+										   keys, &dummy), IS_TRUE);
+	/* from inside the subquery to the outer query */
+	IncrementVarSublevelsUp(test, -1, 1);
+	return test;
+}
+
+/*
  * Replace each split EXISTS by (EXISTS kept OR EXISTS gone), and NOT of one
  * by (NOT EXISTS kept AND NOT EXISTS gone), which the planner can pull up;
- * EXISTS gone may be keyed_gone's test instead.
+ * EXISTS gone may be keyed_gone's test instead, or, the positive one, have
+ * gone_prefilter's test before it.  A split is (the EXISTS, its positive
+ * second arm, its negated one).
  */
 static Node *
 split_mutator(Node *node, List *splits)
@@ -1057,7 +1219,7 @@ split_mutator(Node *node, List *splits)
 
 			if (linitial(pair) == linitial(((BoolExpr *) node)->args))
 				return (Node *) make_andclause(list_make2(make_notclause(linitial(pair)),
-														  make_notclause(lsecond(pair))));
+														  make_notclause(lthird(pair))));
 		}
 	}
 	if (IsA(node, SubLink))
@@ -1232,6 +1394,7 @@ pre_term_sql(IncrloadBranch *b, const Term *term, int alt, int *nalts)
 		int			nold = 0;
 		SubLink    *gone = NULL;
 		Node	   *gone_test = NULL;
+		Node	   *prefilter = NULL;
 
 		foreach(lc, (List *) lfirst(lb))
 		{
@@ -1256,11 +1419,18 @@ pre_term_sql(IncrloadBranch *b, const Term *term, int alt, int *nalts)
 			IncrloadBaseRef *ref = lfirst(lc);
 			InputState	state = term->states[g];
 			Node	  **keys = (gone && state == IN_OLD_ROWS) ?
-				keyed_columns(sub, ref) : NULL;
+				keyed_columns(sub, ref, false) : NULL;
 			char	   *kept_filter;
 
 			if (keys)
 				gone_test = keyed_gone(sub, ref, keys);
+			else if (gone && state == IN_OLD_ROWS)
+			{
+				Node	  **some = keyed_columns(sub, ref, true);
+
+				if (some)
+					prefilter = gone_prefilter(sub, ref, some);
+			}
 			kept_filter = substitute_rte_arms(sub, ref, state,
 											  !gone ? OLD_ARMS_ALL :
 											  keys ? OLD_ARM_KEPT | OLD_ARM_BARE : OLD_ARM_KEPT);
@@ -1272,8 +1442,17 @@ pre_term_sql(IncrloadBranch *b, const Term *term, int alt, int *nalts)
 			old_rows |= state == IN_OLD_ROWS;
 			g++;
 		}
-		if (gone)
-			splits = lappend(splits, list_make2(sl, gone_test ? gone_test : (Node *) gone));
+		if (gone && gone_test)
+			splits = lappend(splits, list_make3(sl, gone_test, gone_test));
+		else if (gone && prefilter)
+		{
+			Node	   *pos = make_and_qual(prefilter, (Node *) gone);
+
+			splits = lappend(splits, list_make3(sl, pos, gone));
+			gone_tests = lappend(gone_tests, pos);
+		}
+		else if (gone)
+			splits = lappend(splits, list_make3(sl, gone, gone));
 		if (gone_test)
 			gone_tests = lappend(gone_tests, gone_test);
 

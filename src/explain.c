@@ -170,6 +170,7 @@ explain_ExecutorEnd(QueryDesc *queryDesc)
 		/* what EXPLAIN (ANALYZE, BUFFERS) prints, timed from start to end */
 		es->analyze = true;
 		es->buffers = true;
+		es->timing = true;
 		es->format = EXPLAIN_FORMAT_TEXT;
 		ExplainBeginOutput(es);
 		ExplainPrintPlan(es, queryDesc);
