@@ -31,6 +31,9 @@ SELECT reg('global', 'SELECT p.pk FROM part p WHERE p.pk > (SELECT avg(qty) * 4 
 SELECT reg('nonequi', 'SELECT p.pk, (SELECT count(*) FROM li l WHERE l.pk < p.pk AND l.qty = 3) AS n FROM part p');
 -- IN over a correlated aggregate without GROUP BY (one row, NULL when empty)
 SELECT reg('in_scalar', 'SELECT p.pk FROM part p WHERE 4 IN (SELECT max(l.qty) FROM li l WHERE l.pk = p.pk)');
+-- a WITH query with column names, aggregated, read in FROM and by a scalar
+-- subquery (TPC-H q15)
+SELECT reg('q15', 'WITH revenue (supplier_no, total) AS (SELECT pk, sum(price) FROM li WHERE qty > 2 GROUP BY pk) SELECT p.pk, p.brand, total FROM part p, revenue WHERE p.pk = supplier_no AND total = (SELECT max(total) FROM revenue)');
 SELECT v, auxiliary_views FROM views, incrload_explain(q) ORDER BY v::text;
 
 INSERT INTO li SELECT i % 100 + 1, i % 50 + 1, 10, i FROM generate_series(401, 450) i;

@@ -59,6 +59,7 @@ typedef struct InlineContext
 } InlineContext;
 
 static void inline_query(Query *q, List *outer, bool views);
+static void keep_column_names(RangeTblEntry *rte);
 static bool inline_walker(Node *node, InlineContext *ctx);
 static List *normalize_query(Query *q);
 static List *expand_from(Query *q);
@@ -164,6 +165,7 @@ inline_query(Query *q, List *outer, bool views)
 				IncrementVarSublevelsUp((Node *) sub, rte->ctelevelsup, 1);
 			rte->rtekind = RTE_SUBQUERY;
 			rte->subquery = sub;
+			keep_column_names(rte);
 			rte->ctename = NULL;
 			rte->ctelevelsup = 0;
 			rte->self_reference = false;
@@ -212,10 +214,25 @@ il_normalize_view_query(Oid view)
 	return sub;
 }
 
+/*
+ * The names the query gives the columns of an entry become its alias's, so
+ * that the deparsed subquery in its place is read by those names whatever
+ * its own columns are called (WITH q (a, b) AS (SELECT x, sum(y) ...)).
+ */
+static void
+keep_column_names(RangeTblEntry *rte)
+{
+	if (rte->alias == NULL)
+		rte->alias = makeAlias(rte->eref->aliasname, NIL);
+	if (rte->alias->colnames == NIL)
+		rte->alias->colnames = copyObject(rte->eref->colnames);
+}
+
 /* A range table entry of a view made the subquery sub, as the rewriter does. */
 void
 il_normalize_rte_to_subquery(RangeTblEntry *rte, Query *sub)
 {
+	keep_column_names(rte);
 	rte->rtekind = RTE_SUBQUERY;
 	rte->subquery = sub;
 	rte->relid = InvalidOid;
