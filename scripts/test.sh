@@ -135,6 +135,7 @@ run_regress() {
     cat >"$REGDIR/test/regress.conf" <<'CONF'
 shared_preload_libraries = 'incrload'
 incrload.enabled = off
+incrload.adaptive = off
 max_prepared_transactions = 4
 CONF
     [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$REGDIR/test/regress.conf"

@@ -1,11 +1,15 @@
 -- Adaptive apply: a batch is applied incrementally or the view recomputed,
--- whichever costs less by the costs measured so far (a moving average of
--- the cost of a delta row, of a recompute); before a delta row's cost is
--- known, a batch of over a quarter of the tables' rows is recomputed.  The
+-- whichever costs less by the costs measured so far (a line fitted to the
+-- incremental applies' sizes and times, a moving average of recomputes);
+-- before an incremental apply is measured, a batch of over a quarter of the
+-- tables' rows is recomputed.  The
 -- history says which and why; incrload_alter_view(view, strategy => ...)
 -- forces either.  Exact either way.
 CREATE EXTENSION incrload;
 \i sql/include/helpers.sql
+-- (the other tests run with incrload.adaptive off: their choices must not
+-- depend on this machine's speed)
+SET incrload.adaptive = on;
 CREATE TABLE f (id int PRIMARY KEY, g int, v int);
 INSERT INTO f SELECT i, i % 10, i FROM generate_series(1, 400) i;
 ANALYZE f;
@@ -17,6 +21,8 @@ SELECT view_name, strategy FROM incrload_stats ORDER BY 1;
 -- (over a quarter of the rows read) recomputed
 INSERT INTO f VALUES (1001, 1, 1);
 SELECT incrload_refresh('fv');
+-- (what that apply cost is forgotten: this machine's speed must not decide)
+UPDATE incrload.view SET apply_model = NULL WHERE view_name = 'fv'::regclass;
 INSERT INTO f SELECT i, i % 10, i FROM generate_series(2001, 2200) i;
 SELECT incrload_refresh('fv'), incrload_refresh('fj');
 SELECT view_name, kind, delta_rows, reason FROM incrload_refresh_history
@@ -25,33 +31,34 @@ SELECT view_name, last_choice FROM incrload_stats ORDER BY 1;
 SELECT v, diff(v, q) FROM views ORDER BY v::text;
 
 -- with both costs known, the cheaper is chosen (costs set here, so that the
--- choice does not depend on this machine's speed)
-UPDATE incrload.view SET apply_cost = 1, recompute_cost = 10 WHERE view_name = 'fv'::regclass;
+-- choice does not depend on this machine's speed: 1 ms a delta row, 10 ms a
+-- recompute)
+UPDATE incrload.view SET apply_model = '{10,10,100,100}', recompute_cost = 10 WHERE view_name = 'fv'::regclass;
 UPDATE f SET v = v + 1 WHERE id <= 4;
 SELECT incrload_refresh('fv');
-UPDATE incrload.view SET apply_cost = 1, recompute_cost = 10 WHERE view_name = 'fv'::regclass;
+UPDATE incrload.view SET apply_model = '{10,10,100,100}', recompute_cost = 10 WHERE view_name = 'fv'::regclass;
 UPDATE f SET v = v + 1 WHERE id <= 8;
 SELECT incrload_refresh('fv');
 SELECT delta_rows, reason FROM incrload_refresh_history
  WHERE view_name = 'fv'::regclass ORDER BY id DESC LIMIT 2;
 
--- a recompute measures what a recompute costs; a batch of enough rows
--- what a delta row costs
+-- a recompute measures what a recompute costs; an incremental apply what
+-- those cost
 SELECT recompute_cost IS NOT NULL AND recompute_cost <> 10 AS recompute_measured
   FROM incrload.view WHERE view_name = 'fv'::regclass;
-UPDATE incrload.view SET apply_cost = NULL WHERE view_name = 'fv'::regclass;
+UPDATE incrload.view SET apply_model = NULL WHERE view_name = 'fv'::regclass;
 SELECT incrload_alter_view('fv', strategy => 'incremental');
 UPDATE f SET v = v - 1 WHERE id > 1000;
 UPDATE f SET v = v + 1 WHERE id <= 400;
 SELECT incrload_refresh('fv');
-SELECT apply_cost IS NOT NULL AS apply_measured FROM incrload.view WHERE view_name = 'fv'::regclass;
+SELECT array_length(apply_model, 1) = 4 AS apply_measured FROM incrload.view WHERE view_name = 'fv'::regclass;
 
 -- forced: always recompute, always incremental
 SELECT incrload_alter_view('fv', strategy => 'full');
 INSERT INTO f VALUES (3001, 2, 2);
 SELECT incrload_refresh('fv');
 SELECT incrload_alter_view('fv', strategy => 'incremental');
-UPDATE incrload.view SET apply_cost = 1, recompute_cost = 10 WHERE view_name = 'fv'::regclass;
+UPDATE incrload.view SET apply_model = '{10,10,100,100}', recompute_cost = 10 WHERE view_name = 'fv'::regclass;
 UPDATE f SET v = v + 1 WHERE id <= 100;
 SELECT incrload_refresh('fv');
 SELECT delta_rows, reason FROM incrload_refresh_history
@@ -59,6 +66,13 @@ SELECT delta_rows, reason FROM incrload_refresh_history
 SELECT view_name, strategy FROM incrload_stats ORDER BY 1;
 SELECT incrload_alter_view('fv', strategy => 'auto');
 SELECT v, diff(v, q) FROM views ORDER BY v::text;
+-- incrload.adaptive off: auto applies every batch
+SET incrload.adaptive = off;
+UPDATE incrload.view SET apply_model = '{10,10,100,100}', recompute_cost = 10 WHERE view_name = 'fv'::regclass;
+UPDATE f SET v = v + 1 WHERE id <= 100;
+SELECT incrload_refresh('fv');
+SELECT reason FROM incrload_refresh_history WHERE view_name = 'fv'::regclass ORDER BY id DESC LIMIT 1;
+SET incrload.adaptive = on;
 
 -- a TRUNCATE recomputes, and says so
 TRUNCATE f;

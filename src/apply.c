@@ -57,6 +57,7 @@
 #include "delta.h"
 #include "explain.h"
 #include "storage.h"
+#include "guc.h"
 #include "history.h"
 
 /* A view's kept plans. */
@@ -649,14 +650,70 @@ table_rows(Oid relid)
 }
 
 /*
+ * What an incremental apply of a view costs, learned from its applies: the
+ * line t = a + b*k (milliseconds for k delta rows) fitted to moving
+ * averages of k, t, k*k and k*t, so that a fixed part (the statements that
+ * run whatever the batch) does not make big batches look dear.  When the
+ * batches were all of one size there is no slope to fit: t/k per row.
+ */
+#define COST_WEIGHT 0.3			/* of the newest apply in the averages */
+#define COST_DECAY 0.95			/* per recompute: an old verdict fades */
+
+static double
+predicted_apply_ms(const IncrloadView *row, int64 k)
+{
+	const double *m = row->apply_model;
+	double		var = m[2] - m[0] * m[0];
+	double		b;
+	double		a;
+
+	if (m[0] <= 0)
+		return 0;
+	b = var > 1e-6 * m[2] ? (m[3] - m[0] * m[1]) / var : -1;
+	if (b <= 0)
+		return m[1] / m[0] * k;
+	a = Max(m[1] - b * m[0], 0);
+	return a + b * k;
+}
+
+/*
+ * The model after an apply of k rows that took ms, or after a recompute
+ * (k < 0): then the costs it remembers fade a little, so that a view once
+ * too dear to apply incrementally is tried again now and then.
+ */
+static void
+learn_apply_cost(const IncrloadView *row, int64 k, double ms, double *m)
+{
+	if (k < 0)
+	{
+		memcpy(m, row->apply_model, sizeof(row->apply_model));
+		m[1] *= COST_DECAY;
+		m[3] *= COST_DECAY;
+		return;
+	}
+	if (!row->has_apply_model)
+	{
+		m[0] = k;
+		m[1] = ms;
+		m[2] = (double) k * k;
+		m[3] = k * ms;
+		return;
+	}
+	m[0] = (1 - COST_WEIGHT) * row->apply_model[0] + COST_WEIGHT * k;
+	m[1] = (1 - COST_WEIGHT) * row->apply_model[1] + COST_WEIGHT * ms;
+	m[2] = (1 - COST_WEIGHT) * row->apply_model[2] + COST_WEIGHT * (double) k * k;
+	m[3] = (1 - COST_WEIGHT) * row->apply_model[3] + COST_WEIGHT * k * ms;
+}
+
+/*
  * Whether to recompute the view rather than apply its batch of consumed
- * delta rows, by the view's strategy: 'auto' compares what the batch
- * would cost incrementally (the measured cost of a delta row, a moving
- * average over earlier applies, times the batch) with what a recompute
- * costs (measured too).  Planner estimates cannot tell: the kept plans
- * take every batch to be small, by design (batch.c).  Before a cost is
- * known, a batch of over a quarter of the rows of the view's tables is
- * recomputed.  reason says why, for the history.
+ * delta rows, by the view's strategy: 'auto' compares what the batch would
+ * cost incrementally (predicted_apply_ms) with what a recompute costs (a
+ * moving average of the view's recomputes).  Planner estimates cannot
+ * tell: the kept plans take every batch to be small, by design (batch.c).
+ * Before an incremental apply has been measured, a batch of over a quarter
+ * of the rows of the view's tables is recomputed.  reason says why, for
+ * the history.
  */
 static bool
 choose_recompute(IncrloadView *row, ViewPlans *p, int64 consumed,
@@ -667,20 +724,21 @@ choose_recompute(IncrloadView *row, ViewPlans *p, int64 consumed,
 		snprintf(reason, len, "strategy full: recomputed");
 		return true;
 	}
-	if (strcmp(row->strategy, "incremental") == 0)
+	if (strcmp(row->strategy, "incremental") == 0 || !incrload_adaptive)
 	{
-		snprintf(reason, len, "strategy incremental: %lld changes applied",
+		snprintf(reason, len, "%s: %lld changes applied",
+				 incrload_adaptive ? "strategy incremental" : "incrload.adaptive off",
 				 (long long) consumed);
 		return false;
 	}
-	if (row->apply_cost >= 0 && row->recompute_cost >= 0)
+	if (row->has_apply_model && row->recompute_cost >= 0)
 	{
-		double		predicted = row->apply_cost * consumed;
+		double		predicted = predicted_apply_ms(row, consumed);
 		bool		recompute = predicted > row->recompute_cost;
 
-		snprintf(reason, len, "%s: %lld changes at %.4f ms each, ~%.0f ms; a recompute ~%.0f ms",
+		snprintf(reason, len, "%s: %lld changes, ~%.0f ms incrementally; a recompute ~%.0f ms",
 				 recompute ? "recomputed" : "incremental", (long long) consumed,
-				 row->apply_cost, predicted, row->recompute_cost);
+				 predicted, row->recompute_cost);
 		return recompute;
 	}
 	else
@@ -944,10 +1002,31 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 	 * Our own rows: this transaction's xid counts as applied in the
 	 * watermark, except for what it writes from read_cid on.
 	 */
-	il_catalog_record_apply(view, watermark,
-							FullTransactionIdGetDatum(GetTopFullTransactionId()),
-							true, (int64) read_cid, full, consumed, started,
-							result->reason[0] ? result->reason : NULL);
+	/* what it cost, for the choices to come */
+	{
+		double		ms = (double) (GetCurrentTimestamp() - started) / 1000.0;
+		double		model[4];
+		bool		learned = false;
+
+		if (full && row.has_apply_model)
+		{
+			learn_apply_cost(&row, -1, ms, model);
+			learned = true;
+		}
+		else if (!full && consumed > 0 && kind != IL_APPLY_VERIFY)
+		{
+			learn_apply_cost(&row, consumed, ms, model);
+			learned = true;
+		}
+		il_catalog_record_apply(view, watermark,
+								FullTransactionIdGetDatum(GetTopFullTransactionId()),
+								true, (int64) read_cid, full, consumed, started,
+								result->reason[0] ? result->reason : NULL,
+								learned ? model : NULL,
+								!full ? -1 :
+								row.recompute_cost < 0 ? ms :
+								(1 - COST_WEIGHT) * row.recompute_cost + COST_WEIGHT * ms);
+	}
 	if (kind == IL_APPLY_VERIFY)
 		il_catalog_record_verify(view, result->missing + result->extra);
 

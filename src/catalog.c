@@ -39,6 +39,7 @@
 #include "miscadmin.h"
 #include "rewrite/prs2lock.h"
 #include "rewrite/rewriteSupport.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -82,7 +83,7 @@ typedef enum CatalogStmt
 #define VIEW_COLUMNS \
 	"storage_table, query, mode, state, owner, watermark, watermark_xid, " \
 	"watermark_cid, watermark_system, watermark_view, query_tree, multiplicity, " \
-	"query_tree_major, strategy, apply_cost, recompute_cost"
+	"query_tree_major, strategy, apply_model, recompute_cost"
 
 static const char *const catalog_sql[NUM_CATALOG_STMTS] = {
 	[STMT_READ_VIEW] =
@@ -116,17 +117,8 @@ static const char *const catalog_sql[NUM_CATALOG_STMTS] = {
 	"full_refreshes = full_refreshes OPERATOR(pg_catalog.+) $8, "
 	"consecutive_failures = 0, last_error = NULL, "
 	"state = CASE WHEN state OPERATOR(pg_catalog.=) 'paused' THEN state ELSE 'active' END, "
-	/*
-	 * moving averages of what applies cost: per delta row of an incremental
-	 * one (from batches big enough that the fixed part does not dominate),
-	 * and a recompute
-	 */
-	"apply_cost = CASE WHEN $8 OPERATOR(pg_catalog.=) 0 AND $7 OPERATOR(pg_catalog.>=) " CppAsString2(INCRLOAD_MIN_COSTED_BATCH) " THEN "
-	"COALESCE(0.7 OPERATOR(pg_catalog.*) apply_cost OPERATOR(pg_catalog.+) 0.3 OPERATOR(pg_catalog.*) $10, $10) "
-	"ELSE apply_cost END, "
-	"recompute_cost = CASE WHEN $8 OPERATOR(pg_catalog.=) 1 THEN "
-	"COALESCE(0.5 OPERATOR(pg_catalog.*) recompute_cost OPERATOR(pg_catalog.+) 0.5 OPERATOR(pg_catalog.*) $11, $11) "
-	"ELSE recompute_cost END, "
+	"apply_model = COALESCE($10, apply_model), "
+	"recompute_cost = COALESCE($11, recompute_cost), "
 	"last_choice = $9 "
 	"WHERE view_name OPERATOR(pg_catalog.=) $1",
 	[STMT_RECORD_VERIFY] =
@@ -398,7 +390,17 @@ il_catalog_read_view(Oid view, bool lock, IncrloadView *row)
 	row->multiplicity = SPI_getvalue(tup, desc, 12);
 	row->strategy = SPI_getvalue(tup, desc, 14);
 	d = SPI_getbinval(tup, desc, 15, &isnull);
-	row->apply_cost = isnull ? -1 : DatumGetFloat8(d);
+	if (!isnull)
+	{
+		Datum	   *elems;
+		int			n;
+
+		deconstruct_array(DatumGetArrayTypeP(d), FLOAT8OID, sizeof(float8),
+						  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, NULL, &n);
+		row->has_apply_model = n == 4;
+		for (int i = 0; i < n && i < 4; i++)
+			row->apply_model[i] = DatumGetFloat8(elems[i]);
+	}
 	d = SPI_getbinval(tup, desc, 16, &isnull);
 	row->recompute_cost = isnull ? -1 : DatumGetFloat8(d);
 	return true;
@@ -542,14 +544,14 @@ il_catalog_delete_view(Oid view)
 void
 il_catalog_record_apply(Oid view, Datum watermark, Datum watermark_xid,
 						bool has_xid, int64 watermark_cid, bool full,
-						int64 consumed, TimestampTz started, const char *choice)
+						int64 consumed, TimestampTz started, const char *choice,
+						const double *apply_model, double recompute_cost)
 {
 	Oid			argtypes[11] = {REGCLASSOID, PG_SNAPSHOTOID, XID8OID, INT8OID,
-		INT8OID, TIMESTAMPTZOID, INT8OID, INT8OID, TEXTOID, FLOAT8OID,
+		INT8OID, TIMESTAMPTZOID, INT8OID, INT8OID, TEXTOID, FLOAT8ARRAYOID,
 	FLOAT8OID};
 	Datum		values[11];
 	char		nulls[12] = "           ";
-	double		ms = (double) (GetCurrentTimestamp() - started) / 1000.0;
 
 	values[0] = ObjectIdGetDatum(view);
 	values[1] = watermark;
@@ -564,8 +566,20 @@ il_catalog_record_apply(Oid view, Datum watermark, Datum watermark_xid,
 	values[8] = CStringGetTextDatum(choice ? choice : "");
 	if (choice == NULL)
 		nulls[8] = 'n';
-	values[9] = Float8GetDatum(consumed > 0 ? ms / consumed : 0);
-	values[10] = Float8GetDatum(ms);
+	if (apply_model)
+	{
+		Datum		elems[4];
+
+		for (int i = 0; i < 4; i++)
+			elems[i] = Float8GetDatum(apply_model[i]);
+		values[9] = PointerGetDatum(construct_array(elems, 4, FLOAT8OID, sizeof(float8),
+													FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	}
+	else
+		nulls[9] = 'n';
+	values[10] = Float8GetDatum(recompute_cost);
+	if (recompute_cost < 0)
+		nulls[10] = 'n';
 	run_stmt(STMT_RECORD_APPLY, 11, argtypes, values, nulls, SPI_OK_UPDATE);
 }
 

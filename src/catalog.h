@@ -16,11 +16,6 @@
 
 #define INCRLOAD_SCHEMA "incrload"
 
-/*
- * Only batches of this many delta rows teach the apply what a delta row
- * costs: in smaller ones the fixed part of an apply dominates.
- */
-#define INCRLOAD_MIN_COSTED_BATCH 1000
 
 /* One row of incrload.view, as the apply and the API need it. */
 typedef struct IncrloadView
@@ -41,7 +36,8 @@ typedef struct IncrloadView
 	char	   *query_tree;		/* NULL when missing, foreign or stale */
 	char	   *multiplicity;	/* NULL: each storage row shows once */
 	char	   *strategy;		/* auto, incremental, full */
-	double		apply_cost;		/* ms per delta row, or < 0: not known */
+	bool		has_apply_model;
+	double		apply_model[4]; /* see incrload.view.apply_model */
 	double		recompute_cost; /* ms, or < 0: not known */
 } IncrloadView;
 
@@ -66,7 +62,9 @@ extern void il_catalog_record_apply(Oid view, Datum watermark,
 									Datum watermark_xid, bool has_xid,
 									int64 watermark_cid, bool full,
 									int64 consumed, TimestampTz started,
-									const char *choice);
+									const char *choice,
+									const double *apply_model,
+									double recompute_cost);
 extern void il_catalog_record_verify(Oid view, int64 mismatches);
 extern void il_catalog_set_state(Oid view, const char *state);
 extern void il_catalog_alter_view(Oid view, const Datum *refresh_interval,

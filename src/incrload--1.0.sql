@@ -94,13 +94,15 @@ CREATE TABLE incrload.view (
 	/*
 	 * How a batch is applied: 'auto' chooses between the incremental rules
 	 * and a recompute by their measured costs (apply.c), the others force
-	 * one.  apply_cost: milliseconds per delta row of the incremental
-	 * applies, recompute_cost: milliseconds of a recompute, both moving
-	 * averages; last_choice: what the last apply did, and why.
+	 * one.  apply_model: what the incremental applies cost, as moving
+	 * averages of their delta rows k and milliseconds t: {k, t, k*k, k*t},
+	 * from which a line t = a + b*k is fitted (apply.c); recompute_cost:
+	 * milliseconds of a recompute, a moving average; last_choice: what the
+	 * last apply did, and why.
 	 */
 	strategy text NOT NULL DEFAULT 'auto'
 		CHECK (strategy IN ('auto', 'incremental', 'full')),
-	apply_cost double precision,
+	apply_model double precision[],
 	recompute_cost double precision,
 	last_choice text
 );
