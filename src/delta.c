@@ -558,10 +558,21 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 									"OPERATOR(pg_catalog.-) n.__incrload_k) g "
 									"WHERE n.__incrload_k OPERATOR(pg_catalog.<) 0",
 									ucols_n.data, net, copies, ucols_n.data, net);
-				sql = psprintf("SELECT %s FROM (%s%s%s) u", outcols.data,
-							   (arms & OLD_ARM_KEPT) ? kept : "",
-							   arms == OLD_ARMS_ALL ? " UNION ALL " : "",
-							   (arms & OLD_ARM_GONE) ? gone : "");
+				/*
+				 * The old-only rows alone depend on the batch only: computed
+				 * once per statement (a MATERIALIZED CTE), not again each
+				 * time a join or subplan rescans them, which, with a
+				 * batch taken to be small (batch.c), a nested loop does
+				 * for every outer row.
+				 */
+				if (arms == OLD_ARM_GONE)
+					sql = psprintf("WITH u AS MATERIALIZED (%s) SELECT %s FROM u",
+								   gone, outcols.data);
+				else
+					sql = psprintf("SELECT %s FROM (%s%s%s) u", outcols.data,
+								   (arms & OLD_ARM_KEPT) ? kept : "",
+								   arms == OLD_ARMS_ALL ? " UNION ALL " : "",
+								   (arms & OLD_ARM_GONE) ? gone : "");
 				break;
 			}
 		default:
