@@ -148,6 +148,11 @@ typedef struct Term
  * (see keyed_columns).
  */
 #define OLD_ARM_BARE	0x4
+/*
+ * IN_DELTA, IN_OLD of a FROM input: the netted batch is one of the
+ * statement's batches, a MATERIALIZED CTE computed once (see batch_cte).
+ */
+#define BATCH_SHARED	0x8
 
 /*
  * Whether two values of the type that are equal (by its default equality,
@@ -205,6 +210,58 @@ batch_sql(const char *cols, const char *w, const char *dname, const char *da,
 }
 
 /*
+ * The netted batches the statement being built reads in its FROM terms,
+ * each computed once: a MATERIALIZED CTE named __incrload_b<n> at the top
+ * of the statement (il_delta_batch_ctes), which every term of every branch
+ * that reads that batch (the same SQL) shares.  Left in the terms, each
+ * term would scan and net the batch again, and a nested loop that rescans
+ * a term's batch would net it again for every outer row.  (sql, name)
+ * pairs.
+ */
+static List *batch_ctes = NIL;
+
+static const char *
+batch_cte(const char *sql)
+{
+	ListCell   *lc;
+	char	   *name;
+
+	foreach(lc, batch_ctes)
+	{
+		List	   *pair = lfirst(lc);
+
+		if (strcmp(linitial(pair), sql) == 0)
+			return lsecond(pair);
+	}
+	name = psprintf(INCRLOAD_HIDDEN_PREFIX "b%d", list_length(batch_ctes) + 1);
+	batch_ctes = lappend(batch_ctes, list_make2(pstrdup(sql), name));
+	return name;
+}
+
+/*
+ * The WITH list items of the batches the last il_delta_pre_sql read
+ * ("name AS MATERIALIZED (sql), ..."), or NULL.
+ */
+char *
+il_delta_batch_ctes(void)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	if (batch_ctes == NIL)
+		return NULL;
+	initStringInfo(&buf);
+	foreach(lc, batch_ctes)
+	{
+		List	   *pair = lfirst(lc);
+
+		appendStringInfo(&buf, "%s%s AS MATERIALIZED (%s)", buf.len ? ", " : "",
+						 (char *) lsecond(pair), (char *) linitial(pair));
+	}
+	return buf.data;
+}
+
+/*
  * A subquery with the base table's row type (attnos line up, so the
  * query's Vars need no change) plus a weight (not for IN_OLD_ROWS).
  * used: the columns the reference reads (IN_OLD_ROWS only; others are
@@ -243,6 +300,7 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 	StringInfoData outcols;
 	StringInfoData outcols_all;	/* IN_NEW_ROWS: every column, from s */
 	StringInfoData netgroup;	/* IN_DELTA, IN_OLD: what rows are the same */
+	StringInfoData names;		/* every column's name */
 	StringInfoData ucols_s;		/* counted IN_OLD_ROWS: the used columns of s */
 	StringInfoData cgroup;		/* ... what rows are the same */
 	StringInfoData csel;		/* ... and their columns */
@@ -285,6 +343,7 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 	initStringInfo(&outcols);
 	initStringInfo(&outcols_all);
 	initStringInfo(&netgroup);
+	initStringInfo(&names);
 	initStringInfo(&ucols_s);
 	initStringInfo(&cgroup);
 	initStringInfo(&csel);
@@ -298,6 +357,7 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 		if (attr->attisdropped)
 		{
 			name = psprintf(INCRLOAD_HIDDEN_PREFIX "dropped_%d", i + 1);
+			appendStringInfo(&names, "%s, ", name);
 			appendStringInfo(&dcols, "NULL::pg_catalog.int4 AS %s, ", name);
 			appendStringInfo(&bcols, "NULL::pg_catalog.int4 AS %s, ", name);
 			appendStringInfo(&outcols, "%sNULL::pg_catalog.int4 AS %s",
@@ -308,6 +368,7 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 			continue;
 		}
 		name = NameStr(attr->attname);
+		appendStringInfo(&names, "%s, ", quote_identifier(name));
 		in_delta = get_attnum(delta, name) != InvalidAttrNumber;
 		if (!in_delta || (netcols != NULL && !bms_is_member(i + 1, netcols)))
 			appendStringInfo(&dcols, "NULL::%s AS %s, ",
@@ -432,12 +493,30 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 			break;
 		case IN_DELTA:
 			sql = batch_sql(dcols.data, wdelta, dname, da, nettable ? netgroup.data : NULL, 1);
+			if (arms & BATCH_SHARED)
+			{
+				const char *cte = batch_cte(sql);
+
+				sql = psprintf("WITH %s AS (%s) SELECT * FROM %s", cte, sql, cte);
+			}
 			break;
 		case IN_OLD:
-			sql = psprintf("SELECT %s%s AS %s FROM %s %s UNION ALL %s",
-						   bcols.data, wnew, INCRLOAD_DELTA_W_NAME, bname, ba,
-						   batch_sql(dcols.data, wdelta, dname, da,
-									 nettable ? netgroup.data : NULL, -1));
+			if (arms & BATCH_SHARED)
+			{
+				char	   *batch = batch_sql(dcols.data, wdelta, dname, da,
+											  nettable ? netgroup.data : NULL, 1);
+				const char *cte = batch_cte(batch);
+
+				sql = psprintf("WITH %s AS (%s) SELECT %s%s AS %s FROM %s %s "
+							   "UNION ALL SELECT %sOPERATOR(pg_catalog.-) %s.%s FROM %s",
+							   cte, batch, bcols.data, wnew, INCRLOAD_DELTA_W_NAME,
+							   bname, ba, names.data, cte, INCRLOAD_DELTA_W_NAME, cte);
+			}
+			else
+				sql = psprintf("SELECT %s%s AS %s FROM %s %s UNION ALL %s",
+							   bcols.data, wnew, INCRLOAD_DELTA_W_NAME, bname, ba,
+							   batch_sql(dcols.data, wdelta, dname, da,
+										 nettable ? netgroup.data : NULL, -1));
 			break;
 		case IN_NEW_ROWS:
 			/* inside a subquery: the rows themselves, each as often as it counts */
@@ -738,6 +817,9 @@ substitute_rte_arms(Query *pre, IncrloadBaseRef *ref, InputState state, int arms
 	sub = parse_analyze_fixedparams(linitial_node(RawStmt, raw), sql,
 									batch_param_types, INCRLOAD_BATCH_NPARAMS,
 									NULL);
+	/* a shared batch is defined at the top of the statement, not here */
+	if (arms & BATCH_SHARED)
+		sub->cteList = NIL;
 
 	rte->rtekind = RTE_SUBQUERY;
 	rte->subquery = sub;
@@ -1391,7 +1473,7 @@ pre_term_sql(IncrloadBranch *b, const Term *term, int alt, int *nalts)
 													  resno,
 													  psprintf("w%d", resno), false));
 			weights = lappend_int(weights, resno);
-			substitute_rte(pre, ref, state);
+			substitute_rte_arms(pre, ref, state, OLD_ARMS_ALL | BATCH_SHARED);
 		}
 		g++;
 	}
@@ -1720,7 +1802,8 @@ append_branch_terms(StringInfo buf, IncrloadBranch *b, const bool *changed)
 /*
  * The pre relation: of the query (every branch, every input new), or of a
  * batch (the terms of every branch, UNION ALL) in which the base tables
- * changed (q->base_relids) changed; NIL: all of them.
+ * changed (q->base_relids) changed; NIL: all of them.  The batches its FROM
+ * terms read are for the statement's WITH (il_delta_batch_ctes).
  */
 char *
 il_delta_pre_sql(IncrloadQuery *q, bool delta, List *changed)
@@ -1728,6 +1811,7 @@ il_delta_pre_sql(IncrloadQuery *q, bool delta, List *changed)
 	StringInfoData buf;
 	ListCell   *lc;
 
+	batch_ctes = NIL;
 	initStringInfo(&buf);
 	foreach(lc, q->branches)
 	{

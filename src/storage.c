@@ -1461,7 +1461,13 @@ sets_sql(IncrloadQuery *q, List *cols, List *sets, Oid storage,
 		appendStringInfo(&rkeys, "%s, ", il_sql_col("s", col->name));
 	}
 
-	appendStringInfo(&dw, "WITH pre AS MATERIALIZED (%s)", il_delta_pre_sql(q, true, changed));
+	{
+		char	   *pre = il_delta_pre_sql(q, true, changed);
+		char	   *batches = il_delta_batch_ctes();
+
+		appendStringInfo(&dw, "WITH %s%spre AS MATERIALIZED (%s)",
+						 batches ? batches : "", batches ? ", " : "", pre);
+	}
 	appendStringInfo(&fw, "WITH pre AS MATERIALIZED (%s)", il_delta_pre_sql(q, false, NIL));
 	appendStringInfoString(&from, "(SELECT p.*");
 	foreach(lc, sets)
@@ -1624,7 +1630,14 @@ il_storage_build(IncrloadQuery *q, Oid view, Oid storage, List *changed)
 		sets_sql(q, cols, sets, storage, changed, &delta_with, &delta_from, &full_with,
 				 &full_delete, &sql->aux_cleanup, &sql->aux_relids);
 	else
+	{
+		char	   *batches;
+
 		delta_from = psprintf("(%s) p", il_delta_pre_sql(q, true, changed));
+		batches = il_delta_batch_ctes();
+		if (batches)
+			delta_with = psprintf("WITH %s ", batches);
+	}
 	full_from = sets != NIL ? "pre p" : psprintf("(%s) p", il_delta_pre_sql(q, false, NIL));
 	sql->full_delete = psprintf("%sDELETE FROM %s", full_delete, st);
 
