@@ -353,7 +353,7 @@ psql_ -d tpch -v ON_ERROR_STOP=0 -f "$WORK/checks.sql" 2>> "$WORK/rounds.err"
     echo
     echo "\`$(printf '%s' "bash test/bench/tpch.sh --sf $SF --rounds $ROUNDS$([ -n "$QUERIES" ] && echo " --queries ${QUERIES// /,}")$(for v in "${SETS[@]}"; do printf ' --set %s' "$v"; done)")\`"
     echo "on $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GB", $2/1048576}' /proc/meminfo) RAM,"
-    echo "$("$PGBIN/postgres" --version), incrload $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet HEAD -- src 2>/dev/null || echo ' (+ local changes)')."
+    echo "$("$PGBIN/postgres" --version), incrload $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?') (src/ last changed in $(git -C "$REPO" log -1 --format=%h -- src 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet HEAD -- src 2>/dev/null || echo ', + local changes'))."
     echo "$(sql "SELECT format('%s lineitems, %s orders, database %s', (SELECT count(*) FROM lineitem), (SELECT count(*) FROM orders), pg_size_pretty(pg_database_size('tpch')))"), generated in ${GEN_SECONDS}s (seed $SEED)."
     echo "shared_buffers 2GB, work_mem 64MB, max_parallel_workers_per_gather 2, jit $(sql "SHOW jit")$([ ${#SETS[@]} -gt 0 ] && echo " (--set ${SETS[*]})"); the worker off."
     echo "Load average (1, 5, 15 min) at the start: $LOAD_START; at the end: $(cut -d' ' -f1-3 /proc/loadavg)."

@@ -11,6 +11,10 @@ $$ SELECT CASE WHEN x IS NULL THEN '' WHEN abs(x) >= 1000 THEN to_char(round(x),
 			   WHEN abs(x) >= 100 THEN round(x::numeric, 0)::text
 			   WHEN abs(x) >= 10 THEN round(x::numeric, 1)::text
 			   ELSE round(x::numeric, 2)::text END $$;
+-- a ratio as the targets list it
+CREATE FUNCTION pg_temp.rtxt(ratio float8, bound boolean, bad text) RETURNS text LANGUAGE sql AS
+$$ SELECT CASE WHEN ratio IS NOT NULL THEN CASE WHEN bound THEN '< ' ELSE '' END || pg_temp.fmt(ratio) || '×'
+			   WHEN bad = 'timeout' THEN 'timed out' WHEN bad IS NOT NULL THEN 'failed' ELSE 'not measured' END $$;
 CREATE FUNCTION pg_temp.n(x float8) RETURNS text LANGUAGE sql AS
 $$ SELECT coalesce(to_char(round(x), 'FM999,999,999,999'), '') $$;
 
@@ -96,21 +100,20 @@ SELECT format('Registration: incrload_register_view %s ms in all, CREATE MATERIA
 \echo '| target (issue 17, for scale factor 1) | measured | met |'
 \echo '|---|---|---|'
 SELECT format('| no accepted query''s apply over 1.2× its REFRESH | %s | %s |',
-			  coalesce(string_agg(format('%s %s%s×', name, CASE WHEN bound THEN '< ' ELSE '' END, pg_temp.fmt(ratio)), ', ' ORDER BY ratio)
+			  coalesce(string_agg(name || ' ' || pg_temp.rtxt(ratio, bound, apply_bad), ', ' ORDER BY ratio)
 						   FILTER (WHERE ratio IS NULL OR ratio < 1 / 1.2), 'none')
 				|| format(' (%s of %s over)', count(*) FILTER (WHERE ratio IS NULL OR ratio < 1 / 1.2), count(*)),
 			  CASE WHEN count(*) FILTER (WHERE ratio IS NULL OR ratio < 1 / 1.2) = 0 THEN 'yes' ELSE '**no**' END)
   FROM r WHERE status = 'accepted';
-SELECT format('| median REFRESH / apply ≥ 20× | %s× over %s accepted queries%s | %s |',
-			  pg_temp.fmt(percentile_cont(0.5) WITHIN GROUP (ORDER BY ratio)), count(ratio),
-			  CASE WHEN bool_or(bound) THEN ' (timeouts at their bound)' ELSE '' END,
+SELECT format('| median REFRESH / apply ≥ 20× | %s over %s accepted queries%s | %s |',
+			  coalesce(nullif(pg_temp.fmt(percentile_cont(0.5) WITHIN GROUP (ORDER BY ratio)), '') || '×', 'n/a'), count(ratio),
+			  CASE WHEN bool_or(bound AND ratio IS NOT NULL) THEN ' (timeouts at their bound)' ELSE '' END,
 			  CASE WHEN percentile_cont(0.5) WITHIN GROUP (ORDER BY ratio) >= 20 THEN 'yes' ELSE '**no**' END)
   FROM r WHERE status = 'accepted';
 SELECT format('| q02, q05, q07, q08, q09, q21, q18 each ≥ 10× | %s | %s |',
 			  string_agg(format('%s %s', t.name,
 								CASE WHEN r.name IS NULL THEN 'not run' WHEN r.status <> 'accepted' THEN r.status
-									 WHEN r.ratio IS NULL THEN 'failed'
-									 ELSE CASE WHEN r.bound THEN '< ' ELSE '' END || pg_temp.fmt(r.ratio) || '×' END), ', ' ORDER BY t.o),
+									 ELSE pg_temp.rtxt(r.ratio, r.bound, r.apply_bad) END), ', ' ORDER BY t.o),
 			  CASE WHEN bool_and(coalesce(r.ratio >= 10 AND NOT r.bound, false)) THEN 'yes' ELSE '**no**' END)
   FROM unnest(ARRAY['q02', 'q05', 'q07', 'q08', 'q09', 'q21', 'q18']) WITH ORDINALITY t(name, o)
   LEFT JOIN r ON r.name = t.name;
