@@ -4,7 +4,7 @@
 -- captured exactly once, whatever the role; rows the row trigger keeps go
 -- into the delta table at commit, or before an apply in the same
 -- transaction, and a rolled back subtransaction takes its rows along.
-CREATE EXTENSION incrload;
+CREATE EXTENSION IF NOT EXISTS incrload;
 \i sql/include/helpers.sql
 CREATE TABLE t (id int PRIMARY KEY, g int, a int, body text);
 INSERT INTO t SELECT i, i % 3, i, 'b' || i FROM generate_series(1, 10) i;

@@ -155,6 +155,7 @@ typedef struct RowBuffer
 
 static HTAB *capture_targets = NULL;
 static MemoryContext capture_cxt = NULL;
+static CaptureTarget *last_target = NULL;
 
 /* kept rows of the current transaction; rows_cxt is under TopTransactionContext */
 static MemoryContext rows_cxt = NULL;
@@ -235,9 +236,12 @@ get_target(Relation base)
 									  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
 
+	/* a row trigger asks for the same table once per row */
+	if (last_target != NULL && last_target->base == baseid && last_target->valid)
+		return last_target;
 	entry = hash_search(capture_targets, &baseid, HASH_ENTER, &found);
 	if (found && entry->valid)
-		return entry;
+		return last_target = entry;
 	if (found && entry->map)
 	{
 		pfree(entry->map);
@@ -298,7 +302,7 @@ get_target(Relation base)
 	}
 	table_close(delta, AccessShareLock);
 	entry->valid = true;
-	return entry;
+	return last_target = entry;
 }
 
 /*
