@@ -192,6 +192,24 @@ RESET session_replication_role;
 INSERT INTO plain VALUES (1);
 DROP TABLE plain;
 
+-- triggers made by an older build (statement triggers firing always, no
+-- row trigger) are put right by the next registration over the table
+ALTER EVENT TRIGGER incrload_ddl_end DISABLE;
+ALTER EVENT TRIGGER incrload_sql_drop DISABLE;
+ALTER TABLE t ENABLE ALWAYS TRIGGER incrload_capture_ins,
+  ENABLE ALWAYS TRIGGER incrload_capture_upd, ENABLE ALWAYS TRIGGER incrload_capture_del;
+DROP TRIGGER incrload_capture_row ON t;
+ALTER EVENT TRIGGER incrload_ddl_end ENABLE ALWAYS;
+ALTER EVENT TRIGGER incrload_sql_drop ENABLE ALWAYS;
+SELECT reg('v2', 'SELECT count(*) AS n, sum(a) AS s FROM t');
+SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 't'::regclass ORDER BY tgname;
+SET session_replication_role = replica;
+INSERT INTO t VALUES (80, 1, 80, 'after the repair');
+RESET session_replication_role;
+UPDATE t SET a = a + 1 WHERE id = 80;
+SELECT incrload_refresh('v') > 0 AS applied, incrload_refresh('v2') > 0 AS applied_v2;
+SELECT v, diff(v, q) FROM views ORDER BY v::text;
+
 DROP FUNCTION captured();
 DROP EXTENSION incrload CASCADE;
 DROP TABLE t, u, m;
