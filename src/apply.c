@@ -53,6 +53,7 @@
 
 #include "analyze.h"
 #include "apply.h"
+#include "capture.h"
 #include "catalog.h"
 #include "delta.h"
 #include "explain.h"
@@ -789,6 +790,8 @@ il_apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result)
 	 */
 	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
+	/* rows this transaction's row triggers kept belong in this batch */
+	il_capture_flush();
 	il_history_begin(view, kind, started);
 	PG_TRY();
 	{

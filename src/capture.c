@@ -10,6 +10,20 @@
  * of the statement, a weight (+1 inserted, -1 deleted, an UPDATE is both;
  * 0 marks a TRUNCATE), the statement's start time and the row.
  *
+ * The same function is a fifth, row-level trigger, for what statement
+ * triggers never see: the logical replication apply worker writes rows
+ * without statements (ExecSimpleRelationInsert and friends fire row
+ * triggers only).  Which of the two fires is decided by
+ * session_replication_role, so that every row is captured exactly once:
+ * the INSERT, UPDATE and DELETE statement triggers fire on origin (the
+ * default), the row trigger on replica (the apply worker, its table
+ * synchronization's COPY, a session that sets the role), the TRUNCATE
+ * trigger always.  A row trigger runs once per row: it keeps the row in a
+ * tuplestore of the transaction, and the rows go into the delta table in
+ * batches when the transaction commits or prepares (or before an apply in
+ * the same transaction needs them), stamped, in a replication worker, with
+ * the publisher's commit time.
+ *
  * This runs in every writer's transaction, so it is the hot path of the
  * whole system: no SPI, no planning, no catalog lookups that a per-backend
  * cache (invalidated by relcache callbacks) can answer, and rows go into
@@ -27,6 +41,7 @@
  */
 #include "postgres.h"
 
+#include "access/detoast.h"
 #include "access/heapam.h"
 #include "access/table.h"
 #include "access/tableam.h"
@@ -43,6 +58,8 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "replication/logicalworker.h"
+#include "replication/origin.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/hsearch.h"
@@ -50,6 +67,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 #include "utils/ruleutils.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
@@ -72,6 +90,10 @@ typedef struct CaptureTarget
 	Oid			delta;
 	int			nbase;			/* base attributes, dropped ones included */
 	AttrNumber *map;			/* base attno - 1 -> delta attno, 0 = skip */
+	TupleDesc	ddesc;			/* the delta table's, for rows kept by the
+								 * row trigger */
+	Datum	   *values;			/* scratch: one delta row */
+	bool	   *isnull;
 } CaptureTarget;
 
 /* One transition table (NULL: a TRUNCATE marker) and its rows' weight. */
@@ -81,17 +103,87 @@ typedef struct CaptureInput
 	int16		weight;
 } CaptureInput;
 
+/*
+ * Rows on their way into one delta table: the table, its indexes and a
+ * batch of slots, set up once per statement (or per flush of kept rows).
+ */
+typedef struct DeltaSink
+{
+	MemoryContext cxt;
+	MemoryContext batchcxt;
+	Relation	delta;
+	TupleDesc	slotdesc;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	TupleTableSlot **slots;
+	BulkInsertState bistate;
+	int			batch;
+	int			nbuffered;
+	CommandId	cid;
+} DeltaSink;
+
+/*
+ * The rows the row trigger kept, for one delta table, in this transaction.
+ * Rows are appended in the order they were captured, so the rows of a
+ * subtransaction and of its children are always the tail of the store when
+ * it ends: marks say where the tail of each open subtransaction begins,
+ * aborting one makes its tail dead, committing one hands its tail to the
+ * parent.  Rows before "flushed" are in the delta table already; a flush
+ * made inside a subtransaction is undone (the rows are flushed again
+ * later) when that subtransaction, or the one it was handed to, aborts.
+ */
+typedef struct RowMark
+{
+	SubTransactionId subid;
+	int64		pos;
+} RowMark;
+
+typedef struct RowSpan
+{
+	int64		from;
+	int64		to;
+} RowSpan;
+
+typedef struct RowBuffer
+{
+	Oid			delta;
+	Tuplestorestate *store;
+	int64		nrows;			/* rows put into the store */
+	int64		flushed;		/* rows before this are in the delta table */
+	List	   *marks;			/* RowMark: where open subtransactions begin */
+	List	   *dead;			/* RowSpan: rows of aborted subtransactions */
+	List	   *flushes;		/* RowMark: a subtransaction's flush, from pos */
+} RowBuffer;
+
 static HTAB *capture_targets = NULL;
 static MemoryContext capture_cxt = NULL;
+static CaptureTarget *last_target = NULL;
+
+/* kept rows of the current transaction; rows_cxt is under TopTransactionContext */
+static MemoryContext rows_cxt = NULL;
+static List *row_buffers = NIL;
+static RowBuffer *last_buffer = NULL;
 
 static void capture_invalidate(Datum arg, Oid relid);
+static void capture_xact(XactEvent event, void *arg);
+static void capture_subxact(SubXactEvent event, SubTransactionId subid,
+							SubTransactionId parent, void *arg);
 static CaptureTarget *get_target(Relation base);
 static Oid	capture_root(Relation rel);
+static void sink_open(DeltaSink *sink, Relation delta, int64 nrows);
+static TupleTableSlot *sink_next(DeltaSink *sink);
+static void sink_write(DeltaSink *sink);
+static void sink_store(DeltaSink *sink);
+static void sink_close(DeltaSink *sink);
 static void write_rows(Relation base, CaptureTarget *target,
 					   CaptureInput *inputs, int ninputs);
-static void flush_rows(Relation delta, ResultRelInfo *rri, EState *estate,
-					   TupleTableSlot **slots, int n, CommandId cid,
-					   BulkInsertState bistate, MemoryContext batchcxt);
+static void capture_row(TriggerData *trigdata);
+static void keep_row(CaptureTarget *target, TupleTableSlot *row, int16 weight,
+					 CommandId cid, TimestampTz now);
+static RowBuffer *get_row_buffer(Oid delta);
+static void flush_kept_rows(bool final);
+static void flush_buffer(RowBuffer *buf, bool origin_time);
+static void forget_kept_rows(bool close);
 
 /*
  * Relcache callback: forget what we know about a base table or delta table
@@ -118,6 +210,8 @@ void
 il_capture_init(void)
 {
 	CacheRegisterRelcacheCallback(capture_invalidate, (Datum) 0);
+	RegisterXactCallback(capture_xact, NULL);
+	RegisterSubXactCallback(capture_subxact, NULL);
 }
 
 static CaptureTarget *
@@ -144,11 +238,19 @@ get_target(Relation base)
 									  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
 
+	/* a row trigger asks for the same table once per row */
+	if (last_target != NULL && last_target->base == baseid && last_target->valid)
+		return last_target;
 	entry = hash_search(capture_targets, &baseid, HASH_ENTER, &found);
 	if (found && entry->valid)
-		return entry;
+		return last_target = entry;
 	if (found && entry->map)
+	{
 		pfree(entry->map);
+		FreeTupleDesc(entry->ddesc);
+		pfree(entry->values);
+		pfree(entry->isnull);
+	}
 	entry->valid = false;
 	entry->map = NULL;
 	entry->delta = InvalidOid;
@@ -192,16 +294,22 @@ get_target(Relation base)
 			}
 		}
 	}
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(capture_cxt);
+
+		entry->ddesc = CreateTupleDescCopy(ddesc);
+		entry->values = palloc(sizeof(Datum) * ddesc->natts);
+		entry->isnull = palloc(sizeof(bool) * ddesc->natts);
+		MemoryContextSwitchTo(oldcxt);
+	}
 	table_close(delta, AccessShareLock);
 	entry->valid = true;
-	return entry;
+	return last_target = entry;
 }
 
 /*
- * Copy the transition tables of one statement (or, for TRUNCATE, one
- * marker row: ts NULL) into the delta table.  An UPDATE's old and new rows
- * go through one pass: the delta table, its indexes and the slots are set
- * up once per statement, not once per transition table.
+ * Set up the insertion of about nrows rows into delta (opened and locked
+ * by the caller), in a memory context of the sink's own.
  *
  * The slots are made over a copy of the delta table's descriptor that is
  * not reference-counted: a slot over the relcache's descriptor pins it in
@@ -210,24 +318,110 @@ get_target(Relation base)
  * the same entry).
  */
 static void
+sink_open(DeltaSink *sink, Relation delta, int64 nrows)
+{
+	MemoryContext oldcxt;
+	const TupleTableSlotOps *ops;
+
+	sink->cxt = AllocSetContextCreate(CurrentMemoryContext,
+									  "incrload capture",
+									  ALLOCSET_DEFAULT_SIZES);
+	sink->batchcxt = AllocSetContextCreate(sink->cxt,
+										   "incrload capture batch",
+										   ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(sink->cxt);
+	sink->delta = delta;
+	sink->cid = GetCurrentCommandId(true);
+	sink->estate = CreateExecutorState();
+	sink->rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(sink->rri, delta, 1, NULL, 0);
+	ExecOpenIndices(sink->rri, false);
+
+	sink->batch = incrload_capture_batch_size;
+	if (nrows < sink->batch)
+		sink->batch = (int) Max(nrows, 1);
+	sink->slotdesc = CreateTupleDescCopy(RelationGetDescr(delta));
+	ops = table_slot_callbacks(delta);
+	sink->slots = palloc(sizeof(TupleTableSlot *) * sink->batch);
+	for (int i = 0; i < sink->batch; i++)
+		sink->slots[i] = MakeSingleTupleTableSlot(sink->slotdesc, ops);
+	sink->bistate = nrows > CAPTURE_BULK_THRESHOLD ? GetBulkInsertState() : NULL;
+	sink->nbuffered = 0;
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/* The next slot to fill: empty, every column NULL. */
+static inline TupleTableSlot *
+sink_next(DeltaSink *sink)
+{
+	TupleTableSlot *out = sink->slots[sink->nbuffered];
+
+	ExecClearTuple(out);
+	memset(out->tts_isnull, true, sizeof(bool) * sink->slotdesc->natts);
+	return out;
+}
+
+/* One multi-insert of the buffered rows, then their index entries. */
+static void
+sink_write(DeltaSink *sink)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(sink->batchcxt);
+
+	table_multi_insert(sink->delta, sink->slots, sink->nbuffered, sink->cid,
+					   0, sink->bistate);
+	for (int i = 0; i < sink->nbuffered; i++)
+		il_insert_index_entries(sink->rri, sink->slots[i], sink->estate);
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextReset(sink->batchcxt);
+	ResetPerTupleExprContext(sink->estate);
+	sink->nbuffered = 0;
+	CHECK_FOR_INTERRUPTS();
+}
+
+/* The slot sink_next gave is filled: keep it, write a full batch. */
+static inline void
+sink_store(DeltaSink *sink)
+{
+	TupleTableSlot *out = sink->slots[sink->nbuffered];
+
+	ExecStoreVirtualTuple(out);
+	/* the input tuple dies at the next fetch: copy the row now */
+	ExecMaterializeSlot(out);
+	if (++sink->nbuffered == sink->batch)
+		sink_write(sink);
+}
+
+/* Write what is left, release everything but the delta table. */
+static void
+sink_close(DeltaSink *sink)
+{
+	if (sink->nbuffered > 0)
+		sink_write(sink);
+	if (sink->bistate)
+	{
+		FreeBulkInsertState(sink->bistate);
+		table_finish_bulk_insert(sink->delta, 0);
+	}
+	for (int i = 0; i < sink->batch; i++)
+		ExecDropSingleTupleTableSlot(sink->slots[i]);
+	ExecCloseIndices(sink->rri);
+	FreeExecutorState(sink->estate);
+	MemoryContextDelete(sink->cxt);
+}
+
+/*
+ * Copy the transition tables of one statement (or, for TRUNCATE, one
+ * marker row: ts NULL) into the delta table.  An UPDATE's old and new rows
+ * go through one pass: the delta table, its indexes and the slots are set
+ * up once per statement, not once per transition table.
+ */
+static void
 write_rows(Relation base, CaptureTarget *target, CaptureInput *inputs,
 		   int ninputs)
 {
-	MemoryContext stmtcxt;
-	MemoryContext batchcxt;
-	MemoryContext oldcxt;
 	Relation	delta;
-	TupleDesc	ddesc;
-	TupleDesc	slotdesc;
-	const TupleTableSlotOps *ops;
-	EState	   *estate;
-	ResultRelInfo *rri;
-	TupleTableSlot **slots;
+	DeltaSink	sink;
 	TupleTableSlot *inslot = NULL;
-	BulkInsertState bistate = NULL;
-	int			batch = incrload_capture_batch_size;
-	int			nbuffered = 0;
-	CommandId	cid = GetCurrentCommandId(true);
 	Datum		xid = FullTransactionIdGetDatum(GetTopFullTransactionId());
 	Datum		now = TimestampTzGetDatum(GetCurrentStatementStartTimestamp());
 	int64		nrows = 0;
@@ -237,30 +431,8 @@ write_rows(Relation base, CaptureTarget *target, CaptureInput *inputs,
 	if (nrows == 0)
 		return;
 
-	stmtcxt = AllocSetContextCreate(CurrentMemoryContext,
-									"incrload capture",
-									ALLOCSET_DEFAULT_SIZES);
-	batchcxt = AllocSetContextCreate(stmtcxt,
-									 "incrload capture batch",
-									 ALLOCSET_DEFAULT_SIZES);
-	oldcxt = MemoryContextSwitchTo(stmtcxt);
-
 	delta = table_open(target->delta, RowExclusiveLock);
-	ddesc = RelationGetDescr(delta);
-	estate = CreateExecutorState();
-	rri = makeNode(ResultRelInfo);
-	InitResultRelInfo(rri, delta, 1, NULL, 0);
-	ExecOpenIndices(rri, false);
-
-	if (nrows < batch)
-		batch = (int) nrows;
-	slotdesc = CreateTupleDescCopy(ddesc);
-	ops = table_slot_callbacks(delta);
-	slots = palloc(sizeof(TupleTableSlot *) * batch);
-	for (int i = 0; i < batch; i++)
-		slots[i] = MakeSingleTupleTableSlot(slotdesc, ops);
-	if (nrows > CAPTURE_BULK_THRESHOLD)
-		bistate = GetBulkInsertState();
+	sink_open(&sink, delta, nrows);
 
 	for (int k = 0; k < ninputs; k++)
 	{
@@ -293,12 +465,11 @@ write_rows(Relation base, CaptureTarget *target, CaptureInput *inputs,
 			else if (!tuplestore_gettupleslot(ts, true, false, inslot))
 				break;
 
-			out = slots[nbuffered];
-			ExecClearTuple(out);
-			memset(out->tts_isnull, true, sizeof(bool) * slotdesc->natts);
+			out = sink_next(&sink);
 			out->tts_values[INCRLOAD_DELTA_XID - 1] = xid;
 			out->tts_isnull[INCRLOAD_DELTA_XID - 1] = false;
-			out->tts_values[INCRLOAD_DELTA_CID - 1] = Int64GetDatum((int64) cid);
+			out->tts_values[INCRLOAD_DELTA_CID - 1] =
+				Int64GetDatum((int64) sink.cid);
 			out->tts_isnull[INCRLOAD_DELTA_CID - 1] = false;
 			out->tts_values[INCRLOAD_DELTA_WEIGHT - 1] = weight;
 			out->tts_isnull[INCRLOAD_DELTA_WEIGHT - 1] = false;
@@ -317,53 +488,13 @@ write_rows(Relation base, CaptureTarget *target, CaptureInput *inputs,
 					out->tts_isnull[d - 1] = inslot->tts_isnull[i];
 				}
 			}
-			ExecStoreVirtualTuple(out);
-			/* the input tuple dies at the next fetch: copy the row now */
-			ExecMaterializeSlot(out);
-			if (++nbuffered == batch)
-			{
-				flush_rows(delta, rri, estate, slots, nbuffered, cid, bistate,
-						   batchcxt);
-				nbuffered = 0;
-			}
+			sink_store(&sink);
 		}
 	}
-	if (nbuffered > 0)
-		flush_rows(delta, rri, estate, slots, nbuffered, cid, bistate,
-				   batchcxt);
-
-	if (bistate)
-	{
-		FreeBulkInsertState(bistate);
-		table_finish_bulk_insert(delta, 0);
-	}
+	sink_close(&sink);
 	if (inslot)
 		ExecDropSingleTupleTableSlot(inslot);
-	for (int i = 0; i < batch; i++)
-		ExecDropSingleTupleTableSlot(slots[i]);
-	ExecCloseIndices(rri);
-	FreeExecutorState(estate);
 	table_close(delta, NoLock);
-
-	MemoryContextSwitchTo(oldcxt);
-	MemoryContextDelete(stmtcxt);
-}
-
-/* One multi-insert of the buffered rows, then their index entries. */
-static void
-flush_rows(Relation delta, ResultRelInfo *rri, EState *estate,
-		   TupleTableSlot **slots, int n, CommandId cid,
-		   BulkInsertState bistate, MemoryContext batchcxt)
-{
-	MemoryContext oldcxt = MemoryContextSwitchTo(batchcxt);
-
-	table_multi_insert(delta, slots, n, cid, 0, bistate);
-	for (int i = 0; i < n; i++)
-		il_insert_index_entries(rri, slots[i], estate);
-	MemoryContextSwitchTo(oldcxt);
-	MemoryContextReset(batchcxt);
-	ResetPerTupleExprContext(estate);
-	CHECK_FOR_INTERRUPTS();
 }
 
 PG_FUNCTION_INFO_V1(incrload_capture);
@@ -381,10 +512,15 @@ incrload_capture(PG_FUNCTION_ARGS)
 				errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				errmsg("function \"incrload_capture\" was not called by trigger manager"));
 	event = trigdata->tg_event;
-	if (!TRIGGER_FIRED_AFTER(event) || !TRIGGER_FIRED_FOR_STATEMENT(event))
+	if (!TRIGGER_FIRED_AFTER(event))
 		ereport(ERROR,
 				errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				errmsg("function \"incrload_capture\" must be fired AFTER ... FOR EACH STATEMENT"));
+				errmsg("function \"incrload_capture\" must be fired AFTER"));
+	if (TRIGGER_FIRED_FOR_ROW(event))
+	{
+		capture_row(trigdata);
+		return PointerGetDatum(NULL);
+	}
 
 	base = trigdata->tg_relation;
 	target = get_target(base);
@@ -427,6 +563,359 @@ incrload_capture(PG_FUNCTION_ARGS)
 	}
 
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * The row trigger: keep the row (an UPDATE's old and new row) until the
+ * transaction commits.  The writing statement's command id and start time
+ * are those the statement trigger would have written.
+ */
+static void
+capture_row(TriggerData *trigdata)
+{
+	TriggerEvent event = trigdata->tg_event;
+	CaptureTarget *target = get_target(trigdata->tg_relation);
+	CommandId	cid = GetCurrentCommandId(true);
+	TimestampTz now = GetCurrentStatementStartTimestamp();
+
+	if (TRIGGER_FIRED_BY_INSERT(event))
+		keep_row(target, trigdata->tg_trigslot, 1, cid, now);
+	else if (TRIGGER_FIRED_BY_DELETE(event))
+		keep_row(target, trigdata->tg_trigslot, -1, cid, now);
+	else if (TRIGGER_FIRED_BY_UPDATE(event))
+	{
+		keep_row(target, trigdata->tg_trigslot, -1, cid, now);
+		keep_row(target, trigdata->tg_newslot, 1, cid, now);
+	}
+	else
+		ereport(ERROR,
+				errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				errmsg("function \"incrload_capture\" fired FOR EACH ROW must be fired for INSERT, UPDATE or DELETE"));
+}
+
+/*
+ * Append one row, as a delta row, to the kept rows of its delta table.
+ * Values stored out of line are fetched now: a later TRUNCATE of the base
+ * table in this transaction would take them away before the flush.  The
+ * store and the temporary file it may spill to belong to the top-level
+ * transaction, which a subtransaction's end must not close.
+ */
+static void
+keep_row(CaptureTarget *target, TupleTableSlot *row, int16 weight,
+		 CommandId cid, TimestampTz now)
+{
+	RowBuffer  *buf = get_row_buffer(target->delta);
+	SubTransactionId subid = GetCurrentSubTransactionId();
+	Datum	   *values = target->values;
+	bool	   *isnull = target->isnull;
+	ResourceOwner save_owner;
+
+	memset(isnull, true, sizeof(bool) * target->ddesc->natts);
+	values[INCRLOAD_DELTA_XID - 1] =
+		FullTransactionIdGetDatum(GetTopFullTransactionId());
+	isnull[INCRLOAD_DELTA_XID - 1] = false;
+	values[INCRLOAD_DELTA_CID - 1] = Int64GetDatum((int64) cid);
+	isnull[INCRLOAD_DELTA_CID - 1] = false;
+	values[INCRLOAD_DELTA_WEIGHT - 1] = Int16GetDatum(weight);
+	isnull[INCRLOAD_DELTA_WEIGHT - 1] = false;
+	values[INCRLOAD_DELTA_TS - 1] = TimestampTzGetDatum(now);
+	isnull[INCRLOAD_DELTA_TS - 1] = false;
+
+	slot_getallattrs(row);
+	for (int i = 0; i < target->nbase; i++)
+	{
+		AttrNumber	d = target->map[i];
+		Datum		v = row->tts_values[i];
+
+		if (d == 0)
+			continue;
+		isnull[d - 1] = row->tts_isnull[i];
+		if (!isnull[d - 1] &&
+			TupleDescAttr(target->ddesc, d - 1)->attlen == -1 &&
+			VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(v)))
+			v = PointerGetDatum(detoast_external_attr((struct varlena *) DatumGetPointer(v)));
+		values[d - 1] = v;
+	}
+
+	save_owner = CurrentResourceOwner;
+	CurrentResourceOwner = TopTransactionResourceOwner;
+	tuplestore_putvalues(buf->store, target->ddesc, values, isnull);
+	CurrentResourceOwner = save_owner;
+
+	/* the first row of a subtransaction (or of its parent again) */
+	if (buf->marks == NIL ||
+		((RowMark *) llast(buf->marks))->subid != subid)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(rows_cxt);
+		RowMark    *mark = palloc(sizeof(RowMark));
+
+		mark->subid = subid;
+		mark->pos = buf->nrows;
+		buf->marks = lappend(buf->marks, mark);
+		MemoryContextSwitchTo(oldcxt);
+	}
+	buf->nrows++;
+}
+
+static RowBuffer *
+get_row_buffer(Oid delta)
+{
+	MemoryContext oldcxt;
+	ResourceOwner save_owner;
+	RowBuffer  *buf;
+	ListCell   *lc;
+
+	if (last_buffer != NULL && last_buffer->delta == delta)
+		return last_buffer;
+	foreach(lc, row_buffers)
+	{
+		buf = lfirst(lc);
+		if (buf->delta == delta)
+			return last_buffer = buf;
+	}
+
+	if (rows_cxt == NULL)
+		rows_cxt = AllocSetContextCreate(TopTransactionContext,
+										 "incrload kept rows",
+										 ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(rows_cxt);
+	save_owner = CurrentResourceOwner;
+	CurrentResourceOwner = TopTransactionResourceOwner;
+	buf = palloc0(sizeof(RowBuffer));
+	buf->delta = delta;
+	buf->store = tuplestore_begin_heap(false, false, work_mem);
+	row_buffers = lappend(row_buffers, buf);
+	CurrentResourceOwner = save_owner;
+	MemoryContextSwitchTo(oldcxt);
+	return last_buffer = buf;
+}
+
+/*
+ * Write the kept rows into their delta tables: finally, when the
+ * transaction commits or prepares, or now, because an apply in this
+ * transaction is to read them.
+ */
+static void
+flush_kept_rows(bool final)
+{
+	/*
+	 * The replication worker applies one remote transaction per local one
+	 * and sets the publisher's commit (or prepare) time just before it
+	 * commits: the time the change was made, seen from the view's side.  A
+	 * session of anyone else has only its own clock.
+	 */
+	bool		origin_time = final && IsLogicalWorker() &&
+		replorigin_session_origin != InvalidRepOriginId &&
+		replorigin_session_origin_timestamp != 0;
+	ListCell   *lc;
+
+	foreach(lc, row_buffers)
+		flush_buffer(lfirst(lc), origin_time);
+}
+
+static void
+flush_buffer(RowBuffer *buf, bool origin_time)
+{
+	Relation	delta;
+	DeltaSink	sink;
+	TupleTableSlot *inslot;
+	ListCell   *dead = list_head(buf->dead);
+	int64		from = buf->flushed;
+	int64		pos;
+
+	if (buf->flushed >= buf->nrows)
+		return;
+
+	/* a delta table dropped in this transaction takes its rows along */
+	delta = try_table_open(buf->delta, RowExclusiveLock);
+	if (delta == NULL)
+	{
+		buf->flushed = buf->nrows;
+		return;
+	}
+
+	sink_open(&sink, delta, buf->nrows - buf->flushed);
+
+	/*
+	 * Columns are only ever added to a delta table, or dropped: a row kept
+	 * before that reads the same under the table's descriptor now.
+	 */
+	inslot = MakeSingleTupleTableSlot(sink.slotdesc, &TTSOpsMinimalTuple);
+	tuplestore_select_read_pointer(buf->store, 0);
+	tuplestore_rescan(buf->store);
+	if (buf->flushed > 0)
+		tuplestore_skiptuples(buf->store, buf->flushed, true);
+	for (pos = buf->flushed; pos < buf->nrows; pos++)
+	{
+		TupleTableSlot *out;
+
+		if (!tuplestore_gettupleslot(buf->store, true, false, inslot))
+			elog(ERROR, "incrload: kept rows of delta table %u ended early",
+				 buf->delta);
+		while (dead != NULL && pos >= ((RowSpan *) lfirst(dead))->to)
+			dead = lnext(buf->dead, dead);
+		if (dead != NULL && pos >= ((RowSpan *) lfirst(dead))->from)
+			continue;
+
+		out = sink_next(&sink);
+		slot_getallattrs(inslot);
+		for (int i = 0; i < sink.slotdesc->natts; i++)
+		{
+			if (TupleDescAttr(sink.slotdesc, i)->attisdropped)
+				continue;
+			out->tts_values[i] = inslot->tts_values[i];
+			out->tts_isnull[i] = inslot->tts_isnull[i];
+		}
+		if (origin_time)
+			out->tts_values[INCRLOAD_DELTA_TS - 1] =
+				TimestampTzGetDatum(replorigin_session_origin_timestamp);
+		sink_store(&sink);
+	}
+	sink_close(&sink);
+	ExecDropSingleTupleTableSlot(inslot);
+	table_close(delta, NoLock);
+
+	buf->flushed = buf->nrows;
+	if (GetCurrentTransactionNestLevel() > 1)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(rows_cxt);
+		RowMark    *flush = palloc(sizeof(RowMark));
+
+		flush->subid = GetCurrentSubTransactionId();
+		flush->pos = from;
+		buf->flushes = lappend(buf->flushes, flush);
+		MemoryContextSwitchTo(oldcxt);
+	}
+}
+
+/*
+ * Before an apply reads the delta tables in this transaction: the rows this
+ * transaction's row triggers kept must be there, with the command ids of
+ * their statements (older than the apply's).
+ */
+void
+il_capture_flush(void)
+{
+	if (row_buffers != NIL)
+		flush_kept_rows(false);
+}
+
+/* The transaction is over: close the stores, or let the abort do it. */
+static void
+forget_kept_rows(bool close)
+{
+	ListCell   *lc;
+
+	if (close)
+	{
+		foreach(lc, row_buffers)
+			tuplestore_end(((RowBuffer *) lfirst(lc))->store);
+		MemoryContextDelete(rows_cxt);
+	}
+	rows_cxt = NULL;
+	row_buffers = NIL;
+	last_buffer = NULL;
+}
+
+static void
+capture_xact(XactEvent event, void *arg)
+{
+	if (rows_cxt == NULL)
+		return;
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PRE_PREPARE:
+			flush_kept_rows(true);
+			forget_kept_rows(true);
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PREPARE:
+			/* TopTransactionContext and its resource owner go with it */
+			forget_kept_rows(false);
+			break;
+		case XACT_EVENT_PARALLEL_PRE_COMMIT:
+			break;
+	}
+}
+
+/*
+ * A subtransaction ended.  Its rows are the tail of every store from its
+ * mark on (subtransaction ids grow, and every subtransaction started after
+ * it and still open when it ends is its child): aborted, the tail is dead;
+ * committed, the tail is the parent's.  A flush made inside it is the
+ * parent's too, or undone with it.
+ */
+static void
+capture_subxact(SubXactEvent event, SubTransactionId subid,
+				SubTransactionId parent, void *arg)
+{
+	ListCell   *lc;
+
+	if (rows_cxt == NULL ||
+		(event != SUBXACT_EVENT_COMMIT_SUB && event != SUBXACT_EVENT_ABORT_SUB))
+		return;
+
+	foreach(lc, row_buffers)
+	{
+		RowBuffer  *buf = lfirst(lc);
+		int64		tail = -1;
+		MemoryContext oldcxt = MemoryContextSwitchTo(rows_cxt);
+
+		while (buf->marks != NIL &&
+			   ((RowMark *) llast(buf->marks))->subid >= subid)
+		{
+			tail = ((RowMark *) llast(buf->marks))->pos;
+			buf->marks = list_delete_last(buf->marks);
+		}
+		for (int i = 0; i < list_length(buf->flushes); i++)
+		{
+			RowMark    *flush = list_nth(buf->flushes, i);
+
+			if (flush->subid < subid)
+				continue;
+			if (event == SUBXACT_EVENT_ABORT_SUB)
+			{
+				/* its rows were written by the aborted subtransaction */
+				buf->flushed = Min(buf->flushed, flush->pos);
+				buf->flushes = list_truncate(buf->flushes, i);
+				break;
+			}
+			flush->subid = parent;
+		}
+
+		if (event == SUBXACT_EVENT_ABORT_SUB && tail >= 0)
+		{
+			RowSpan    *span = palloc(sizeof(RowSpan));
+
+			/* in order; a span this one covers goes */
+			while (buf->dead != NIL &&
+				   ((RowSpan *) llast(buf->dead))->from >= tail)
+				buf->dead = list_delete_last(buf->dead);
+			span->from = tail;
+			span->to = buf->nrows;
+			buf->dead = lappend(buf->dead, span);
+		}
+		else if (event == SUBXACT_EVENT_COMMIT_SUB && tail >= 0 &&
+				 (buf->marks == NIL ||
+				  ((RowMark *) llast(buf->marks))->subid != parent))
+		{
+			RowMark    *mark = palloc(sizeof(RowMark));
+
+			mark->subid = parent;
+			mark->pos = tail;
+			buf->marks = lappend(buf->marks, mark);
+		}
+		if (event == SUBXACT_EVENT_COMMIT_SUB && parent == TopSubTransactionId)
+		{
+			/* flushes the top-level transaction owns are for good */
+			buf->flushes = NIL;
+		}
+		MemoryContextSwitchTo(oldcxt);
+	}
 }
 
 /* > 0 while we run DDL of our own: our event triggers leave it alone */
@@ -491,51 +980,132 @@ capture_root(Relation rel)
 }
 
 /*
- * The four capture triggers on one table.  They fire ALWAYS: a logical
- * replication apply worker (session_replication_role = replica) writes base
- * tables too, and its changes must reach the views like any other.
+ * The capture triggers of a table, and how each must fire so that every
+ * change is captured exactly once whatever session_replication_role says:
+ * the statement triggers on origin (and local), the row trigger on replica
+ * (where the apply worker writes rows that no statement trigger sees; a
+ * partitioned table's rows are written in its leaves), TRUNCATE always.
+ */
+typedef struct CaptureTrigger
+{
+	const char *name;
+	char		firing;			/* pg_trigger.tgenabled */
+	const char *when;
+	const char *how;
+	bool		leaf_only;
+} CaptureTrigger;
+
+static const CaptureTrigger capture_triggers[] = {
+	{"incrload_capture_ins", TRIGGER_FIRES_ON_ORIGIN, "AFTER INSERT",
+	"REFERENCING NEW TABLE AS incrload_new FOR EACH STATEMENT", false},
+	{"incrload_capture_upd", TRIGGER_FIRES_ON_ORIGIN, "AFTER UPDATE",
+	"REFERENCING OLD TABLE AS incrload_old NEW TABLE AS incrload_new FOR EACH STATEMENT", false},
+	{"incrload_capture_del", TRIGGER_FIRES_ON_ORIGIN, "AFTER DELETE",
+	"REFERENCING OLD TABLE AS incrload_old FOR EACH STATEMENT", false},
+	{"incrload_capture_trunc", TRIGGER_FIRES_ALWAYS, "AFTER TRUNCATE",
+	"FOR EACH STATEMENT", false},
+	{"incrload_capture_row", TRIGGER_FIRES_ON_REPLICA,
+	"AFTER INSERT OR UPDATE OR DELETE", "FOR EACH ROW", true},
+};
+
+/* The firing a capture trigger must keep (pg_trigger.tgenabled), or 0. */
+char
+il_capture_trigger_firing(const char *tgname)
+{
+	for (int i = 0; i < lengthof(capture_triggers); i++)
+	{
+		if (strcmp(capture_triggers[i].name, tgname) == 0)
+			return capture_triggers[i].firing;
+	}
+	return 0;
+}
+
+/* The ALTER TABLE clause that makes a trigger fire so. */
+const char *
+il_capture_firing_clause(char firing)
+{
+	switch (firing)
+	{
+		case TRIGGER_FIRES_ALWAYS:
+			return "ENABLE ALWAYS";
+		case TRIGGER_FIRES_ON_REPLICA:
+			return "ENABLE REPLICA";
+		case TRIGGER_DISABLED:
+			return "DISABLE";
+		default:
+			return "ENABLE";
+	}
+}
+
+/*
+ * Make the capture triggers of one table what capture_triggers says:
+ * create the missing ones, make each fire as it must.  Nothing to do (the
+ * usual case of a second view over a table) runs no DDL.
  */
 static void
 install_triggers(Oid relid)
 {
-	char	   *rel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-												 get_rel_name(relid));
+	Relation	rel = table_open(relid, AccessShareLock);
+	TriggerDesc *td = rel->trigdesc;
+	bool		leaf = rel->rd_rel->relkind == RELKIND_RELATION;
+	char	   *qrel = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+												  RelationGetRelationName(rel));
 	char	   *fn = quote_qualified_identifier(il_catalog_extension_schema(),
 												"incrload_capture");
+	StringInfoData sql;
 
-	il_capture_run_ddl(psprintf("CREATE TRIGGER incrload_capture_ins AFTER INSERT ON %s "
-					 "REFERENCING NEW TABLE AS incrload_new "
-					 "FOR EACH STATEMENT EXECUTE FUNCTION %s(); "
-					 "CREATE TRIGGER incrload_capture_upd AFTER UPDATE ON %s "
-					 "REFERENCING OLD TABLE AS incrload_old NEW TABLE AS incrload_new "
-					 "FOR EACH STATEMENT EXECUTE FUNCTION %s(); "
-					 "CREATE TRIGGER incrload_capture_del AFTER DELETE ON %s "
-					 "REFERENCING OLD TABLE AS incrload_old "
-					 "FOR EACH STATEMENT EXECUTE FUNCTION %s(); "
-					 "CREATE TRIGGER incrload_capture_trunc AFTER TRUNCATE ON %s "
-					 "FOR EACH STATEMENT EXECUTE FUNCTION %s(); "
-					 "ALTER TABLE %s ENABLE ALWAYS TRIGGER incrload_capture_ins, "
-					 "ENABLE ALWAYS TRIGGER incrload_capture_upd, "
-					 "ENABLE ALWAYS TRIGGER incrload_capture_del, "
-					 "ENABLE ALWAYS TRIGGER incrload_capture_trunc",
-					 rel, fn, rel, fn, rel, fn, rel, fn, rel));
+	initStringInfo(&sql);
+	for (int i = 0; i < lengthof(capture_triggers); i++)
+	{
+		const CaptureTrigger *ct = &capture_triggers[i];
+		char		firing = 0;
+
+		if (ct->leaf_only && !leaf)
+			continue;
+		for (int t = 0; td != NULL && t < td->numtriggers; t++)
+		{
+			if (strcmp(td->triggers[t].tgname, ct->name) == 0)
+				firing = td->triggers[t].tgenabled;
+		}
+		if (firing == 0)
+		{
+			appendStringInfo(&sql, "CREATE TRIGGER %s %s ON %s %s EXECUTE FUNCTION %s(); ",
+							 ct->name, ct->when, qrel, ct->how, fn);
+			firing = TRIGGER_FIRES_ON_ORIGIN;
+		}
+		if (firing != ct->firing)
+			appendStringInfo(&sql, "ALTER TABLE %s %s TRIGGER %s; ", qrel,
+							 il_capture_firing_clause(ct->firing), ct->name);
+	}
+	/* ALTER TABLE wants the table closed */
+	table_close(rel, AccessShareLock);
+	if (sql.len > 0)
+		il_capture_run_ddl(sql.data);
 }
 
 static void
 remove_triggers(Oid relid)
 {
-	char	   *relname = get_rel_name(relid);
-	char	   *rel;
+	Relation	rel = try_table_open(relid, AccessShareLock);
+	StringInfoData sql;
+	char	   *qrel;
 
-	if (relname == NULL)
+	if (rel == NULL)
 		return;
-	rel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-									 relname);
-	il_capture_run_ddl(psprintf("DROP TRIGGER IF EXISTS incrload_capture_ins ON %s; "
-					 "DROP TRIGGER IF EXISTS incrload_capture_upd ON %s; "
-					 "DROP TRIGGER IF EXISTS incrload_capture_del ON %s; "
-					 "DROP TRIGGER IF EXISTS incrload_capture_trunc ON %s",
-					 rel, rel, rel, rel));
+	qrel = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+									  RelationGetRelationName(rel));
+	initStringInfo(&sql);
+	for (int t = 0; rel->trigdesc != NULL && t < rel->trigdesc->numtriggers; t++)
+	{
+		const char *name = rel->trigdesc->triggers[t].tgname;
+
+		if (il_capture_trigger_firing(name) != 0)
+			appendStringInfo(&sql, "DROP TRIGGER IF EXISTS %s ON %s; ",
+							 name, qrel);
+	}
+	table_close(rel, AccessShareLock);
+	if (sql.len > 0)
+		il_capture_run_ddl(sql.data);
 }
 
 /*
@@ -637,6 +1207,7 @@ il_capture_install(Oid base)
 	Oid			nsp = il_catalog_namespace();
 	bool		partitioned = brel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE;
 	StringInfoData buf;
+	ListCell   *lc;
 
 	for (int i = 0; i < bdesc->natts; i++)
 	{
@@ -684,6 +1255,10 @@ il_capture_install(Oid base)
 			il_capture_run_ddl(buf.data);
 		}
 		table_close(brel, NoLock);
+		/* triggers made by an older build fire otherwise, or are missing */
+		install_triggers(base);
+		foreach(lc, il_catalog_partitions(base))
+			install_triggers(lfirst_oid(lc));
 		return delta;
 	}
 
@@ -712,7 +1287,7 @@ il_capture_install(Oid base)
 						 INCRLOAD_DELTA_XID_NAME);
 		il_capture_run_ddl(buf.data);
 
-		/* ALTER TABLE (to make them fire always) wants the table closed */
+		/* ALTER TABLE (to make them fire as they must) wants it closed */
 		table_close(brel, NoLock);
 		install_triggers(base);
 		delta = get_relname_relid(dname, nsp);

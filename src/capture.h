@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * capture.h
- *	  Change capture: the trigger, and the delta tables it writes.
+ *	  Change capture: the triggers, and the delta tables they write.
  *
  * IDENTIFICATION
  *	  src/capture.h
@@ -26,5 +26,8 @@ extern void il_capture_run_ddl(const char *sql);
 extern bool il_capture_in_own_ddl(void);
 extern void il_capture_attach(Oid root, Oid part, bool has_rows);
 extern void il_capture_detach(Oid root, Oid part, bool dropped);
+extern void il_capture_flush(void);
+extern char il_capture_trigger_firing(const char *tgname);
+extern const char *il_capture_firing_clause(char firing);
 
 #endif							/* INCRLOAD_CAPTURE_H */

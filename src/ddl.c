@@ -20,9 +20,9 @@
  *	- partitions attached, created or detached get or lose capture, and a
  *	  recompute marker tells every view over the tree that rows came or went
  *	  without any trigger firing;
- *	- what would make capture miss changes is refused: disabling or
- *	  changing the firing of the capture triggers, SET UNLOGGED, row-level
- *	  security, inheritance children;
+ *	- what would make capture miss changes (or capture them twice) is
+ *	  refused: disabling or changing the firing of the capture triggers,
+ *	  SET UNLOGGED, row-level security, inheritance children;
  *	- the catalog's query text follows renames, so that dumps, and
  *	  incrload_stats readers, see the current names.
  *
@@ -93,39 +93,33 @@ rename_delta_column(Oid relid, const char *oldname, const char *newname)
 }
 
 /*
- * Capture must see every change: its triggers fire ALWAYS (not only in
- * origin or replica sessions).
+ * Capture must see every change exactly once: each of its triggers fires
+ * as capture.c made it (statement triggers on origin, the row trigger on
+ * replica, TRUNCATE always), never disabled.
  */
 static void
 check_capture_triggers(Oid relid)
 {
-	static const char *const names[] = {
-		"incrload_capture_ins", "incrload_capture_upd",
-		"incrload_capture_del", "incrload_capture_trunc"
-	};
 	Relation	rel = table_open(relid, AccessShareLock);
 	TriggerDesc *td = rel->trigdesc;
 
-	for (int i = 0; i < lengthof(names); i++)
+	/*
+	 * A missing trigger is not for us to see here (sql_drop refuses dropping
+	 * one); pg_restore creates them one at a time.
+	 */
+	for (int t = 0; td != NULL && t < td->numtriggers; t++)
 	{
-		/*
-		 * A missing trigger is not for us to see here (sql_drop refuses
-		 * dropping one); pg_restore creates them one at a time.
-		 */
-		bool		ok = true;
+		const char *name = td->triggers[t].tgname;
+		char		firing = il_capture_trigger_firing(name);
 
-		for (int t = 0; td != NULL && t < td->numtriggers; t++)
-		{
-			if (strcmp(td->triggers[t].tgname, names[i]) == 0)
-				ok = td->triggers[t].tgenabled == TRIGGER_FIRES_ALWAYS;
-		}
-		if (!ok)
+		if (firing != 0 && td->triggers[t].tgenabled != firing)
 			ereport(ERROR,
 					errcode(ERRCODE_OBJECT_IN_USE),
 					errmsg("cannot disable or change trigger \"%s\" on table \"%s\"",
-						   names[i], RelationGetRelationName(rel)),
-					errdetail("incrload views read the table; without the trigger their changes would be lost."),
-					errhint("Unregister the views with incrload_unregister_view() first, or leave incrload's triggers enabled (ALTER TABLE ... ENABLE ALWAYS TRIGGER)."));
+						   name, RelationGetRelationName(rel)),
+					errdetail("incrload views read the table; a capture trigger that fires otherwise loses changes or captures them twice."),
+					errhint("Unregister the views with incrload_unregister_view() first, or leave incrload's triggers as they are (ALTER TABLE ... %s TRIGGER %s).",
+							il_capture_firing_clause(firing), name));
 	}
 	table_close(rel, AccessShareLock);
 }

@@ -400,6 +400,14 @@ CREATE EVENT TRIGGER incrload_ddl_end ON ddl_command_end
 	EXECUTE FUNCTION @extschema@.incrload_on_ddl_end();
 
 /*
+ * Like capture, both fire whatever session_replication_role says: a
+ * partition created in a replica session needs capture too, and a capture
+ * trigger disabled there loses changes all the same.
+ */
+ALTER EVENT TRIGGER incrload_sql_drop ENABLE ALWAYS;
+ALTER EVENT TRIGGER incrload_ddl_end ENABLE ALWAYS;
+
+/*
  * State-changing functions are not for PUBLIC: a DBA grants them.  Each
  * also checks that the caller owns the view it acts on.
  */
