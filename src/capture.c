@@ -34,6 +34,7 @@
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_proc.h"
 #include "commands/defrem.h"
@@ -43,20 +44,24 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/xid8.h"
 
 #include "capture.h"
 #include "catalog.h"
 #include "delta.h"
+#include "guard.h"
 #include "guc.h"
 
 /* Statements bigger than this use a bulk-insert ring buffer. */
@@ -440,8 +445,14 @@ il_capture_run_ddl(const char *sql)
 	Oid			save_uid;
 	int			save_sec;
 	int			ret = 0;
+	int			nest;
 
 	il_catalog_become_owner(&save_uid, &save_sec);
+	/* names in the DDL are qualified; what it parses must not find others */
+	nest = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
 	own_ddl_depth++;
 	PG_TRY();
 	{
@@ -452,6 +463,7 @@ il_capture_run_ddl(const char *sql)
 		own_ddl_depth--;
 	}
 	PG_END_TRY();
+	AtEOXact_GUC(true, nest);
 	il_catalog_restore_user(save_uid, save_sec);
 	if (ret < 0)
 		elog(ERROR, "SPI_execute failed for \"%s\": %s", sql,
@@ -462,6 +474,19 @@ bool
 il_capture_in_own_ddl(void)
 {
 	return own_ddl_depth > 0;
+}
+
+/*
+ * Whether an event trigger has nothing to look at: the DDL is our own, or
+ * the extension is being created or dropped (its catalog is not all there).
+ */
+bool
+il_capture_ignore_event(void)
+{
+	return il_capture_in_own_ddl() ||
+		!OidIsValid(get_extension_oid("incrload", true)) ||
+		!OidIsValid(get_namespace_oid(INCRLOAD_SCHEMA, true)) ||
+		!OidIsValid(get_relname_relid("view", il_catalog_namespace()));
 }
 
 static char *
@@ -682,6 +707,7 @@ il_capture_install(Oid base)
 			il_capture_run_ddl(buf.data);
 		}
 		table_close(brel, NoLock);
+		il_capture_lock_down(base);
 		return delta;
 	}
 
@@ -718,7 +744,65 @@ il_capture_install(Oid base)
 		if (partitioned)
 			install_partitions(base, base);
 	}
+	il_capture_lock_down(base);
 	return delta;
+}
+
+/*
+ * Only incrload reads or writes base's delta table: its guard (guard.c)
+ * is there, and nobody but its owner holds a privilege on it (earlier
+ * builds granted SELECT to the owners of the views that read it).
+ */
+void
+il_capture_lock_down(Oid base)
+{
+	Oid			delta = il_catalog_delta_for(base);
+	Relation	rel;
+	bool		guarded = false;
+	Oid			relowner;
+	Datum		acldatum;
+	bool		isnull;
+	HeapTuple	tup;
+	StringInfoData grantees;
+
+	if (!OidIsValid(delta) || get_rel_name(delta) == NULL)
+		return;
+	rel = table_open(delta, AccessShareLock);
+	for (int i = 0; rel->trigdesc != NULL && i < rel->trigdesc->numtriggers; i++)
+		guarded |= strcmp(rel->trigdesc->triggers[i].tgname,
+						  INCRLOAD_GUARD_TRIGGER) == 0;
+	relowner = rel->rd_rel->relowner;
+	table_close(rel, AccessShareLock);
+	if (!guarded)
+		il_guard_protect(delta);
+
+	initStringInfo(&grantees);
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(delta));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", delta);
+	acldatum = SysCacheGetAttr(RELOID, tup, Anum_pg_class_relacl, &isnull);
+	if (!isnull)
+	{
+		Acl		   *acl = DatumGetAclP(acldatum);
+		AclItem    *items = ACL_DAT(acl);
+
+		for (int i = 0; i < ACL_NUM(acl); i++)
+		{
+			Oid			grantee = items[i].ai_grantee;
+
+			if (grantee == relowner)
+				continue;
+			appendStringInfo(&grantees, "%s%s", grantees.len > 0 ? ", " : "",
+							 grantee == ACL_ID_PUBLIC ? "PUBLIC" :
+							 quote_identifier(GetUserNameFromId(grantee, false)));
+		}
+	}
+	ReleaseSysCache(tup);
+	if (grantees.len > 0)
+		il_capture_run_ddl(psprintf("REVOKE ALL ON %s FROM %s",
+									quote_qualified_identifier(get_namespace_name(get_rel_namespace(delta)),
+															   get_rel_name(delta)),
+									grantees.data));
 }
 
 /*
@@ -734,7 +818,8 @@ il_capture_remove(Oid base, bool base_dropped)
 		remove_triggers(base);
 	remove_partitions(base, InvalidOid);
 	if (OidIsValid(delta) && get_rel_name(delta) != NULL)
-		il_capture_run_ddl(psprintf("DROP TABLE IF EXISTS %s",
+		/* CASCADE: a view anybody made over it must not keep it */
+		il_capture_run_ddl(psprintf("DROP TABLE IF EXISTS %s CASCADE",
 						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(delta)),
 													get_rel_name(delta))));
 	il_catalog_delete_delta(base);

@@ -21,9 +21,11 @@
 extern void il_capture_init(void);
 extern Oid	il_capture_install(Oid base);
 extern void il_capture_remove(Oid base, bool base_dropped);
+extern void il_capture_lock_down(Oid base);
 extern void il_capture_mark(Oid root);
 extern void il_capture_run_ddl(const char *sql);
 extern bool il_capture_in_own_ddl(void);
+extern bool il_capture_ignore_event(void);
 extern void il_capture_attach(Oid root, Oid part, bool has_rows);
 extern void il_capture_detach(Oid root, Oid part, bool dropped);
 
