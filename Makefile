@@ -13,6 +13,7 @@ OBJS = \
 	src/storage.o \
 	src/apply.o \
 	src/explain.o \
+	src/guard.o \
 	src/register.o \
 	src/api.o \
 	src/ddl.o \

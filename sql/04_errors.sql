@@ -133,11 +133,9 @@ SELECT incrload_refresh('no_such_view');
 SELECT incrload_register_view('v', 'SELECT g, count(*) AS n FROM t GROUP BY g');
 SELECT incrload_register_view('v', 'SELECT g, count(*) AS n FROM t GROUP BY g');
 
--- the capture trigger cannot be misused
+-- the capture trigger cannot be misused: called, or put on a table
 SELECT incrload_capture();
 CREATE TRIGGER bad BEFORE INSERT ON u FOR EACH ROW EXECUTE FUNCTION incrload_capture();
-INSERT INTO u VALUES (1, 1);
-DROP TRIGGER bad ON u;
 
 DROP EXTENSION incrload CASCADE;
 DROP TABLE t, u, unl, part, parent, child, rls, badcol CASCADE;

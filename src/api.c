@@ -53,6 +53,7 @@
 #include "compat.h"
 #include "delta.h"
 #include "explain.h"
+#include "guard.h"
 #include "storage.h"
 #include "incrload.h"
 #include "register.h"
@@ -617,6 +618,17 @@ unregister(IncrloadView *row, bool keep_data, bool dropped,
 	List	   *auxes = il_catalog_auxes(row->view);
 	ListCell   *lc;
 
+	/* registered views that read this one go first, or with it */
+	foreach(lc, il_catalog_base_views(row->storage))
+	{
+		if (!list_member_oid(dropped_relids, lfirst_oid(lc)))
+			ereport(ERROR,
+					errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+					errmsg("cannot unregister view \"%s\" because incrload view \"%s\" reads it",
+						   get_rel_name(row->view), get_rel_name(lfirst_oid(lc))),
+					errhint("Unregister the views that read it first (or DROP VIEW ... CASCADE)."));
+	}
+
 	il_catalog_delete_view(row->view);
 	CommandCounterIncrement();
 
@@ -632,8 +644,25 @@ unregister(IncrloadView *row, bool keep_data, bool dropped,
 												 nsp, false);
 			char	   *tmpqual = quote_qualified_identifier(get_namespace_name(nsp), tmp);
 
+			Oid			save_uid;
+			int			save_sec;
+			int			nest;
+
+			/*
+			 * Reading the view runs its query's expressions (the owner's
+			 * functions, in a HAVING, say): as the owner, restricted, as
+			 * the applies do.  The table is hers, as the view was.
+			 */
+			GetUserIdAndSecContext(&save_uid, &save_sec);
+			SetUserIdAndSecContext(row->owner, save_sec | SECURITY_RESTRICTED_OPERATION);
+			nest = NewGUCNestLevel();
+			(void) set_config_option("search_path", "pg_catalog, pg_temp",
+									 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+									 true, 0, false);
 			run_sql(psprintf("CREATE TABLE %s AS SELECT * FROM %s", tmpqual, qual),
 					false);
+			AtEOXact_GUC(false, nest);
+			SetUserIdAndSecContext(save_uid, save_sec);
 			run_sql(psprintf("DROP VIEW %s", qual), false);
 			run_sql(psprintf("ALTER TABLE %s RENAME TO %s", tmpqual,
 							 quote_identifier(relname)), false);
@@ -643,7 +672,13 @@ unregister(IncrloadView *row, bool keep_data, bool dropped,
 	}
 	if (get_rel_name(row->storage) != NULL &&
 		!list_member_oid(dropped_relids, row->storage))
-		run_sql(il_storage_drop_sql(row->storage), true);
+		/*
+		 * CASCADE: anybody can make a view (or a function) that names the
+		 * storage table (USAGE on schema incrload is PUBLIC's), which must
+		 * not keep its owner from unregistering; registered readers were
+		 * refused above.
+		 */
+		run_sql(psprintf("%s CASCADE", il_storage_drop_sql(row->storage)), true);
 
 	foreach(lc, bases)
 	{
@@ -652,6 +687,8 @@ unregister(IncrloadView *row, bool keep_data, bool dropped,
 		if (il_catalog_base_views(base) == NIL)
 			il_capture_remove(base, list_member_oid(dropped_relids, base) ||
 							  get_rel_name(base) == NULL);
+		else if (get_rel_name(base) != NULL)
+			il_capture_lock_down(base);
 	}
 
 	/* the auxiliary views go with the view they serve */
@@ -690,16 +727,6 @@ incrload_unregister_view(PG_FUNCTION_ARGS)
 				errcode(ERRCODE_UNDEFINED_OBJECT),
 				errmsg("relation \"%s\" is not a registered incrload view",
 					   get_rel_name(view)));
-	{
-		List	   *readers = il_catalog_base_views(row.storage);
-
-		if (readers != NIL)
-			ereport(ERROR,
-					errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-					errmsg("cannot unregister view \"%s\" because incrload view \"%s\" reads it",
-						   get_rel_name(view), get_rel_name(linitial_oid(readers))),
-					errhint("Unregister the views that read it first (or DROP VIEW ... CASCADE)."));
-	}
 	unregister(&row, !drop_table, false, NIL);
 	SPI_finish();
 	PG_RETURN_VOID();
@@ -820,10 +847,7 @@ incrload_on_sql_drop(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				errmsg("function \"incrload_on_sql_drop\" was not called by event trigger manager"));
-	if (il_capture_in_own_ddl() ||
-		!OidIsValid(get_extension_oid("incrload", true)) ||
-		!OidIsValid(get_namespace_oid(INCRLOAD_SCHEMA, true)) ||
-		!OidIsValid(get_relname_relid("view", il_catalog_namespace())))
+	if (il_capture_ignore_event())
 		PG_RETURN_VOID();
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -834,7 +858,7 @@ incrload_on_sql_drop(PG_FUNCTION_ARGS)
 					  "WHERE (classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
 					  "AND objsubid OPERATOR(pg_catalog.=) 0) "
 					  "OR (object_type OPERATOR(pg_catalog.=) 'trigger' "
-					  "AND address_names[3] OPERATOR(pg_catalog.~) '^incrload_capture_')",
+					  "AND address_names[3] OPERATOR(pg_catalog.~) '^incrload_(capture_|guard$)')",
 					  true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read the dropped objects");
@@ -865,7 +889,19 @@ incrload_on_sql_drop(PG_FUNCTION_ARGS)
 	foreach(lc, triggers)
 	{
 		Oid			relid = (Oid) intVal(linitial(lfirst(lc)));
+		Oid			owner;
 
+		if (strcmp(strVal(lsecond(lfirst(lc))), INCRLOAD_GUARD_TRIGGER) == 0)
+		{
+			if (il_guard_classify(relid, &owner) != IL_REL_OTHER)
+				ereport(ERROR,
+						errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+						errmsg("cannot drop trigger \"%s\" on table \"%s\", which incrload maintains",
+							   INCRLOAD_GUARD_TRIGGER, get_rel_name(relid)),
+						errdetail("It keeps changes other than incrload's out of the table."),
+						errhint("Unregister the views with incrload_unregister_view() first."));
+			continue;
+		}
 		if (OidIsValid(il_catalog_delta_for(relid)) ||
 			OidIsValid(il_catalog_partition_root(relid)))
 			ereport(ERROR,

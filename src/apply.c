@@ -57,9 +57,10 @@
 #include "catalog.h"
 #include "delta.h"
 #include "explain.h"
-#include "storage.h"
+#include "guard.h"
 #include "guc.h"
 #include "history.h"
+#include "storage.h"
 
 /* A view's kept plans. */
 typedef struct ViewPlans
@@ -69,6 +70,7 @@ typedef struct ViewPlans
 	MemoryContext cxt;
 	List	   *relids;			/* relations whose change invalidates us */
 	List	   *bases;			/* base tables the owner must be able to read */
+	List	   *deltas;			/* their delta tables, read as the catalog's owner */
 	bool		full_mode;
 	bool		global;
 	int			nkeys;
@@ -105,14 +107,16 @@ static HTAB *view_plans = NULL;
 static SPIPlanPtr watermark_plan = NULL;
 
 static void plans_invalidate(Datum arg, Oid relid);
-static SPIPlanPtr prepare_kept(const char *sql, int nargs, Oid *argtypes);
+static SPIPlanPtr prepare_kept(const char *sql, int nargs, Oid *argtypes,
+							   List *deltas);
 static SPIPlanPtr prepare_kept_cursor(const char *sql, int nargs,
-									  Oid *argtypes, int options);
+									  Oid *argtypes, int options,
+									  List *deltas);
 static bool plans_usable(ViewPlans *p);
 static void plans_free(ViewPlans *p);
 static ViewPlans *get_plans(IncrloadView *row);
 static void run(SPIPlanPtr plan, Datum *values, const char *nulls,
-				Snapshot snap, int expected);
+				Snapshot snap, List *deltas, int expected);
 static bool fill_matches(SPIPlanPtr plan, Oid storage, List *names);
 static uint64 fill_storage(ViewPlans *p, Snapshot snap);
 static SPIPlanPtr get_upsert(ViewPlans *p, Oid view, List *changed);
@@ -152,23 +156,26 @@ plans_invalidate(Datum arg, Oid relid)
  * parameters (the watermark) do not change what a good plan is.
  */
 static SPIPlanPtr
-prepare_kept(const char *sql, int nargs, Oid *argtypes)
+prepare_kept(const char *sql, int nargs, Oid *argtypes, List *deltas)
 {
-	return prepare_kept_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
+	return prepare_kept_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN,
+							   deltas);
 }
 
 /*
  * With CURSOR_OPT_PARALLEL_OK for the SELECTs that read whole tables (a
- * fill, a verify): SPI_prepare's plans never run in parallel.
+ * fill, a verify): SPI_prepare's plans never run in parallel.  deltas are
+ * the delta tables the statement may read (guard.c).
  */
 static SPIPlanPtr
-prepare_kept_cursor(const char *sql, int nargs, Oid *argtypes, int options)
+prepare_kept_cursor(const char *sql, int nargs, Oid *argtypes, int options,
+					List *deltas)
 {
 	SPIPlanPtr	plan;
 
 	if (sql == NULL)
 		return NULL;
-	plan = SPI_prepare_cursor(sql, nargs, argtypes, options);
+	plan = il_guard_prepare(sql, nargs, argtypes, options, deltas);
 	if (plan == NULL)
 		elog(ERROR, "could not prepare incrload statement \"%s\": %s",
 			 sql, SPI_result_code_string(SPI_result));
@@ -283,17 +290,21 @@ get_plans(IncrloadView *row)
 	p->relids = list_concat(p->relids, sql->aux_relids);
 	foreach(lc, q->base_relids)
 	{
+		Oid			delta = il_catalog_delta_for(lfirst_oid(lc));
+
 		p->relids = lappend_oid(p->relids, lfirst_oid(lc));
-		p->relids = lappend_oid(p->relids, il_catalog_delta_for(lfirst_oid(lc)));
+		p->relids = lappend_oid(p->relids, delta);
+		if (OidIsValid(delta))
+			p->deltas = lappend_oid(p->deltas, delta);
 	}
 	MemoryContextSwitchTo(buildcxt);
 
-	p->full_delete = prepare_kept(sql->full_delete, 0, NULL);
-	p->full_insert = prepare_kept(sql->full_insert, 0, NULL);
+	p->full_delete = prepare_kept(sql->full_delete, 0, NULL, NIL);
+	p->full_insert = prepare_kept(sql->full_insert, 0, NULL, NIL);
 	if (sql->fill_select)
 	{
 		p->fill_select = prepare_kept_cursor(sql->fill_select, 0, NULL,
-											 CURSOR_OPT_PARALLEL_OK);
+											 CURSOR_OPT_PARALLEL_OK, NIL);
 		if (fill_matches(p->fill_select, row->storage, sql->fill_names))
 			p->fill_insert = MemoryContextStrdup(p->cxt, sql->fill_insert);
 		else
@@ -302,16 +313,18 @@ get_plans(IncrloadView *row)
 			p->fill_select = NULL;
 		}
 	}
-	p->verify = prepare_kept_cursor(sql->verify, 0, NULL, CURSOR_OPT_PARALLEL_OK);
+	p->verify = prepare_kept_cursor(sql->verify, 0, NULL, CURSOR_OPT_PARALLEL_OK,
+									NIL);
 	if (!row->full_mode)
 	{
-		p->delete_rows = prepare_kept(sql->delete_rows, 1, tidarray);
-		p->recompute = prepare_kept(sql->recompute, p->nkeys + 1, p->key_types);
-		p->aux_cleanup = prepare_kept(sql->aux_cleanup, 0, NULL);
+		p->delete_rows = prepare_kept(sql->delete_rows, 1, tidarray, NIL);
+		p->recompute = prepare_kept(sql->recompute, p->nkeys + 1, p->key_types,
+									p->deltas);
+		p->aux_cleanup = prepare_kept(sql->aux_cleanup, 0, NULL, NIL);
 		foreach(lc, sql->batch_info)
 		{
 			SPIPlanPtr	plan = prepare_kept(lfirst(lc), INCRLOAD_BATCH_NPARAMS,
-											batch_types);
+											batch_types, p->deltas);
 
 			MemoryContextSwitchTo(p->cxt);
 			p->batch_info = lappend(p->batch_info, plan);
@@ -364,19 +377,20 @@ get_upsert(ViewPlans *p, Oid view, List *changed)
 	p->upserts = lcons(u, p->upserts);
 	MemoryContextSwitchTo(oldcxt);
 	u->plan = prepare_kept(sql->upsert, INCRLOAD_BATCH_NPARAMS,
-						   il_delta_batch_param_types());
+						   il_delta_batch_param_types(), p->deltas);
 	return u->plan;
 }
 
+/* One kept statement of ours in the apply's snapshot (guard.c). */
 static void
 run(SPIPlanPtr plan, Datum *values, const char *nulls, Snapshot snap,
-	int expected)
+	List *deltas, int expected)
 {
 	int			ret;
 
 	il_explain_expect(plan);
-	ret = SPI_execute_snapshot(plan, values, nulls, snap, InvalidSnapshot,
-							   false, true, 0);
+	ret = il_guard_execute_plan(plan, values, nulls, snap, deltas,
+								expected != SPI_OK_SELECT);
 	if (ret != expected)
 		elog(ERROR, "incrload statement failed: %s",
 			 SPI_result_code_string(ret));
@@ -485,7 +499,7 @@ fill_storage(ViewPlans *p, Snapshot snap)
 	if (insert == NULL)
 		elog(ERROR, "could not prepare incrload statement \"%s\": %s",
 			 p->fill_insert, SPI_result_code_string(SPI_result));
-	run(insert, NULL, NULL, snap, SPI_OK_INSERT);
+	run(insert, NULL, NULL, snap, NIL, SPI_OK_INSERT);
 	inserted = SPI_processed;
 	SPI_freeplan(insert);
 	SPI_unregister_relation(INCRLOAD_FILL_RELNAME);
@@ -512,8 +526,7 @@ apply_batch(ViewPlans *p, SPIPlanPtr upsert, Datum *params, const char *nulls,
 	int			ret;
 
 	il_explain_expect(upsert);
-	ret = SPI_execute_snapshot(upsert, params, nulls, snap, InvalidSnapshot,
-							   false, true, 0);
+	ret = il_guard_execute_plan(upsert, params, nulls, snap, p->deltas, true);
 	if (ret != SPI_OK_INSERT_RETURNING && ret != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "incrload upsert failed: %s", SPI_result_code_string(ret));
 	tuptable = SPI_tuptable;
@@ -554,7 +567,7 @@ apply_batch(ViewPlans *p, SPIPlanPtr upsert, Datum *params, const char *nulls,
 
 	/* a value whose count reached zero left its set */
 	if (p->aux_cleanup)
-		run(p->aux_cleanup, NULL, NULL, snap, SPI_OK_DELETE);
+		run(p->aux_cleanup, NULL, NULL, snap, NIL, SPI_OK_DELETE);
 
 	if (ndead > 0)
 	{
@@ -562,7 +575,7 @@ apply_batch(ViewPlans *p, SPIPlanPtr upsert, Datum *params, const char *nulls,
 														  sizeof(ItemPointerData),
 														  false, TYPALIGN_SHORT));
 
-		run(p->delete_rows, &arr, NULL, snap, SPI_OK_DELETE);
+		run(p->delete_rows, &arr, NULL, snap, NIL, SPI_OK_DELETE);
 	}
 
 	if (redo != NIL)
@@ -585,7 +598,7 @@ apply_batch(ViewPlans *p, SPIPlanPtr upsert, Datum *params, const char *nulls,
 				nulls2[k + 1] = isnull ? 'n' : ' ';
 			}
 			nulls2[p->nkeys + 1] = '\0';
-			run(p->recompute, values, nulls2, snap, SPI_OK_UPDATE);
+			run(p->recompute, values, nulls2, snap, p->deltas, SPI_OK_UPDATE);
 			CHECK_FOR_INTERRUPTS();
 		}
 	}
@@ -625,8 +638,7 @@ forget_foreign_changes(Oid view, Snapshot snap)
 									INCRLOAD_DELTA_XID_NAME, INCRLOAD_DELTA_XID_NAME),
 						   0, NULL);
 		if (plan == NULL ||
-			SPI_execute_snapshot(plan, NULL, NULL, snap, InvalidSnapshot,
-								 false, true, 0) != SPI_OK_DELETE)
+			il_guard_execute_plan(plan, NULL, NULL, snap, NIL, true) != SPI_OK_DELETE)
 			elog(ERROR, "could not forget the restored changes of view %u", view);
 	}
 	il_catalog_restore_user(save_uid, save_sec);
@@ -916,7 +928,7 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 			Datum		ts;
 			int64		n;
 
-			run(lfirst(lc), params, nulls, snap, SPI_OK_SELECT);
+			run(lfirst(lc), params, nulls, snap, p->deltas, SPI_OK_SELECT);
 			tup = SPI_tuptable->vals[0];
 			n = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
 			consumed += n;
@@ -971,13 +983,13 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 	{
 		/* a recompute replaces every row: no partial counts stand */
 		result->updated = 0;
-		run(p->full_delete, NULL, NULL, snap, SPI_OK_DELETE);
+		run(p->full_delete, NULL, NULL, snap, NIL, SPI_OK_DELETE);
 		result->deleted = SPI_processed;
 		if (p->fill_select)
 			result->inserted = fill_storage(p, snap);
 		else
 		{
-			run(p->full_insert, NULL, NULL, snap, SPI_OK_INSERT);
+			run(p->full_insert, NULL, NULL, snap, NIL, SPI_OK_INSERT);
 			result->inserted = SPI_processed;
 		}
 	}
@@ -985,7 +997,7 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 	{
 		HeapTuple	tup;
 
-		run(p->verify, NULL, NULL, snap, SPI_OK_SELECT);
+		run(p->verify, NULL, NULL, snap, NIL, SPI_OK_SELECT);
 		tup = SPI_tuptable->vals[0];
 		result->missing = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
 		result->extra = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull));
@@ -993,8 +1005,9 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 
 	/* 4. the watermark: the snapshot we read, in the same transaction */
 	if (watermark_plan == NULL)
-		watermark_plan = prepare_kept("SELECT pg_catalog.pg_current_snapshot()", 0, NULL);
-	run(watermark_plan, NULL, NULL, snap, SPI_OK_SELECT);
+		watermark_plan = prepare_kept("SELECT pg_catalog.pg_current_snapshot()", 0, NULL,
+									  NIL);
+	run(watermark_plan, NULL, NULL, snap, NIL, SPI_OK_SELECT);
 	watermark = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
 							  &isnull);
 

@@ -49,6 +49,8 @@
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_proc.h"
 #include "commands/defrem.h"
@@ -60,8 +62,10 @@
 #include "miscadmin.h"
 #include "replication/logicalworker.h"
 #include "replication/origin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -69,6 +73,7 @@
 #include "utils/rel.h"
 #include "utils/resowner.h"
 #include "utils/ruleutils.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 #include "utils/xid8.h"
@@ -77,6 +82,7 @@
 #include "catalog.h"
 #include "compat.h"
 #include "delta.h"
+#include "guard.h"
 #include "guc.h"
 
 /* Statements bigger than this use a bulk-insert ring buffer. */
@@ -931,8 +937,14 @@ il_capture_run_ddl(const char *sql)
 	Oid			save_uid;
 	int			save_sec;
 	int			ret = 0;
+	int			nest;
 
 	il_catalog_become_owner(&save_uid, &save_sec);
+	/* names in the DDL are qualified; what it parses must not find others */
+	nest = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
 	own_ddl_depth++;
 	PG_TRY();
 	{
@@ -943,6 +955,7 @@ il_capture_run_ddl(const char *sql)
 		own_ddl_depth--;
 	}
 	PG_END_TRY();
+	AtEOXact_GUC(true, nest);
 	il_catalog_restore_user(save_uid, save_sec);
 	if (ret < 0)
 		elog(ERROR, "SPI_execute failed for \"%s\": %s", sql,
@@ -953,6 +966,19 @@ bool
 il_capture_in_own_ddl(void)
 {
 	return own_ddl_depth > 0;
+}
+
+/*
+ * Whether an event trigger has nothing to look at: the DDL is our own, or
+ * the extension is being created or dropped (its catalog is not all there).
+ */
+bool
+il_capture_ignore_event(void)
+{
+	return il_capture_in_own_ddl() ||
+		!OidIsValid(get_extension_oid("incrload", true)) ||
+		!OidIsValid(get_namespace_oid(INCRLOAD_SCHEMA, true)) ||
+		!OidIsValid(get_relname_relid("view", il_catalog_namespace()));
 }
 
 static char *
@@ -993,20 +1019,50 @@ typedef struct CaptureTrigger
 	const char *when;
 	const char *how;
 	bool		leaf_only;
+	/* the same, as CREATE TRIGGER's parse tree has it (ddl.c checks) */
+	int16		events;
+	bool		row;
+	bool		old_table;
+	bool		new_table;
 } CaptureTrigger;
 
 static const CaptureTrigger capture_triggers[] = {
 	{"incrload_capture_ins", TRIGGER_FIRES_ON_ORIGIN, "AFTER INSERT",
-	"REFERENCING NEW TABLE AS incrload_new FOR EACH STATEMENT", false},
+		"REFERENCING NEW TABLE AS incrload_new FOR EACH STATEMENT", false,
+	TRIGGER_TYPE_INSERT, false, false, true},
 	{"incrload_capture_upd", TRIGGER_FIRES_ON_ORIGIN, "AFTER UPDATE",
-	"REFERENCING OLD TABLE AS incrload_old NEW TABLE AS incrload_new FOR EACH STATEMENT", false},
+		"REFERENCING OLD TABLE AS incrload_old NEW TABLE AS incrload_new FOR EACH STATEMENT", false,
+	TRIGGER_TYPE_UPDATE, false, true, true},
 	{"incrload_capture_del", TRIGGER_FIRES_ON_ORIGIN, "AFTER DELETE",
-	"REFERENCING OLD TABLE AS incrload_old FOR EACH STATEMENT", false},
+		"REFERENCING OLD TABLE AS incrload_old FOR EACH STATEMENT", false,
+	TRIGGER_TYPE_DELETE, false, true, false},
 	{"incrload_capture_trunc", TRIGGER_FIRES_ALWAYS, "AFTER TRUNCATE",
-	"FOR EACH STATEMENT", false},
+		"FOR EACH STATEMENT", false,
+	TRIGGER_TYPE_TRUNCATE, false, false, false},
 	{"incrload_capture_row", TRIGGER_FIRES_ON_REPLICA,
-	"AFTER INSERT OR UPDATE OR DELETE", "FOR EACH ROW", true},
+		"AFTER INSERT OR UPDATE OR DELETE", "FOR EACH ROW", true,
+	TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE | TRIGGER_TYPE_DELETE, true, false, false},
 };
+
+/*
+ * Whether an AFTER trigger so named, of these events, row or statement
+ * level, with these transition tables, is exactly one of ours (what
+ * pg_restore creates again).
+ */
+bool
+il_capture_trigger_shape(const char *tgname, int16 events, bool row,
+						 bool old_table, bool new_table)
+{
+	for (int i = 0; i < lengthof(capture_triggers); i++)
+	{
+		const CaptureTrigger *ct = &capture_triggers[i];
+
+		if (strcmp(ct->name, tgname) == 0)
+			return ct->events == events && ct->row == row &&
+				ct->old_table == old_table && ct->new_table == new_table;
+	}
+	return false;
+}
 
 /* The firing a capture trigger must keep (pg_trigger.tgenabled), or 0. */
 char
@@ -1259,6 +1315,7 @@ il_capture_install(Oid base)
 		install_triggers(base);
 		foreach(lc, il_catalog_partitions(base))
 			install_triggers(lfirst_oid(lc));
+		il_capture_lock_down(base);
 		return delta;
 	}
 
@@ -1295,7 +1352,65 @@ il_capture_install(Oid base)
 		if (partitioned)
 			install_partitions(base, base);
 	}
+	il_capture_lock_down(base);
 	return delta;
+}
+
+/*
+ * Only incrload reads or writes base's delta table: its guard (guard.c)
+ * is there, and nobody but its owner holds a privilege on it (earlier
+ * builds granted SELECT to the owners of the views that read it).
+ */
+void
+il_capture_lock_down(Oid base)
+{
+	Oid			delta = il_catalog_delta_for(base);
+	Relation	rel;
+	bool		guarded = false;
+	Oid			relowner;
+	Datum		acldatum;
+	bool		isnull;
+	HeapTuple	tup;
+	StringInfoData grantees;
+
+	if (!OidIsValid(delta) || get_rel_name(delta) == NULL)
+		return;
+	rel = table_open(delta, AccessShareLock);
+	for (int i = 0; rel->trigdesc != NULL && i < rel->trigdesc->numtriggers; i++)
+		guarded |= strcmp(rel->trigdesc->triggers[i].tgname,
+						  INCRLOAD_GUARD_TRIGGER) == 0;
+	relowner = rel->rd_rel->relowner;
+	table_close(rel, AccessShareLock);
+	if (!guarded)
+		il_guard_protect(delta);
+
+	initStringInfo(&grantees);
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(delta));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", delta);
+	acldatum = SysCacheGetAttr(RELOID, tup, Anum_pg_class_relacl, &isnull);
+	if (!isnull)
+	{
+		Acl		   *acl = DatumGetAclP(acldatum);
+		AclItem    *items = ACL_DAT(acl);
+
+		for (int i = 0; i < ACL_NUM(acl); i++)
+		{
+			Oid			grantee = items[i].ai_grantee;
+
+			if (grantee == relowner)
+				continue;
+			appendStringInfo(&grantees, "%s%s", grantees.len > 0 ? ", " : "",
+							 grantee == ACL_ID_PUBLIC ? "PUBLIC" :
+							 quote_identifier(GetUserNameFromId(grantee, false)));
+		}
+	}
+	ReleaseSysCache(tup);
+	if (grantees.len > 0)
+		il_capture_run_ddl(psprintf("REVOKE ALL ON %s FROM %s",
+									quote_qualified_identifier(get_namespace_name(get_rel_namespace(delta)),
+															   get_rel_name(delta)),
+									grantees.data));
 }
 
 /*
@@ -1311,7 +1426,8 @@ il_capture_remove(Oid base, bool base_dropped)
 		remove_triggers(base);
 	remove_partitions(base, InvalidOid);
 	if (OidIsValid(delta) && get_rel_name(delta) != NULL)
-		il_capture_run_ddl(psprintf("DROP TABLE IF EXISTS %s",
+		/* CASCADE: a view anybody made over it must not keep it */
+		il_capture_run_ddl(psprintf("DROP TABLE IF EXISTS %s CASCADE",
 						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(delta)),
 													get_rel_name(delta))));
 	il_catalog_delete_delta(base);

@@ -21,13 +21,17 @@
 extern void il_capture_init(void);
 extern Oid	il_capture_install(Oid base);
 extern void il_capture_remove(Oid base, bool base_dropped);
+extern void il_capture_lock_down(Oid base);
 extern void il_capture_mark(Oid root);
 extern void il_capture_run_ddl(const char *sql);
 extern bool il_capture_in_own_ddl(void);
+extern bool il_capture_ignore_event(void);
 extern void il_capture_attach(Oid root, Oid part, bool has_rows);
 extern void il_capture_detach(Oid root, Oid part, bool dropped);
 extern void il_capture_flush(void);
 extern char il_capture_trigger_firing(const char *tgname);
+extern bool il_capture_trigger_shape(const char *tgname, int16 events, bool row,
+									 bool old_table, bool new_table);
 extern const char *il_capture_firing_clause(char firing);
 
 #endif							/* INCRLOAD_CAPTURE_H */

@@ -70,6 +70,7 @@ typedef enum CatalogStmt
 	STMT_ALL_VIEWS,
 	STMT_STORAGE_VIEW,
 	STMT_DELTA_FOR,
+	STMT_DELTA_BASE,
 	STMT_ALL_CAPTURED,
 	STMT_INSERT_DELTA,
 	STMT_DELETE_DELTA,
@@ -168,6 +169,9 @@ static const char *const catalog_sql[NUM_CATALOG_STMTS] = {
 	[STMT_DELTA_FOR] =
 	"SELECT delta_table FROM incrload.delta "
 	"WHERE base_table OPERATOR(pg_catalog.=) $1",
+	[STMT_DELTA_BASE] =
+	"SELECT base_table FROM incrload.delta "
+	"WHERE delta_table OPERATOR(pg_catalog.=) $1",
 	[STMT_ALL_CAPTURED] =
 	"SELECT base_table FROM incrload.delta ORDER BY base_table",
 	[STMT_INSERT_DELTA] =
@@ -675,6 +679,13 @@ Oid
 il_catalog_delta_for(Oid base)
 {
 	return oid_by(STMT_DELTA_FOR, base);
+}
+
+/* The base table a delta table serves, or InvalidOid. */
+Oid
+il_catalog_delta_base(Oid delta)
+{
+	return oid_by(STMT_DELTA_BASE, delta);
 }
 
 /*

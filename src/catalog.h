@@ -77,6 +77,7 @@ extern List *il_catalog_view_bases(Oid view);
 extern List *il_catalog_base_views(Oid base);
 extern List *il_catalog_all_views(void);
 extern Oid	il_catalog_delta_for(Oid base);
+extern Oid	il_catalog_delta_base(Oid delta);
 extern List *il_catalog_all_captured(void);
 extern Oid	il_catalog_storage_view(Oid relid, char **multiplicity);
 extern void il_catalog_insert_delta(Oid base, Oid delta);

@@ -12,7 +12,8 @@
  * that name objects by OID, so renaming a table, a column or a schema
  * keeps every view working.
  *
- * What is left is capture, which PostgreSQL knows nothing about:
+ * What is left is capture, which PostgreSQL knows nothing about (at
+ * ddl_command_end):
  *
  *	- a renamed column keeps its name in the delta table too (capture maps
  *	  columns by name);
@@ -25,6 +26,10 @@
  *	  SET UNLOGGED, row-level security, inheritance children;
  *	- the catalog's query text follows renames, so that dumps, and
  *	  incrload_stats readers, see the current names.
+ *
+ * And what incrload maintains, which nobody else may change (at
+ * ddl_command_start, before the command runs): registered views, their
+ * storage and set tables, delta tables, incrload's triggers.
  *
  * IDENTIFICATION
  *	  src/ddl.c
@@ -45,6 +50,7 @@
 #include "fmgr.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
+#include "parser/parse_func.h"
 #include "parser/parsetree.h"
 #include "utils/builtins.h"
 #include "utils/regproc.h"
@@ -55,7 +61,9 @@
 #include "analyze.h"
 #include "capture.h"
 #include "catalog.h"
+#include "guard.h"
 #include "normalize.h"
+
 
 static Oid	captured_root(Oid relid);
 static void rename_delta_column(Oid relid, const char *oldname,
@@ -413,9 +421,7 @@ incrload_on_ddl_end(PG_FUNCTION_ARGS)
 				errmsg("function \"incrload_on_ddl_end\" was not called by event trigger manager"));
 	trigdata = (EventTriggerData *) fcinfo->context;
 	stmt = trigdata->parsetree;
-	if (il_capture_in_own_ddl() ||
-		!OidIsValid(get_extension_oid("incrload", true)) ||
-		!OidIsValid(get_namespace_oid(INCRLOAD_SCHEMA, true)))
+	if (il_capture_ignore_event())
 		PG_RETURN_VOID();
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -486,6 +492,332 @@ incrload_on_ddl_end(PG_FUNCTION_ARGS)
 
 	if (!IsA(stmt, CreateStmt))
 		refresh_query_texts();
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * ddl_command_start: what a registered view, its storage table and sets,
+ * and delta tables must not become, refused before anything is done.
+ *
+ * A registered view shows the rows incrload maintains: replacing its
+ * definition, adding rules or INSTEAD OF triggers, changing its options or
+ * owner would make it show something else, or run its owner's code as
+ * whoever reads it.  Its storage table and sets hold those rows: row
+ * security, policies, rules, triggers, columns, constraints, an owner,
+ * inheritance or a partition parent would make the applies (which run as
+ * the owner) or the readers see or write something else.  A delta table
+ * is capture's.  Indexes, storage parameters, statistics targets,
+ * tablespaces, comments and privileges stay free, and a registered view
+ * may be renamed or moved to another schema.
+ *
+ * Capture triggers (incrload_capture()) and guards (incrload_guard()) are
+ * ours: a trigger calling either is refused unless it is exactly the one
+ * incrload would create there, which is what pg_restore creates.
+ */
+static bool
+is_incrload_trigger_name(const char *name)
+{
+	return strcmp(name, INCRLOAD_GUARD_TRIGGER) == 0 ||
+		il_capture_trigger_firing(name) != 0;
+}
+
+/* relid, if the command names one of our relations; else InvalidOid. */
+static Oid
+ours(RangeVar *rv, IncrloadRelKind *kind, Oid *view)
+{
+	Oid			relid;
+
+	*kind = IL_REL_OTHER;
+	*view = InvalidOid;
+	if (rv == NULL)
+		return InvalidOid;
+	relid = RangeVarGetRelid(rv, NoLock, true);
+	*kind = il_guard_classify(relid, view);
+	return *kind == IL_REL_OTHER ? InvalidOid : relid;
+}
+
+static void refuse_ddl(const char *what, IncrloadRelKind kind, Oid relid, Oid view);
+
+/* Refuse what (a verb phrase) when rv names one of our relations. */
+static void
+refuse_if_ours(RangeVar *rv, const char *what)
+{
+	IncrloadRelKind kind;
+	Oid			view;
+	Oid			relid = ours(rv, &kind, &view);
+
+	if (OidIsValid(relid))
+		refuse_ddl(what, kind, relid, view);
+}
+
+static void
+refuse_ddl(const char *what, IncrloadRelKind kind, Oid relid, Oid view)
+{
+	switch (kind)
+	{
+		case IL_REL_VIEW:
+			ereport(ERROR,
+					errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					errmsg("cannot %s incrload view \"%s\"", what, get_rel_name(relid)),
+					errdetail("incrload maintains the view; only its name, schema, comment and privileges may change."),
+					errhint("Unregister it with incrload_unregister_view() first."));
+			break;
+		case IL_REL_STORAGE:
+		case IL_REL_SET:
+			ereport(ERROR,
+					errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					errmsg("cannot %s table \"%s\" of incrload view \"%s\"",
+						   what, get_rel_name(relid), get_rel_name(view)),
+					errdetail("It holds the view's rows, which incrload maintains; only indexes, storage parameters, comments and privileges may change."),
+					errhint("Unregister the view with incrload_unregister_view() first."));
+			break;
+		case IL_REL_DELTA:
+			ereport(ERROR,
+					errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					errmsg("cannot %s incrload's delta table \"%s\"", what, get_rel_name(relid)),
+					errdetail("Capture writes the changes of table \"%s\" into it, and the views that read that table rely on them.",
+							  get_rel_name(view)),
+					errhint("Unregister those views first."));
+			break;
+		case IL_REL_OTHER:
+			break;
+	}
+}
+
+/* The ALTER TABLE subcommands that change nothing a view's rows depend on. */
+static bool
+harmless_subcommand(AlterTableCmd *cmd)
+{
+	switch (cmd->subtype)
+	{
+		case AT_SetRelOptions:
+		case AT_ResetRelOptions:
+		case AT_ReplaceRelOptions:
+		case AT_SetStatistics:
+		case AT_SetOptions:
+		case AT_ResetOptions:
+		case AT_SetStorage:
+		case AT_SetCompression:
+		case AT_ClusterOn:
+		case AT_DropCluster:
+		case AT_SetTableSpace:
+		case AT_ReplicaIdentity:
+			return true;
+		case AT_EnableTrig:
+		case AT_EnableAlwaysTrig:
+			/* pg_restore makes our triggers fire (ddl_command_end checks how) */
+			return cmd->name != NULL && is_incrload_trigger_name(cmd->name);
+		default:
+			return false;
+	}
+}
+
+static void
+start_alter_table(AlterTableStmt *stmt)
+{
+	IncrloadRelKind kind;
+	Oid			view;
+	Oid			relid = ours(stmt->relation, &kind, &view);
+	ListCell   *lc;
+
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		/* one of ours as the child of another table */
+		if (cmd->subtype == AT_AttachPartition)
+			refuse_if_ours(((PartitionCmd *) cmd->def)->name, "attach as a partition");
+		if (cmd->subtype == AT_AddInherit)
+			refuse_if_ours((RangeVar *) cmd->def, "inherit from");
+		if (OidIsValid(relid) && (kind == IL_REL_VIEW || !harmless_subcommand(cmd)))
+			refuse_ddl("alter", kind, relid, view);
+	}
+}
+
+/*
+ * A trigger calling incrload_capture() or incrload_guard(): only the one
+ * incrload would create, where it would create it.
+ */
+static bool
+own_trigger(CreateTrigStmt *stmt, Oid relid, IncrloadRelKind kind, bool guard)
+{
+	bool		old_table = false;
+	bool		new_table = false;
+	ListCell   *lc;
+
+	if (stmt->replace || stmt->isconstraint ||
+		stmt->columns != NIL || stmt->whenClause != NULL || stmt->args != NIL)
+		return false;
+	foreach(lc, stmt->transitionRels)
+	{
+		TriggerTransition *tt = lfirst_node(TriggerTransition, lc);
+
+		if (tt->isNew)
+			new_table = true;
+		else
+			old_table = true;
+	}
+	if (guard)
+		return strcmp(stmt->trigname, INCRLOAD_GUARD_TRIGGER) == 0 && !stmt->row &&
+			(kind == IL_REL_STORAGE || kind == IL_REL_SET || kind == IL_REL_DELTA) &&
+			stmt->timing == TRIGGER_TYPE_BEFORE && !old_table && !new_table &&
+			stmt->events == (TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE |
+							 TRIGGER_TYPE_DELETE | TRIGGER_TYPE_TRUNCATE);
+	if (!OidIsValid(captured_root(relid)) ||
+		stmt->timing != TRIGGER_TYPE_AFTER)
+		return false;
+	return il_capture_trigger_shape(stmt->trigname, stmt->events, stmt->row,
+									old_table, new_table);
+}
+
+static void
+start_create_trigger(CreateTrigStmt *stmt)
+{
+	IncrloadRelKind kind;
+	Oid			view;
+	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	Oid			func = LookupFuncName(stmt->funcname, 0, NULL, true);
+	char	   *fname = OidIsValid(func) ? get_func_name(func) : NULL;
+	bool		our_func;
+
+	if (!OidIsValid(relid))
+		return;
+	kind = il_guard_classify(relid, &view);
+	our_func = OidIsValid(func) &&
+		get_func_namespace(func) == get_namespace_oid(il_catalog_extension_schema(), false) &&
+		(strcmp(fname, "incrload_capture") == 0 || strcmp(fname, "incrload_guard") == 0);
+	if (our_func && own_trigger(stmt, relid, kind, strcmp(fname, "incrload_guard") == 0))
+		return;
+	if (our_func)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+				errmsg("cannot create trigger \"%s\" on table \"%s\" calling function %s()",
+					   stmt->trigname, get_rel_name(relid), fname),
+				errdetail("Only incrload installs its triggers, one of each per table: another would capture changes twice, or none."),
+				errhint("Register a view over the table with incrload_register_view()."));
+	if (kind != IL_REL_OTHER)
+		refuse_ddl("create a trigger on", kind, relid, view);
+
+	/* replacing one of ours (CREATE OR REPLACE TRIGGER) */
+	if (stmt->replace && is_incrload_trigger_name(stmt->trigname) &&
+		OidIsValid(captured_root(relid)))
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_IN_USE),
+				errmsg("cannot replace trigger \"%s\" on table \"%s\"",
+					   stmt->trigname, get_rel_name(relid)),
+				errdetail("incrload views read the table; without the trigger their changes would be lost."),
+				errhint("Unregister the views with incrload_unregister_view() first."));
+}
+
+static void
+start_rename(RenameStmt *stmt)
+{
+	IncrloadRelKind kind;
+	Oid			view;
+	Oid			relid = ours(stmt->relation, &kind, &view);
+
+	switch (stmt->renameType)
+	{
+		case OBJECT_TABLE:
+		case OBJECT_VIEW:
+		case OBJECT_FOREIGN_TABLE:
+			/* a registered view may change its name; the tables are found by theirs */
+			if (OidIsValid(relid) && kind != IL_REL_VIEW)
+				refuse_ddl("rename", kind, relid, view);
+			break;
+		case OBJECT_COLUMN:
+			if (OidIsValid(relid))
+				refuse_ddl("rename a column of", kind, relid, view);
+			break;
+		case OBJECT_TRIGGER:
+			if (OidIsValid(relid))
+				refuse_ddl("rename a trigger of", kind, relid, view);
+			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+			if (OidIsValid(relid) && is_incrload_trigger_name(stmt->subname) &&
+				OidIsValid(captured_root(relid)))
+				ereport(ERROR,
+						errcode(ERRCODE_OBJECT_IN_USE),
+						errmsg("cannot rename trigger \"%s\" on table \"%s\"",
+							   stmt->subname, get_rel_name(relid)),
+						errdetail("incrload finds its triggers by name."),
+						errhint("Unregister the views with incrload_unregister_view() first."));
+			break;
+		default:
+			break;
+	}
+}
+
+static void
+start_set_schema(AlterObjectSchemaStmt *stmt)
+{
+	IncrloadRelKind kind;
+	Oid			view;
+	Oid			relid;
+
+	if (stmt->objectType != OBJECT_TABLE && stmt->objectType != OBJECT_VIEW &&
+		stmt->objectType != OBJECT_FOREIGN_TABLE)
+		return;
+	relid = ours(stmt->relation, &kind, &view);
+	/* an auxiliary view stays with the tables in schema incrload */
+	if (OidIsValid(relid) &&
+		(kind != IL_REL_VIEW || get_rel_namespace(relid) == il_catalog_namespace()))
+		refuse_ddl("move", kind, relid, view);
+}
+
+PG_FUNCTION_INFO_V1(incrload_on_ddl_start);
+
+Datum
+incrload_on_ddl_start(PG_FUNCTION_ARGS)
+{
+	Node	   *stmt;
+	ListCell   *lc;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				errmsg("function \"incrload_on_ddl_start\" was not called by event trigger manager"));
+	stmt = ((EventTriggerData *) fcinfo->context)->parsetree;
+	if (il_capture_ignore_event())
+		PG_RETURN_VOID();
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	switch (nodeTag(stmt))
+	{
+		case T_ViewStmt:
+			if (((ViewStmt *) stmt)->replace)
+				refuse_if_ours(((ViewStmt *) stmt)->view, "replace");
+			break;
+		case T_AlterTableStmt:
+			start_alter_table((AlterTableStmt *) stmt);
+			break;
+		case T_CreateTrigStmt:
+			start_create_trigger((CreateTrigStmt *) stmt);
+			break;
+		case T_RuleStmt:
+			refuse_if_ours(((RuleStmt *) stmt)->relation, "create a rule on");
+			break;
+		case T_CreatePolicyStmt:
+			refuse_if_ours(((CreatePolicyStmt *) stmt)->table, "create a policy on");
+			break;
+		case T_AlterPolicyStmt:
+			refuse_if_ours(((AlterPolicyStmt *) stmt)->table, "alter a policy on");
+			break;
+		case T_RenameStmt:
+			start_rename((RenameStmt *) stmt);
+			break;
+		case T_AlterObjectSchemaStmt:
+			start_set_schema((AlterObjectSchemaStmt *) stmt);
+			break;
+		case T_CreateStmt:
+		case T_CreateForeignTableStmt:
+			foreach(lc, ((CreateStmt *) stmt)->inhRelations)
+				refuse_if_ours(lfirst_node(RangeVar, lc), "inherit from");
+			break;
+		default:
+			break;
+	}
 	SPI_finish();
 	PG_RETURN_VOID();
 }

@@ -174,6 +174,15 @@ RETURNS trigger
 AS 'MODULE_PATHNAME', 'incrload_capture'
 LANGUAGE C;
 
+/*
+ * The guard of storage, set and delta tables: refuses every change that
+ * is not incrload's own.
+ */
+CREATE FUNCTION @extschema@.incrload_guard()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'incrload_guard'
+LANGUAGE C;
+
 CREATE FUNCTION @extschema@.incrload_register_view(
 	view_name text,
 	query text,
@@ -307,13 +316,20 @@ CREATE VIEW incrload.registered AS
 
 /*
  * The history, readable like incrload_stats (the view reads the table with
- * its owner's rights).
+ * its owner's rights).  An error message can quote row values: it is shown
+ * to the view's owner and to members of pg_read_all_stats (pg_monitor is
+ * one; superusers have every role's privileges), NULL to others.
  */
 CREATE VIEW @extschema@.incrload_refresh_history AS
-	SELECT id, view_name, kind, origin, started_at, duration, delta_rows,
-		   rows_inserted, rows_deleted, rows_updated, max_change_age, outcome,
-		   error, verify_missing, verify_extra, repaired, reason
-	  FROM incrload.refresh_history;
+	SELECT h.id, h.view_name, h.kind, h.origin, h.started_at, h.duration,
+		   h.delta_rows, h.rows_inserted, h.rows_deleted, h.rows_updated,
+		   h.max_change_age, h.outcome,
+		   CASE WHEN pg_catalog.pg_has_role(v.owner::pg_catalog.oid, 'USAGE')
+					 OR pg_catalog.pg_has_role('pg_read_all_stats', 'USAGE')
+				THEN h.error END AS error,
+		   h.verify_missing, h.verify_extra, h.repaired, h.reason
+	  FROM incrload.refresh_history h
+	  JOIN incrload.view v ON v.view_name OPERATOR(pg_catalog.=) h.view_name;
 
 /*
  * The SLIs of each view over the last window_length: refresh success rate,
@@ -338,17 +354,22 @@ RETURNS TABLE (
 	verify_runs bigint,
 	verify_mismatches bigint)
 LANGUAGE sql STABLE STRICT
+/*
+ * The body is analyzed at each call: with the caller's search_path, a
+ * count() or = of somebody else's schema would run as the caller.
+ */
+SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT s.view_name, $1,
-		   count(h.id) FILTER (WHERE h.kind OPERATOR(pg_catalog.<>) 'verify'),
-		   count(h.id) FILTER (WHERE h.kind OPERATOR(pg_catalog.<>) 'verify'
+		   pg_catalog.count(h.id) FILTER (WHERE h.kind OPERATOR(pg_catalog.<>) 'verify'),
+		   pg_catalog.count(h.id) FILTER (WHERE h.kind OPERATOR(pg_catalog.<>) 'verify'
 							   AND h.outcome OPERATOR(pg_catalog.=) 'ok'),
-		   count(h.id) FILTER (WHERE h.kind OPERATOR(pg_catalog.<>) 'verify'
+		   pg_catalog.count(h.id) FILTER (WHERE h.kind OPERATOR(pg_catalog.<>) 'verify'
 							   AND h.outcome OPERATOR(pg_catalog.<>) 'ok'),
-		   (count(h.id) FILTER (WHERE h.kind OPERATOR(pg_catalog.<>) 'verify'
+		   (pg_catalog.count(h.id) FILTER (WHERE h.kind OPERATOR(pg_catalog.<>) 'verify'
 								AND h.outcome OPERATOR(pg_catalog.=) 'ok'))::pg_catalog.float8
 			 OPERATOR(pg_catalog./)
-		   NULLIF(count(h.id) FILTER (WHERE h.kind OPERATOR(pg_catalog.<>) 'verify'), 0),
+		   NULLIF(pg_catalog.count(h.id) FILTER (WHERE h.kind OPERATOR(pg_catalog.<>) 'verify'), 0),
 		   pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY h.max_change_age)
 			 FILTER (WHERE h.outcome OPERATOR(pg_catalog.=) 'ok'),
 		   pg_catalog.percentile_cont(0.95) WITHIN GROUP (ORDER BY h.max_change_age)
@@ -359,9 +380,9 @@ AS $$
 					 AND h.outcome OPERATOR(pg_catalog.=) 'ok'),
 		   COALESCE(pg_catalog.sum(h.delta_rows) FILTER (WHERE h.kind OPERATOR(pg_catalog.<>) 'verify'
 														 AND h.outcome OPERATOR(pg_catalog.=) 'ok'), 0)::pg_catalog.int8,
-		   count(h.id) FILTER (WHERE h.kind OPERATOR(pg_catalog.=) 'full'
+		   pg_catalog.count(h.id) FILTER (WHERE h.kind OPERATOR(pg_catalog.=) 'full'
 							   AND h.outcome OPERATOR(pg_catalog.=) 'ok'),
-		   count(h.id) FILTER (WHERE h.kind OPERATOR(pg_catalog.=) 'verify'
+		   pg_catalog.count(h.id) FILTER (WHERE h.kind OPERATOR(pg_catalog.=) 'verify'
 							   AND h.outcome OPERATOR(pg_catalog.=) 'ok'),
 		   COALESCE(pg_catalog.sum(h.verify_missing OPERATOR(pg_catalog.+) h.verify_extra)
 					  FILTER (WHERE h.kind OPERATOR(pg_catalog.=) 'verify'), 0)::pg_catalog.int8
@@ -400,18 +421,36 @@ CREATE EVENT TRIGGER incrload_ddl_end ON ddl_command_end
 	EXECUTE FUNCTION @extschema@.incrload_on_ddl_end();
 
 /*
- * Like capture, both fire whatever session_replication_role says: a
- * partition created in a replica session needs capture too, and a capture
- * trigger disabled there loses changes all the same.
+ * DDL that would change what a registered view shows, or what its storage
+ * and delta tables hold, is refused before it runs (ddl.c).
+ */
+CREATE FUNCTION @extschema@.incrload_on_ddl_start()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'incrload_on_ddl_start'
+LANGUAGE C;
+
+CREATE EVENT TRIGGER incrload_ddl_start ON ddl_command_start
+	WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'ALTER FOREIGN TABLE',
+				 'CREATE VIEW', 'CREATE TABLE', 'CREATE FOREIGN TABLE',
+				 'CREATE TRIGGER', 'ALTER TRIGGER', 'CREATE RULE',
+				 'CREATE POLICY', 'ALTER POLICY')
+	EXECUTE FUNCTION @extschema@.incrload_on_ddl_start();
+
+/*
+ * Like capture, the event triggers fire whatever session_replication_role
+ * says: a partition created in a replica session needs capture too, and a
+ * capture trigger disabled there loses changes all the same.
  */
 ALTER EVENT TRIGGER incrload_sql_drop ENABLE ALWAYS;
 ALTER EVENT TRIGGER incrload_ddl_end ENABLE ALWAYS;
+ALTER EVENT TRIGGER incrload_ddl_start ENABLE ALWAYS;
 
 /*
  * State-changing functions are not for PUBLIC: a DBA grants them.  Each
  * also checks that the caller owns the view it acts on.
  */
 REVOKE ALL ON FUNCTION @extschema@.incrload_capture() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.incrload_guard() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_register_view(text, text, interval, text, interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_alter_view(regclass, interval, interval, boolean, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_refresh(regclass) FROM PUBLIC;
@@ -424,5 +463,6 @@ REVOKE ALL ON FUNCTION @extschema@.incrload_pause(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_resume(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_on_sql_drop() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_on_ddl_end() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.incrload_on_ddl_start() FROM PUBLIC;
 GRANT SELECT ON @extschema@.incrload_stats, @extschema@.incrload_refresh_history,
 	incrload.registered TO PUBLIC;

@@ -17,6 +17,7 @@
 #include "apply.h"
 #include "capture.h"
 #include "explain.h"
+#include "guard.h"
 #include "guc.h"
 #include "history.h"
 #include "incrload.h"
@@ -36,6 +37,7 @@ _PG_init(void)
 	il_capture_init();
 	il_apply_init();
 	il_explain_init();
+	il_guard_init();
 	il_history_init();
 	if (incrload_preloaded)
 		il_worker_register_launcher();

@@ -47,6 +47,7 @@
 #include "capture.h"
 #include "decorrelate.h"
 #include "catalog.h"
+#include "guard.h"
 #include "normalize.h"
 #include "register.h"
 #include "storage.h"
@@ -266,7 +267,15 @@ il_register_view(Oid nsp, const char *relname, Query *query, bool incremental,
 	List	   *auxes = NIL;
 	ListCell   *lc;
 	IncrloadApplyResult result;
+	int			nest = NewGUCNestLevel();
 
+	/*
+	 * The query is analyzed already, with the caller's search_path; what
+	 * registration parses from here on is ours, and names everything.
+	 */
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
 	if (incremental)
 	{
 		AuxContext	ctx;
@@ -294,15 +303,12 @@ il_register_view(Oid nsp, const char *relname, Query *query, bool incremental,
 					errdetail("Registering a view needs SELECT on the whole table, not only on some columns."));
 	}
 
-	/* capture on every base table, readable by the view's owner */
+	/*
+	 * Capture on every base table.  The owner gets no right on the delta
+	 * tables: the applies read them as the catalog's owner (guard.c).
+	 */
 	foreach(lc, q->base_relids)
-	{
-		Oid			delta = il_capture_install(lfirst_oid(lc));
-
-		il_capture_run_ddl(psprintf("GRANT SELECT ON %s TO %s",
-									quote_qualified_identifier(INCRLOAD_SCHEMA, get_rel_name(delta)),
-									owner_name));
-	}
+		(void) il_capture_install(lfirst_oid(lc));
 
 	/* the storage table, owned by the registering role */
 	storage_name = ChooseRelationName(relname, NULL, "storage",
@@ -310,6 +316,10 @@ il_register_view(Oid nsp, const char *relname, Query *query, bool incremental,
 	/* with the auxiliary tables of count(DISTINCT) and the like */
 	il_capture_run_ddl(il_storage_ddl(q, storage_name, GetUserNameFromId(owner, false)));
 	storage = get_relname_relid(storage_name, il_catalog_namespace());
+	/* which only our applies write */
+	il_guard_protect(storage);
+	foreach(lc, il_storage_sets(storage))
+		il_guard_protect(lfirst_oid(lc));
 
 	/*
 	 * The view, created as the caller (its schema's privileges apply); an
@@ -318,13 +328,9 @@ il_register_view(Oid nsp, const char *relname, Query *query, bool incremental,
 	 */
 	view_qual = quote_qualified_identifier(get_namespace_name(nsp), relname);
 	{
-		int			nest = NewGUCNestLevel();
 		char	   *ddl = psprintf("CREATE VIEW %s AS %s", view_qual,
 								   il_storage_view_sql(q, storage));
 
-		(void) set_config_option("search_path", "pg_catalog, pg_temp",
-								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-								 true, 0, false);
 		if (aux_view)
 		{
 			il_capture_run_ddl(ddl);
@@ -332,7 +338,6 @@ il_register_view(Oid nsp, const char *relname, Query *query, bool incremental,
 		}
 		else
 			run_as_caller(ddl);
-		AtEOXact_GUC(true, nest);
 	}
 	view = get_relname_relid(relname, nsp);
 
@@ -360,6 +365,7 @@ il_register_view(Oid nsp, const char *relname, Query *query, bool incremental,
 	 */
 	if (!explain)
 		il_apply_view(view, IL_APPLY_FULL, &result);
+	AtEOXact_GUC(true, nest);
 	return view;
 }
 

@@ -7,7 +7,12 @@
  * Counters come from the catalog row, which every apply updates in its own
  * transaction; pending changes are counted in the delta tables with the
  * same batch condition the apply uses, so "pending" means exactly what
- * the next apply would consume.  Readable by everyone, like pg_stat_*.
+ * the next apply would consume.  Readable by everyone, like pg_stat_*,
+ * and like them it hides what only some may see: the last error (it can
+ * quote row values) is shown to the view's owner and to members of
+ * pg_read_all_stats (pg_monitor) only, and the pending changes (they tell
+ * when and how much the base tables are written) to those and to roles
+ * that may read every base table of the view.
  *
  * IDENTIFICATION
  *	  src/stats.c
@@ -20,7 +25,9 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "catalog/pg_authid.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
@@ -37,8 +44,24 @@ static const char *const stats_sql =
 "last_refresh, last_refresh_duration, refreshes, failures, "
 "consecutive_failures, last_error, changes_applied, full_refreshes, "
 "last_verify, last_verify_mismatches, verify_interval, repair, "
-"strategy, last_choice "
+"strategy, last_choice, owner "
 "FROM incrload.view ORDER BY view_name";
+
+#define STATS_OWNER_COL 20
+
+/*
+ * Whether reader may see the activity of base: SELECT on it, or, for the
+ * storage table of a registered view (a view over a view), on that view.
+ */
+static bool
+may_read_base(Oid reader, Oid base)
+{
+	char	   *multiplicity;
+	Oid			view = il_catalog_storage_view(base, &multiplicity);
+
+	return pg_class_aclcheck(OidIsValid(view) ? view : base, reader,
+							 ACL_SELECT) == ACLCHECK_OK;
+}
 
 PG_FUNCTION_INFO_V1(incrload_stats_internal);
 
@@ -51,6 +74,8 @@ incrload_stats_internal(PG_FUNCTION_ARGS)
 	SPITupleTable *views;
 	uint64		nviews;
 	TimestampTz now = GetCurrentTimestamp();
+	Oid			reader = GetUserId();
+	bool		monitor = has_privs_of_role(reader, ROLE_PG_READ_ALL_STATS);
 
 	InitMaterializedSRF(fcinfo, 0);
 
@@ -72,6 +97,9 @@ incrload_stats_internal(PG_FUNCTION_ARGS)
 		int64		pending;
 		TimestampTz oldest;
 		int			src;
+		Oid			owner;
+		bool		activity = monitor;
+		ListCell   *lc;
 
 		memset(nulls, false, sizeof(nulls));
 		/* view_name .. last_error: catalog columns 1..11 */
@@ -79,21 +107,36 @@ incrload_stats_internal(PG_FUNCTION_ARGS)
 			values[src - 1] = SPI_getbinval(tup, views->tupdesc, src,
 											&nulls[src - 1]);
 		view = DatumGetObjectId(values[0]);
-		pending = il_apply_pending(view, &oldest);
-		values[11] = Int64GetDatum(pending);
-		if (pending > 0 && oldest != 0)
+		owner = DatumGetObjectId(SPI_getbinval(tup, views->tupdesc,
+											   STATS_OWNER_COL, &isnull));
+		if (!monitor && !has_privs_of_role(reader, owner))
+			nulls[10] = true;
+		if (!activity)
 		{
-			values[12] = TimestampTzGetDatum(oldest);
-			values[13] = DirectFunctionCall2(timestamp_mi,
-											 TimestampTzGetDatum(now),
-											 TimestampTzGetDatum(oldest));
+			activity = true;
+			foreach(lc, il_catalog_view_bases(view))
+				activity &= may_read_base(reader, lfirst_oid(lc));
 		}
+		if (!activity)
+			nulls[11] = nulls[12] = nulls[13] = true;
 		else
 		{
-			nulls[12] = true;
-			values[13] = DirectFunctionCall2(timestamp_mi,
-											 TimestampTzGetDatum(now),
-											 TimestampTzGetDatum(now));
+			pending = il_apply_pending(view, &oldest);
+			values[11] = Int64GetDatum(pending);
+			if (pending > 0 && oldest != 0)
+			{
+				values[12] = TimestampTzGetDatum(oldest);
+				values[13] = DirectFunctionCall2(timestamp_mi,
+												 TimestampTzGetDatum(now),
+												 TimestampTzGetDatum(oldest));
+			}
+			else
+			{
+				nulls[12] = true;
+				values[13] = DirectFunctionCall2(timestamp_mi,
+												 TimestampTzGetDatum(now),
+												 TimestampTzGetDatum(now));
+			}
 		}
 		/* changes_applied .. repair: catalog columns 12..17 */
 		for (src = 12; src <= 17; src++)
@@ -109,7 +152,6 @@ incrload_stats_internal(PG_FUNCTION_ARGS)
 		for (src = 18; src <= 19; src++)
 			values[src + 2] = SPI_getbinval(tup, views->tupdesc, src,
 											&nulls[src + 2]);
-		(void) isnull;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	il_catalog_restore_user(save_uid, save_sec);

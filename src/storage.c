@@ -1021,29 +1021,39 @@ il_storage_ddl(IncrloadQuery *q, const char *relname, const char *owner)
 }
 
 /*
- * DROP TABLE for a view's storage table and its auxiliary tables (found
- * by name: a restored dump keeps names, not dependencies).
+ * The auxiliary tables (sets) of a storage table, found by name: a
+ * restored dump keeps names, not dependencies.
  */
+List *
+il_storage_sets(Oid storage)
+{
+	char	   *relname = get_rel_name(storage);
+	Oid			nsp = get_rel_namespace(storage);
+	List	   *result = NIL;
+	Oid			aux;
+
+	if (relname == NULL)
+		elog(ERROR, "cache lookup failed for relation %u", storage);
+	for (int no = 1;
+		 OidIsValid(aux = get_relname_relid(aux_relname(relname, no), nsp));
+		 no++)
+		result = lappend_oid(result, aux);
+	return result;
+}
+
+/* DROP TABLE for a view's storage table and its sets. */
 char *
 il_storage_drop_sql(Oid storage)
 {
 	StringInfoData buf;
-	char	   *relname = get_rel_name(storage);
-	Oid			nsp = get_rel_namespace(storage);
+	ListCell   *lc;
 
-	if (relname == NULL)
-		elog(ERROR, "cache lookup failed for relation %u", storage);
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "DROP TABLE %s", storage_qualname(storage));
-	for (int no = 1;; no++)
-	{
-		char	   *aux = aux_relname(relname, no);
-
-		if (!OidIsValid(get_relname_relid(aux, nsp)))
-			break;
+	foreach(lc, il_storage_sets(storage))
 		appendStringInfo(&buf, ", %s",
-						 quote_qualified_identifier(get_namespace_name(nsp), aux));
-	}
+						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(lfirst_oid(lc))),
+													get_rel_name(lfirst_oid(lc))));
 	return buf.data;
 }
 

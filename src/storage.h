@@ -45,6 +45,7 @@ typedef struct IncrloadSql
 extern IncrloadAgg *il_storage_describe_agg(IncrloadQuery *q, Aggref *aggref);
 extern char *il_storage_ddl(IncrloadQuery *q, const char *relname,
 							const char *owner);
+extern List *il_storage_sets(Oid storage);
 extern char *il_storage_drop_sql(Oid storage);
 extern char *il_storage_view_sql(IncrloadQuery *q, Oid storage);
 extern char *il_storage_multiplicity(IncrloadQuery *q);

@@ -102,7 +102,8 @@ my $paused_storage = $node->safe_psql('app',
 	q{SET search_path = ''; SELECT storage_table::text FROM public.incrload_stats
 	   WHERE view_name = 'app."Paused View"'::regclass});
 $node->safe_psql('app',
-	"DELETE FROM $paused_storage WHERE ctid = (SELECT min(ctid) FROM $paused_storage)");
+	"SET session_replication_role = replica; "
+	  . "DELETE FROM $paused_storage WHERE ctid = (SELECT min(ctid) FROM $paused_storage)");
 is_deeply(
 	[ split /\|/, $node->safe_psql('app', q{SELECT * FROM incrload_verify('app."Paused View"')}) ],
 	[ 1, 0 ], 'the verify of the paused view finds the lost row');
