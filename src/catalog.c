@@ -47,6 +47,7 @@
 
 #include "analyze.h"
 #include "catalog.h"
+#include "guc.h"
 
 typedef enum CatalogStmt
 {
@@ -80,7 +81,8 @@ typedef enum CatalogStmt
 
 #define VIEW_COLUMNS \
 	"storage_table, query, mode, state, owner, watermark, watermark_xid, " \
-	"watermark_cid, watermark_system, watermark_view, query_tree, multiplicity"
+	"watermark_cid, watermark_system, watermark_view, query_tree, multiplicity, " \
+	"statement_timeout, temp_file_limit"
 
 static const char *const catalog_sql[NUM_CATALOG_STMTS] = {
 	[STMT_READ_VIEW] =
@@ -135,7 +137,9 @@ static const char *const catalog_sql[NUM_CATALOG_STMTS] = {
 	"refresh_interval = COALESCE($2, refresh_interval), "
 	"verify_interval = CASE WHEN $3 IS NULL THEN verify_interval "
 	"WHEN $3 OPERATOR(pg_catalog.=) '0'::pg_catalog.interval THEN NULL ELSE $3 END, "
-	"repair = COALESCE($4, repair) "
+	"repair = COALESCE($4, repair), "
+	"statement_timeout = CASE WHEN $5 THEN $6 ELSE statement_timeout END, "
+	"temp_file_limit = CASE WHEN $7 THEN $8 ELSE temp_file_limit END "
 	"WHERE view_name OPERATOR(pg_catalog.=) $1",
 	[STMT_SET_AUX_OF] =
 	"UPDATE incrload.view SET aux_of = $2 WHERE view_name OPERATOR(pg_catalog.=) $1",
@@ -372,6 +376,12 @@ il_catalog_read_view(Oid view, bool lock, IncrloadView *row)
 	/* a tree from another cluster or database names other objects */
 	row->query_tree = row->watermark_foreign ? NULL : SPI_getvalue(tup, desc, 11);
 	row->multiplicity = SPI_getvalue(tup, desc, 12);
+	d = SPI_getbinval(tup, desc, 13, &isnull);
+	row->statement_timeout = isnull ? incrload_apply_statement_timeout :
+		DatumGetInt32(d);
+	d = SPI_getbinval(tup, desc, 14, &isnull);
+	row->temp_file_limit = isnull ? incrload_apply_temp_file_limit :
+		DatumGetInt32(d);
 	return true;
 }
 
@@ -552,15 +562,34 @@ il_catalog_set_state(Oid view, const char *state)
 
 /*
  * Change a view's settings; a NULL one stays.  A verify_interval of zero
- * turns scheduled verification off.
+ * turns scheduled verification off.  A limit (statement_timeout,
+ * temp_file_limit) is changed when limits says so: to *limit, or with
+ * limit NULL back to the server's setting.
  */
 void
 il_catalog_alter_view(Oid view, const Datum *refresh_interval,
-					  const Datum *verify_interval, const bool *repair)
+					  const Datum *verify_interval, const bool *repair,
+					  const IncrloadLimit *statement_timeout,
+					  const IncrloadLimit *temp_file_limit)
 {
-	Oid			argtypes[4] = {REGCLASSOID, INTERVALOID, INTERVALOID, BOOLOID};
-	Datum		values[4] = {ObjectIdGetDatum(view), 0, 0, 0};
-	char		nulls[5] = " nnn";
+	Oid			argtypes[8] = {REGCLASSOID, INTERVALOID, INTERVALOID, BOOLOID,
+	BOOLOID, INT4OID, BOOLOID, INT4OID};
+	Datum		values[8] = {ObjectIdGetDatum(view), 0, 0, 0,
+	BoolGetDatum(false), 0, BoolGetDatum(false), 0};
+	char		nulls[9] = " nnn n n";
+	const IncrloadLimit *limits[2] = {statement_timeout, temp_file_limit};
+
+	for (int i = 0; i < 2; i++)
+	{
+		if (limits[i] == NULL)
+			continue;
+		values[4 + 2 * i] = BoolGetDatum(true);
+		if (!limits[i]->server_default)
+		{
+			values[5 + 2 * i] = Int32GetDatum(limits[i]->value);
+			nulls[5 + 2 * i] = ' ';
+		}
+	}
 
 	if (refresh_interval)
 	{
@@ -577,7 +606,7 @@ il_catalog_alter_view(Oid view, const Datum *refresh_interval,
 		values[3] = BoolGetDatum(*repair);
 		nulls[3] = ' ';
 	}
-	run_stmt(STMT_ALTER_VIEW, 4, argtypes, values, nulls, SPI_OK_UPDATE);
+	run_stmt(STMT_ALTER_VIEW, 8, argtypes, values, nulls, SPI_OK_UPDATE);
 }
 
 void

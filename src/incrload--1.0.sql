@@ -86,7 +86,14 @@ CREATE TABLE incrload.view (
 	changes_applied bigint NOT NULL DEFAULT 0,
 	full_refreshes bigint NOT NULL DEFAULT 0,
 	last_verify timestamptz,
-	last_verify_mismatches bigint
+	last_verify_mismatches bigint,
+	/*
+	 * Limits of each apply, as the settings of the same name take them:
+	 * milliseconds (0: none) and kilobytes (-1: none).  NULL: the server's
+	 * incrload.apply_statement_timeout and incrload.apply_temp_file_limit.
+	 */
+	statement_timeout integer CHECK (statement_timeout >= 0),
+	temp_file_limit integer CHECK (temp_file_limit >= -1)
 );
 
 /* Which base tables each view reads. */
@@ -219,7 +226,9 @@ LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 CREATE FUNCTION @extschema@.incrload_alter_view(view regclass,
 	refresh_interval interval DEFAULT NULL,
 	verify_interval interval DEFAULT NULL,
-	repair boolean DEFAULT NULL)
+	repair boolean DEFAULT NULL,
+	statement_timeout text DEFAULT NULL,
+	temp_file_limit text DEFAULT NULL)
 RETURNS void
 AS 'MODULE_PATHNAME', 'incrload_alter_view'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
@@ -382,7 +391,7 @@ CREATE EVENT TRIGGER incrload_ddl_end ON ddl_command_end
  */
 REVOKE ALL ON FUNCTION @extschema@.incrload_capture() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_register_view(text, text, interval, text, interval) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.incrload_alter_view(regclass, interval, interval, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.incrload_alter_view(regclass, interval, interval, boolean, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_refresh(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_refresh(regclass, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_explain(text, boolean) FROM PUBLIC;
