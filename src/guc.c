@@ -31,7 +31,7 @@ int			incrload_capture_batch_size = 1000;
 int			incrload_history_retention = 7 * 24 * 3600;
 bool		incrload_verify_repair = true;
 int			incrload_max_pending_changes = 10000000;
-int			incrload_max_inputs = 16;
+int			incrload_max_inputs = 12;
 int			incrload_apply_statement_timeout = 3600 * 1000;
 int			incrload_apply_temp_file_limit = 10 * 1024 * 1024;
 int			incrload_max_apply_workers = 2;
@@ -126,7 +126,7 @@ il_guc_define(void)
 							gettext_noop("Each apply joins every input once per input; "
 										 "registration refuses queries beyond this."),
 							&incrload_max_inputs,
-							16, 1, 1000,
+							12, 1, 1000,
 							PGC_SUSET,
 							0,
 							NULL, NULL, NULL);

@@ -347,6 +347,7 @@ static bool extension_exists(void);
 static int	run_worker_stmt(WorkerStmt stmt, int nargs, Oid *argtypes,
 							Datum *values, bool read_only);
 static void start_xact(void);
+static void report_and_abort(MemoryContext workcxt);
 static TimestampTz schedule_views(HTAB *schedule, List **due, List **verify,
 								  MemoryContext cxt);
 static void verify_one(Oid view, bool repair, MemoryContext workcxt);
@@ -1014,6 +1015,21 @@ run_worker_stmt(WorkerStmt stmt, int nargs, Oid *argtypes, Datum *values,
 }
 
 /*
+ * In a PG_CATCH of the worker: log the error, abort the transaction and go
+ * on, as autovacuum does per table.
+ */
+static void
+report_and_abort(MemoryContext workcxt)
+{
+	HOLD_INTERRUPTS();
+	MemoryContextSwitchTo(workcxt);
+	EmitErrorReport();
+	AbortOutOfAnyTransaction();
+	FlushErrorState();
+	RESUME_INTERRUPTS();
+}
+
+/*
  * A transaction of the worker: its statement start time is now, as a
  * backend's is at each statement (worker_spi does the same).  Capture
  * stamps changes with it, so the changes an apply writes to a storage
@@ -1321,12 +1337,7 @@ record_failure(Oid view, ErrorData *edata, MemoryContext workcxt)
 	}
 	PG_CATCH();
 	{
-		HOLD_INTERRUPTS();
-		MemoryContextSwitchTo(workcxt);
-		EmitErrorReport();
-		AbortOutOfAnyTransaction();
-		FlushErrorState();
-		RESUME_INTERRUPTS();
+		report_and_abort(workcxt);
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(oldcxt);
@@ -1381,12 +1392,7 @@ verify_one(Oid view, bool repair, MemoryContext workcxt)
 	}
 	PG_CATCH();
 	{
-		HOLD_INTERRUPTS();
-		MemoryContextSwitchTo(workcxt);
-		EmitErrorReport();
-		AbortOutOfAnyTransaction();
-		FlushErrorState();
-		RESUME_INTERRUPTS();
+		report_and_abort(workcxt);
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(oldcxt);
@@ -1412,12 +1418,7 @@ flush_history(bool prune, MemoryContext workcxt)
 	}
 	PG_CATCH();
 	{
-		HOLD_INTERRUPTS();
-		MemoryContextSwitchTo(workcxt);
-		EmitErrorReport();
-		AbortOutOfAnyTransaction();
-		FlushErrorState();
-		RESUME_INTERRUPTS();
+		report_and_abort(workcxt);
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(oldcxt);
@@ -1515,12 +1516,7 @@ collect_garbage(MemoryContext workcxt)
 	}
 	PG_CATCH();
 	{
-		HOLD_INTERRUPTS();
-		MemoryContextSwitchTo(workcxt);
-		EmitErrorReport();
-		AbortOutOfAnyTransaction();
-		FlushErrorState();
-		RESUME_INTERRUPTS();
+		report_and_abort(workcxt);
 		done = true;			/* retry at the next interval, not at once */
 	}
 	PG_END_TRY();
@@ -1626,12 +1622,7 @@ limit_pending(MemoryContext workcxt)
 	}
 	PG_CATCH();
 	{
-		HOLD_INTERRUPTS();
-		MemoryContextSwitchTo(workcxt);
-		EmitErrorReport();
-		AbortOutOfAnyTransaction();
-		FlushErrorState();
-		RESUME_INTERRUPTS();
+		report_and_abort(workcxt);
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(oldcxt);
