@@ -23,7 +23,7 @@ GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public
 SET ROLE regress_incrload_bob;
 CREATE TABLE regress_bob.t (id int PRIMARY KEY, g int, secret text);
 INSERT INTO regress_bob.t VALUES (1, 1, 'a'), (2, 1, 'b'), (3, 2, 'c');
-GRANT SELECT ON regress_bob.t TO regress_incrload_alice, regress_incrload_carol;
+GRANT SELECT, TRIGGER ON regress_bob.t TO regress_incrload_alice, regress_incrload_carol;
 GRANT INSERT, UPDATE, DELETE ON regress_bob.t TO regress_incrload_writer;
 RESET ROLE;
 

@@ -18,7 +18,7 @@ INSERT INTO priv.dims VALUES (0, 'zero'), (1, 'one'), (2, 'two');
 INSERT INTO priv.tags SELECT i, 't' || i FROM generate_series(1, 30, 2) i;
 -- a plain view owned by the superuser, readable by the owner
 CREATE VIEW priv.named AS SELECT f.id, f.v, d.name FROM priv.facts f JOIN priv.dims d USING (g);
-GRANT SELECT ON priv.facts, priv.dims, priv.tags, priv.named TO il_priv_owner;
+GRANT SELECT, TRIGGER ON priv.facts, priv.dims, priv.tags, priv.named TO il_priv_owner;
 GRANT EXECUTE ON FUNCTION incrload_register_view(text, text, interval, text, interval),
   incrload_refresh(regclass) TO il_priv_owner;
 

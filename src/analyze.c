@@ -58,6 +58,7 @@
 #include "compat.h"
 #include "catalog.h"
 #include "delta.h"
+#include "guc.h"
 #include "normalize.h"
 #include "storage.h"
 
@@ -614,6 +615,27 @@ il_analyze(Query *query, bool incremental)
 }
 
 /*
+ * A join of ninputs table references (its FROM list's and its subqueries')
+ * is applied by a term per input, each joining all of them: planning a
+ * term searches join orders exhaustively up to geqo_threshold, and in a
+ * self-join a changed row is read in each old state with the copies that
+ * cancel it, so the rows of a term grow as 3^ninputs before they cancel
+ * out.  Beyond incrload.max_inputs the view is refused rather than left
+ * to run for hours.
+ */
+static void
+check_inputs(int ninputs)
+{
+	if (ninputs > incrload_max_inputs)
+		ereport(ERROR,
+				errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				errmsg("the query joins %d table references, more than incrload.max_inputs (%d)",
+					   ninputs, incrload_max_inputs),
+				errdetail("Every apply joins all of them once for each of them; its cost grows exponentially with their number, above all in self-joins."),
+				errhint("Use mode => 'full', split the query into registered views that read each other, or have a superuser raise incrload.max_inputs."));
+}
+
+/*
  * The pre relation as plain inner joins of base tables, and the checks of
  * what they read: views and subqueries are expanded only now.
  */
@@ -622,6 +644,7 @@ add_branches(IncrloadQuery *q, Query *pre)
 {
 	ListCell   *lc;
 	ListCell   *lc2;
+	int			ninputs;
 
 	foreach(lc, il_normalize(pre))
 	{
@@ -638,13 +661,16 @@ add_branches(IncrloadQuery *q, Query *pre)
 					errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					errmsg("a query without a table in FROM cannot be maintained incrementally"),
 					errhint("Use mode => 'full' to maintain this view by recomputation."));
+		ninputs = list_length(b->bases);
 		foreach(lc2, il_normalize_sublinks(b->query))
 		{
 			SubLink    *sl = lfirst(lc2);
 
 			b->sublink_bases = lappend(b->sublink_bases,
 									   check_range_table(q, castNode(Query, sl->subselect)->rtable));
+			ninputs += list_length(llast(b->sublink_bases));
 		}
+		check_inputs(ninputs);
 		q->branches = lappend(q->branches, b);
 	}
 }

@@ -54,6 +54,7 @@
 #include "delta.h"
 #include "explain.h"
 #include "guard.h"
+#include "guc.h"
 #include "storage.h"
 #include "incrload.h"
 #include "register.h"
@@ -61,6 +62,9 @@
 static void check_not_null(FunctionCallInfo fcinfo, int argno, const char *name);
 static void check_writable(const char *what);
 static void check_interval(const char *name, Datum value, bool zero_ok);
+static void parse_limit(IncrloadLimit *limit, const char *name,
+						const char *value, const char *setting, int current,
+						int unit, int off);
 static void check_owner(Oid view);
 static void run_sql(const char *sql, bool as_catalog_owner);
 static char *qualified_relname(Oid relid);
@@ -95,6 +99,40 @@ check_interval(const char *name, Datum value, bool zero_ok)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("%s must be greater than zero", name));
+}
+
+/*
+ * A view's own limit of its applies, written as the setting it overrides
+ * takes it ('30s', '1GB'), or 'default' for that setting.  off is the
+ * value that means no limit.  Only a superuser may loosen the server's
+ * limit: it protects the server, not the view.
+ */
+static void
+parse_limit(IncrloadLimit *limit, const char *name, const char *value,
+			const char *setting, int current, int unit, int off)
+{
+	const char *hint = NULL;
+	bool		looser;
+
+	memset(limit, 0, sizeof(*limit));
+	if (pg_strcasecmp(value, "default") == 0)
+	{
+		limit->server_default = true;
+		return;
+	}
+	if (!parse_int(value, &limit->value, unit, &hint) || limit->value < off)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("invalid value for %s: \"%s\"", name, value),
+				hint ? errhint("%s", _(hint)) :
+				errhint("Give a value as for %s (%d means no limit), or 'default'.",
+						setting, off));
+	looser = current != off && (limit->value == off || limit->value > current);
+	if (looser && !superuser())
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				errmsg("permission denied to raise %s above %s", name, setting),
+				errdetail("Only superusers can give a view a looser limit than the server's."));
 }
 
 static void
@@ -254,7 +292,7 @@ incrload_register_view(PG_FUNCTION_ARGS)
 	{
 		Datum		verify_interval = PG_GETARG_DATUM(4);
 
-		il_catalog_alter_view(view, NULL, &verify_interval, NULL, NULL);
+		il_catalog_alter_view(view, NULL, &verify_interval, NULL, NULL, NULL, NULL);
 	}
 
 	SPI_finish();
@@ -762,6 +800,8 @@ incrload_alter_view(PG_FUNCTION_ARGS)
 	Datum		verify_interval = PG_GETARG_DATUM(2);
 	bool		repair = PG_GETARG_BOOL(3);
 	char	   *strategy = PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4));
+	IncrloadLimit timeout;
+	IncrloadLimit tfl;
 
 	check_not_null(fcinfo, 0, "view");
 	check_writable("alter a view");
@@ -779,6 +819,14 @@ incrload_alter_view(PG_FUNCTION_ARGS)
 				errmsg("invalid strategy \"%s\" for view \"%s\"", strategy,
 					   get_rel_name(view)),
 				errhint("Valid strategies are \"auto\", \"incremental\" and \"full\"."));
+	if (!PG_ARGISNULL(5))
+		parse_limit(&timeout, "statement_timeout", text_to_cstring(PG_GETARG_TEXT_PP(5)),
+					"incrload.apply_statement_timeout",
+					incrload_apply_statement_timeout, GUC_UNIT_MS, 0);
+	if (!PG_ARGISNULL(6))
+		parse_limit(&tfl, "temp_file_limit", text_to_cstring(PG_GETARG_TEXT_PP(6)),
+					"incrload.apply_temp_file_limit",
+					incrload_apply_temp_file_limit, GUC_UNIT_KB, -1);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -790,12 +838,16 @@ incrload_alter_view(PG_FUNCTION_ARGS)
 		il_catalog_alter_view(view,
 							  PG_ARGISNULL(1) ? NULL : &refresh_interval,
 							  PG_ARGISNULL(2) ? NULL : &verify_interval,
-							  PG_ARGISNULL(3) ? NULL : &repair, strategy);
+							  PG_ARGISNULL(3) ? NULL : &repair, strategy,
+							  PG_ARGISNULL(5) ? NULL : &timeout,
+							  PG_ARGISNULL(6) ? NULL : &tfl);
 		/* auxiliary views keep pace with their view */
-		if (!PG_ARGISNULL(1))
-			foreach(lc, il_register_auxes(view))
-				il_catalog_alter_view(lfirst_oid(lc), &refresh_interval, NULL, NULL,
-									  NULL);
+		foreach(lc, il_register_auxes(view))
+			il_catalog_alter_view(lfirst_oid(lc),
+								  PG_ARGISNULL(1) ? NULL : &refresh_interval,
+								  NULL, NULL, NULL,
+								  PG_ARGISNULL(5) ? NULL : &timeout,
+								  PG_ARGISNULL(6) ? NULL : &tfl);
 	}
 	SPI_finish();
 	il_incrload_wake_workers();

@@ -35,6 +35,7 @@
 #include "executor/spi.h"
 #include "executor/tstoreReceiver.h"
 #include "miscadmin.h"
+#include "storage/latch.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/array.h"
@@ -47,6 +48,7 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/plancache.h"
+#include "utils/timeout.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 #include "utils/xid8.h"
@@ -106,6 +108,11 @@ typedef struct UpsertPlan
 static HTAB *view_plans = NULL;
 static SPIPlanPtr watermark_plan = NULL;
 
+/* the time limit of one apply: a timeout of ours, registered on first use */
+static TimeoutId apply_timeout = MAX_TIMEOUTS;
+static volatile sig_atomic_t apply_timed_out = false;
+static int	apply_timeout_ms = 0;
+
 static void plans_invalidate(Datum arg, Oid relid);
 static SPIPlanPtr prepare_kept(const char *sql, int nargs, Oid *argtypes,
 							   List *deltas);
@@ -127,6 +134,9 @@ static void apply_view(Oid view, IncrloadApplyKind kind,
 					   IncrloadApplyResult *result, TimestampTz started);
 static void forget_foreign_changes(Oid view, Snapshot snap);
 static void apply_error_callback(void *arg);
+static void apply_timeout_handler(void);
+static void start_limits(IncrloadView *row);
+static void stop_timer(void);
 
 void
 il_apply_init(void)
@@ -783,16 +793,64 @@ apply_error_callback(void *arg)
 }
 
 /*
+ * Our timeout fired: cancel what runs now, as a statement timeout does
+ * (StatementCancelHandler).  A signal handler: flags and the latch only.
+ */
+static void
+apply_timeout_handler(void)
+{
+	apply_timed_out = true;
+	InterruptPending = true;
+	QueryCancelPending = true;
+	SetLatch(MyLatch);
+}
+
+/*
+ * The limits of one apply, from the view's row (its own, else the
+ * server's): a timer over the whole apply, and temp_file_limit in the
+ * caller's GUC nest level, never looser than the one in effect.  A
+ * runaway apply fails its view instead of filling the disk or holding a
+ * worker for hours.
+ */
+static void
+start_limits(IncrloadView *row)
+{
+	if (row->temp_file_limit >= 0 &&
+		(temp_file_limit < 0 || row->temp_file_limit < temp_file_limit))
+		(void) set_config_option("temp_file_limit",
+								 psprintf("%d", row->temp_file_limit),
+								 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
+	if (row->statement_timeout > 0)
+	{
+		if (apply_timeout == MAX_TIMEOUTS)
+			apply_timeout = RegisterTimeout(USER_TIMEOUT, apply_timeout_handler);
+		apply_timed_out = false;
+		apply_timeout_ms = row->statement_timeout;
+		enable_timeout_after(apply_timeout, row->statement_timeout);
+	}
+}
+
+static void
+stop_timer(void)
+{
+	if (apply_timeout != MAX_TIMEOUTS && get_timeout_active(apply_timeout))
+		disable_timeout(apply_timeout, false);
+}
+
+/*
  * Bring one view up to date (or recompute it, or verify it), in the
  * caller's transaction, and record the attempt in the history: with the
  * view's changes when it succeeds, through the history's queue when it
- * fails (the transaction is aborting).
+ * fails (the transaction is aborting).  A cancel by the apply's own time
+ * limit is reported as such.
  */
 void
 il_apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result)
 {
 	TimestampTz started = GetCurrentTimestamp();
 	int			jitnest = NewGUCNestLevel();
+	char	   *name = get_rel_name(view);
 
 	/*
 	 * Our statements are long (a term per input, a branch per outer join
@@ -805,16 +863,40 @@ il_apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result)
 	/* rows this transaction's row triggers kept belong in this batch */
 	il_capture_flush();
 	il_history_begin(view, kind, started);
+	apply_timed_out = false;
 	PG_TRY();
 	{
 		apply_view(view, kind, result, started);
+		stop_timer();
+		if (apply_timed_out)
+		{
+			/* it fired as we finished: the apply stands, nothing to cancel */
+			apply_timed_out = false;
+			QueryCancelPending = false;
+		}
 		AtEOXact_GUC(true, jitnest);
 	}
 	PG_CATCH();
 	{
+		ErrorData  *edata;
+
+		stop_timer();
 		/* CurTransactionContext goes with the abort: nothing to free */
 		MemoryContextSwitchTo(CurTransactionContext);
-		il_history_failed(CopyErrorData());
+		edata = CopyErrorData();
+		if (apply_timed_out && edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+		{
+			FlushErrorState();
+			edata->message = psprintf("canceling apply of view \"%s\" due to its time limit (%d ms)",
+									  name ? name : "?", apply_timeout_ms);
+			edata->hint = pstrdup("Raise the limit with incrload_alter_view(view, statement_timeout => ...) "
+								  "or incrload.apply_statement_timeout, or make the view cheaper to maintain.");
+			apply_timed_out = false;
+			il_history_failed(edata);
+			ReThrowError(edata);
+		}
+		apply_timed_out = false;
+		il_history_failed(edata);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
@@ -883,7 +965,7 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 	(void) set_config_option("search_path", "pg_catalog, pg_temp",
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 							 true, 0, false);
-
+	start_limits(&row);
 
 	p = get_plans(&row);
 

@@ -49,6 +49,7 @@
 
 #include "analyze.h"
 #include "catalog.h"
+#include "guc.h"
 
 typedef enum CatalogStmt
 {
@@ -84,7 +85,8 @@ typedef enum CatalogStmt
 #define VIEW_COLUMNS \
 	"storage_table, query, mode, state, owner, watermark, watermark_xid, " \
 	"watermark_cid, watermark_system, watermark_view, query_tree, multiplicity, " \
-	"query_tree_major, strategy, apply_model, recompute_cost"
+	"query_tree_major, strategy, apply_model, recompute_cost, " \
+	"statement_timeout, temp_file_limit"
 
 static const char *const catalog_sql[NUM_CATALOG_STMTS] = {
 	[STMT_READ_VIEW] =
@@ -145,7 +147,9 @@ static const char *const catalog_sql[NUM_CATALOG_STMTS] = {
 	"verify_interval = CASE WHEN $3 IS NULL THEN verify_interval "
 	"WHEN $3 OPERATOR(pg_catalog.=) '0'::pg_catalog.interval THEN NULL ELSE $3 END, "
 	"repair = COALESCE($4, repair), "
-	"strategy = COALESCE($5, strategy) "
+	"strategy = COALESCE($5, strategy), "
+	"statement_timeout = CASE WHEN $6 THEN $7 ELSE statement_timeout END, "
+	"temp_file_limit = CASE WHEN $8 THEN $9 ELSE temp_file_limit END "
 	"WHERE view_name OPERATOR(pg_catalog.=) $1",
 	[STMT_SET_AUX_OF] =
 	"UPDATE incrload.view SET aux_of = $2 WHERE view_name OPERATOR(pg_catalog.=) $1",
@@ -407,6 +411,12 @@ il_catalog_read_view(Oid view, bool lock, IncrloadView *row)
 	}
 	d = SPI_getbinval(tup, desc, 16, &isnull);
 	row->recompute_cost = isnull ? -1 : DatumGetFloat8(d);
+	d = SPI_getbinval(tup, desc, 17, &isnull);
+	row->statement_timeout = isnull ? incrload_apply_statement_timeout :
+		DatumGetInt32(d);
+	d = SPI_getbinval(tup, desc, 18, &isnull);
+	row->temp_file_limit = isnull ? incrload_apply_temp_file_limit :
+		DatumGetInt32(d);
 	return true;
 }
 
@@ -607,18 +617,35 @@ il_catalog_set_state(Oid view, const char *state)
 
 /*
  * Change a view's settings; a NULL one stays.  A verify_interval of zero
- * turns scheduled verification off.
+ * turns scheduled verification off.  A limit (statement_timeout,
+ * temp_file_limit) is changed when limits says so: to *limit, or with
+ * limit NULL back to the server's setting.
  */
 void
 il_catalog_alter_view(Oid view, const Datum *refresh_interval,
 					  const Datum *verify_interval, const bool *repair,
-					  const char *strategy)
+					  const char *strategy,
+					  const IncrloadLimit *statement_timeout,
+					  const IncrloadLimit *temp_file_limit)
 {
-	Oid			argtypes[5] = {REGCLASSOID, INTERVALOID, INTERVALOID, BOOLOID,
-	TEXTOID};
-	Datum		values[5] = {ObjectIdGetDatum(view), 0, 0, 0, 0};
-	char		nulls[6] = " nnnn";
+	Oid			argtypes[9] = {REGCLASSOID, INTERVALOID, INTERVALOID, BOOLOID,
+	TEXTOID, BOOLOID, INT4OID, BOOLOID, INT4OID};
+	Datum		values[9] = {ObjectIdGetDatum(view), 0, 0, 0, 0,
+	BoolGetDatum(false), 0, BoolGetDatum(false), 0};
+	char		nulls[10] = " nnnn n n";
+	const IncrloadLimit *limits[2] = {statement_timeout, temp_file_limit};
 
+	for (int i = 0; i < 2; i++)
+	{
+		if (limits[i] == NULL)
+			continue;
+		values[5 + 2 * i] = BoolGetDatum(true);
+		if (!limits[i]->server_default)
+		{
+			values[6 + 2 * i] = Int32GetDatum(limits[i]->value);
+			nulls[6 + 2 * i] = ' ';
+		}
+	}
 	if (refresh_interval)
 	{
 		values[1] = *refresh_interval;
@@ -639,7 +666,7 @@ il_catalog_alter_view(Oid view, const Datum *refresh_interval,
 		values[4] = CStringGetTextDatum(strategy);
 		nulls[4] = ' ';
 	}
-	run_stmt(STMT_ALTER_VIEW, 5, argtypes, values, nulls, SPI_OK_UPDATE);
+	run_stmt(STMT_ALTER_VIEW, 9, argtypes, values, nulls, SPI_OK_UPDATE);
 }
 
 void

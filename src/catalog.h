@@ -39,7 +39,16 @@ typedef struct IncrloadView
 	bool		has_apply_model;
 	double		apply_model[4]; /* see incrload.view.apply_model */
 	double		recompute_cost; /* ms, or < 0: not known */
+	int			statement_timeout;	/* of one apply, ms (0: none) */
+	int			temp_file_limit;	/* of one apply, kB (-1: none) */
 } IncrloadView;
+
+/* A new value of one of a view's limits. */
+typedef struct IncrloadLimit
+{
+	bool		server_default; /* back to the incrload.apply_* setting */
+	int			value;
+} IncrloadLimit;
 
 extern Oid	il_catalog_namespace(void);
 extern Oid	il_catalog_owner(void);
@@ -69,7 +78,9 @@ extern void il_catalog_record_verify(Oid view, int64 mismatches);
 extern void il_catalog_set_state(Oid view, const char *state);
 extern void il_catalog_alter_view(Oid view, const Datum *refresh_interval,
 								  const Datum *verify_interval,
-								  const bool *repair, const char *strategy);
+								  const bool *repair, const char *strategy,
+								  const IncrloadLimit *statement_timeout,
+								  const IncrloadLimit *temp_file_limit);
 extern void il_catalog_set_aux_of(Oid aux, Oid view);
 extern List *il_catalog_auxes(Oid view);
 extern Oid	il_catalog_top_view(Oid view);

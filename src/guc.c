@@ -32,6 +32,12 @@ int			incrload_history_retention = 7 * 24 * 3600;
 bool		incrload_verify_repair = true;
 bool		incrload_adaptive = true;
 
+int			incrload_max_pending_changes = 10000000;
+int			incrload_max_inputs = 12;
+int			incrload_apply_statement_timeout = 3600 * 1000;
+int			incrload_apply_temp_file_limit = 10 * 1024 * 1024;
+int			incrload_max_apply_workers = 2;
+
 void
 il_guc_define(void)
 {
@@ -115,6 +121,53 @@ il_guc_define(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("incrload.max_pending_changes",
+							gettext_noop("Most unapplied changes a paused or failing view may hold."),
+							gettext_noop("A paused or failing view holding more is marked to be recomputed "
+										 "and stops holding them; 0 means no limit."),
+							&incrload_max_pending_changes,
+							10000000, 0, INT_MAX,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("incrload.max_inputs",
+							gettext_noop("Most tables one join of an incrementally maintained query may read."),
+							gettext_noop("Each apply joins every input once per input; "
+										 "registration refuses queries beyond this."),
+							&incrload_max_inputs,
+							12, 1, 1000,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("incrload.apply_statement_timeout",
+							gettext_noop("Longest time one apply of a view may take; 0 means no limit."),
+							gettext_noop("A view's own setting (incrload_alter_view) overrides this."),
+							&incrload_apply_statement_timeout,
+							3600 * 1000, 0, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("incrload.apply_temp_file_limit",
+							gettext_noop("Most temporary file space one apply of a view may use; -1 means no limit."),
+							gettext_noop("A view's own setting (incrload_alter_view) overrides this."),
+							&incrload_apply_temp_file_limit,
+							10 * 1024 * 1024, -1, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("incrload.max_apply_workers",
+							gettext_noop("Most views of one database applied at the same time, each by a background worker of its own."),
+							gettext_noop("0: the database's worker applies every view itself, one after another."),
+							&incrload_max_apply_workers,
+							2, 0, INCRLOAD_MAX_APPLY_WORKERS,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
 
 	if (process_shared_preload_libraries_in_progress)
 		DefineCustomIntVariable("incrload.max_workers",

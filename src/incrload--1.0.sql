@@ -104,7 +104,14 @@ CREATE TABLE incrload.view (
 		CHECK (strategy IN ('auto', 'incremental', 'full')),
 	apply_model double precision[],
 	recompute_cost double precision,
-	last_choice text
+	last_choice text,
+	/*
+	 * Limits of each apply, as the settings of the same name take them:
+	 * milliseconds (0: none) and kilobytes (-1: none).  NULL: the server's
+	 * incrload.apply_statement_timeout and incrload.apply_temp_file_limit.
+	 */
+	statement_timeout integer CHECK (statement_timeout >= 0),
+	temp_file_limit integer CHECK (temp_file_limit >= -1)
 );
 
 /* Which base tables each view reads. */
@@ -249,7 +256,9 @@ CREATE FUNCTION @extschema@.incrload_alter_view(view regclass,
 	refresh_interval interval DEFAULT NULL,
 	verify_interval interval DEFAULT NULL,
 	repair boolean DEFAULT NULL,
-	strategy text DEFAULT NULL)
+	strategy text DEFAULT NULL,
+	statement_timeout text DEFAULT NULL,
+	temp_file_limit text DEFAULT NULL)
 RETURNS void
 AS 'MODULE_PATHNAME', 'incrload_alter_view'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
@@ -452,7 +461,7 @@ ALTER EVENT TRIGGER incrload_ddl_start ENABLE ALWAYS;
 REVOKE ALL ON FUNCTION @extschema@.incrload_capture() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_guard() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_register_view(text, text, interval, text, interval) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.incrload_alter_view(regclass, interval, interval, boolean, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.incrload_alter_view(regclass, interval, interval, boolean, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_refresh(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_refresh(regclass, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_explain(text, boolean) FROM PUBLIC;

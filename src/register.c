@@ -291,16 +291,49 @@ il_register_view(Oid nsp, const char *relname, Query *query, bool incremental,
 	q = il_analyze(query, incremental);
 	il_analyze_check_indexes(q, relname);
 
-	/* the registering role owns the view and must be able to read it all */
+	/*
+	 * The registering role owns the view and must be able to read it all.
+	 * Capture puts triggers on every table it reads (a registered view's
+	 * storage table included), which lock the table while they are
+	 * installed, cannot be dropped or disabled by its owner while the view
+	 * lives, and keep its changes until the view has applied them: as
+	 * CREATE TRIGGER does, that needs the TRIGGER privilege on the table,
+	 * which its owner has.  SELECT alone does not give power over the
+	 * table's writers.
+	 */
 	foreach(lc, q->base_relids)
 	{
 		Oid			base = lfirst_oid(lc);
+		char	   *mult;
+		Oid			read_view;
 
 		if (pg_class_aclcheck(base, owner, ACL_SELECT) != ACLCHECK_OK)
 			ereport(ERROR,
 					errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					errmsg("permission denied for table %s", get_rel_name(base)),
 					errdetail("Registering a view needs SELECT on the whole table, not only on some columns."));
+		if (pg_class_aclcheck(base, owner, ACL_TRIGGER) == ACLCHECK_OK)
+			continue;
+		read_view = get_rel_namespace(base) == il_catalog_namespace() ?
+			il_catalog_storage_view(base, &mult) : InvalidOid;
+		if (OidIsValid(read_view))
+			ereport(ERROR,
+					errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					errmsg("permission denied to capture the changes of incrload view %s",
+						   get_rel_name(read_view)),
+					errdetail("A registered view read by another needs the TRIGGER privilege on its storage table %s.",
+							  quote_qualified_identifier(INCRLOAD_SCHEMA, get_rel_name(base))),
+					errhint("Its owner can grant it: GRANT TRIGGER ON %s TO %s.",
+							quote_qualified_identifier(INCRLOAD_SCHEMA, get_rel_name(base)),
+							owner_name));
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				errmsg("permission denied to capture the changes of table %s", get_rel_name(base)),
+				errdetail("Registering a view installs triggers on every table it reads, which needs the TRIGGER privilege on the table, as CREATE TRIGGER does."),
+				errhint("The table's owner can register the view, or grant it: GRANT TRIGGER ON %s TO %s.",
+						quote_qualified_identifier(get_namespace_name(get_rel_namespace(base)),
+												   get_rel_name(base)),
+						owner_name));
 	}
 
 	/*

@@ -40,6 +40,7 @@
 #include "commands/defrem.h"
 #include "lib/stringinfo.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -961,6 +962,26 @@ il_storage_ddl(IncrloadQuery *q, const char *relname, const char *owner)
 	char	   *qualname = quote_qualified_identifier(INCRLOAD_SCHEMA, relname);
 	StringInfoData keydefs;
 	StringInfoData keys;
+	int			nkeys = 0;
+
+	/*
+	 * The row key is one unique index (the upserts' ON CONFLICT arbiter),
+	 * and a set's index has its value too: a wider key is refused here,
+	 * before PostgreSQL's own error about the index.
+	 */
+	foreach(lc, cols)
+		nkeys += ((StorageCol *) lfirst(lc))->role == COL_KEY;
+	if (q->kind != IL_VIEW_FULL && q->kind != IL_VIEW_GLOBAL &&
+		nkeys + (sets != NIL) > INDEX_MAX_KEYS)
+		ereport(ERROR,
+				errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				errmsg("the row key of the view would have %d columns, more than the %d an index can hold",
+					   nkeys + (sets != NIL), INDEX_MAX_KEYS),
+				q->kind == IL_VIEW_AGG ?
+				errdetail("The row key of a GROUP BY view is its GROUP BY expressions%s.",
+						  sets != NIL ? ", plus the value for DISTINCT aggregates and numeric scales" : "") :
+				errdetail("The row key of a view without GROUP BY is all its columns: each distinct row is stored once, with a count."),
+				errhint("Use mode => 'full', or combine columns into one (an array or a composite value)."));
 
 	initStringInfo(&buf);
 	initStringInfo(&keydefs);
@@ -1425,6 +1446,85 @@ verify_list(IncrloadQuery *q)
 }
 
 /*
+ * Floating-point results of aggregates depend on the order in which rows
+ * were added, which no view can promise (PostgreSQL's own sum differs
+ * between a sequential, a parallel and a hash plan).  Verify accepts a
+ * relative difference up to this much of the larger value; beyond it
+ * (sums of large values of both signs that nearly cancel) it reports
+ * drift.
+ */
+#define VERIFY_FLOAT8_TOLERANCE "1e-9"
+#define VERIFY_FLOAT4_TOLERANCE "1e-4"
+
+/*
+ * The verify query: the rows the view misses and the rows it has too
+ * many of, as multisets.  Where a column is a float computed by an
+ * aggregate, the rows left over by the exact comparison are paired again,
+ * each with one on the other side that is equal but for a relative
+ * difference within tolerance in such columns.
+ */
+static char *
+verify_sql(IncrloadQuery *q, const char *viewname, const char *vlist)
+{
+	StringInfoData match;
+	ListCell   *lc;
+	bool		tolerant = false;
+
+	initStringInfo(&match);
+	foreach(lc, q->outputs)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+		Oid			type = exprType((Node *) tle->expr);
+		TypeCacheEntry *tc = lookup_type_cache(type, TYPECACHE_EQ_OPR);
+		char	   *m = il_sql_col("m", tle->resname);
+		char	   *e = il_sql_col("e", tle->resname);
+
+		appendStringInfoString(&match, match.len ? " AND " : "");
+		if ((type == FLOAT8OID || type == FLOAT4OID) &&
+			(contain_agg_clause((Node *) tle->expr) ||
+			 contain_window_function((Node *) tle->expr)))
+		{
+			char	   *mf = psprintf("(%s)::pg_catalog.float8", m);
+			char	   *ef = psprintf("(%s)::pg_catalog.float8", e);
+
+			tolerant = true;
+			appendStringInfo(&match,
+							 "(%s IS NOT DISTINCT FROM %s OR pg_catalog.abs(%s OPERATOR(pg_catalog.-) %s) "
+							 "OPERATOR(pg_catalog.<=) (%s::pg_catalog.float8 OPERATOR(pg_catalog.*) "
+							 "GREATEST(pg_catalog.abs(%s), pg_catalog.abs(%s))))",
+							 mf, ef, mf, ef,
+							 type == FLOAT8OID ? VERIFY_FLOAT8_TOLERANCE : VERIFY_FLOAT4_TOLERANCE,
+							 mf, ef);
+		}
+		else
+		{
+			/* compared as verify_list compares them */
+			bool		as_text = !OidIsValid(tc->eq_opr);
+
+			appendStringInfo(&match, "((%s IS NULL AND %s IS NULL) OR ", m, e);
+			if (as_text)
+				appendStringInfo(&match, "%s OPERATOR(pg_catalog.=) %s", m, e);
+			else
+				generate_operator_clause(&match, m, type, tc->eq_opr, e, type);
+			appendStringInfoString(&match, ")");
+		}
+	}
+	if (!tolerant)
+		return psprintf("SELECT (SELECT pg_catalog.count(*) FROM "
+						"(SELECT %s FROM (%s) q EXCEPT ALL SELECT %s FROM %s) m), "
+						"(SELECT pg_catalog.count(*) FROM "
+						"(SELECT %s FROM %s EXCEPT ALL SELECT %s FROM (%s) q) e)",
+						vlist, q->querydef, vlist, viewname, vlist, viewname,
+						vlist, q->querydef);
+	return psprintf("WITH q AS (SELECT %s FROM (%s) q), v AS (SELECT %s FROM %s), "
+					"m AS (SELECT * FROM q EXCEPT ALL SELECT * FROM v), "
+					"e AS (SELECT * FROM v EXCEPT ALL SELECT * FROM q) "
+					"SELECT (SELECT pg_catalog.count(*) FROM m WHERE NOT EXISTS (SELECT FROM e WHERE %s)), "
+					"(SELECT pg_catalog.count(*) FROM e WHERE NOT EXISTS (SELECT FROM m WHERE %s))",
+					vlist, q->querydef, vlist, viewname, match.data, match.data);
+}
+
+/*
  * The statements of a view with sets.  The pre relation becomes a CTE
  * ("pre"); each set's auxiliary table is upserted from it in a CTE a<n>
  * returning, per changed (group, value), the new count and whether the
@@ -1614,12 +1714,7 @@ il_storage_build(IncrloadQuery *q, Oid view, Oid storage, List *changed)
 	viewname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(view)),
 										  get_rel_name(view));
 	vlist = verify_list(q);
-	sql->verify = psprintf("SELECT (SELECT pg_catalog.count(*) FROM "
-						   "(SELECT %s FROM (%s) q EXCEPT ALL SELECT %s FROM %s) m), "
-						   "(SELECT pg_catalog.count(*) FROM "
-						   "(SELECT %s FROM %s EXCEPT ALL SELECT %s FROM (%s) q) e)",
-						   vlist, q->querydef, vlist, viewname, vlist, viewname,
-						   vlist, q->querydef);
+	sql->verify = verify_sql(q, viewname, vlist);
 
 	foreach(lc, q->base_relids)
 		sql->batch_info = lappend(sql->batch_info,

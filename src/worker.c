@@ -23,9 +23,12 @@
  * found at once, and a database without it costs one probe, not one
  * process per naptime.
  *
- * A worker applies each due view in its own transaction (READ COMMITTED:
- * the apply takes its snapshot after its lock), as the view's owner (the
- * apply switches).  It first asks cheaply, taking no lock that could wait
+ * A worker schedules the views of its database and hands each due view to
+ * one of its apply workers (dynamic background workers it starts on demand,
+ * at most incrload.max_apply_workers), so that one slow view does not hold
+ * back the others; without any, it applies the view itself.  Either applies
+ * each view in its own transaction (READ COMMITTED: the apply takes its
+ * snapshot after its lock), as the view's owner (the apply switches).  It first asks cheaply, taking no lock that could wait
  * and writing nothing, whether anything is pending.  Locks held by others
  * (a user's incrload_refresh in an open transaction, LOCK TABLE, ALTER
  * TABLE) make it skip the view until its next turn rather than wait: one
@@ -33,7 +36,9 @@
  * logged, recorded in incrload.view and retried with exponential backoff
  * (refresh_interval doubled per consecutive failure, capped by
  * incrload.max_retry_delay).  Every incrload.gc_interval the worker also
- * deletes delta rows every consuming view has applied.
+ * deletes delta rows every consuming view has applied, after making paused
+ * or failing views that hold more than incrload.max_pending_changes of them
+ * let them go.
  *
  * DROP DATABASE and friends refuse to run while other sessions are
  * connected; PostgreSQL itself only sends autovacuum workers away
@@ -69,6 +74,7 @@
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
+#include "storage/bufmgr.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/lmgr.h"
@@ -102,6 +108,8 @@
 #define INCRLOAD_RESTART_DELAY_MS 1000	/* between two starts for one database */
 #define INCRLOAD_LEAVE_TIMEOUT_MS 10000 /* how long the hook waits for a worker */
 #define INCRLOAD_ORPHAN_START_MS 60000	/* a slot whose worker never attached */
+#define INCRLOAD_MAX_APPLY_SLOTS 128	/* apply workers of all databases */
+#define INCRLOAD_APPLY_IDLE_MS 30000	/* an idle apply worker leaves */
 
 /* One worker, serving one database.  The launcher allocates it. */
 typedef struct WorkerSlot
@@ -113,6 +121,46 @@ typedef struct WorkerSlot
 	Latch	   *latch;			/* set once the worker is connected */
 	TimestampTz launched;
 } WorkerSlot;
+
+/* What one look at a view came to. */
+typedef enum ApplyOutcome
+{
+	APPLY_IDLE,					/* nothing to do */
+	APPLY_DONE,					/* applied */
+	APPLY_SKIPPED,				/* someone else holds a lock it needs */
+	APPLY_FAILED				/* an error, recorded */
+} ApplyOutcome;
+
+/* What a database's worker hands an apply worker. */
+typedef enum TaskKind
+{
+	TASK_NONE,
+	TASK_APPLY,					/* apply_one */
+	TASK_VERIFY					/* verify_one */
+} TaskKind;
+
+/*
+ * An apply worker: one view at a time for the worker of its database (its
+ * leader), which allocates the slot, sets the task and the worker's latch;
+ * the apply worker runs it, sets done and the leader's latch.
+ */
+typedef struct ApplySlot
+{
+	bool		in_use;
+	uint32		generation;		/* bumped at each allocation */
+	Oid			dboid;
+	int			leader;			/* the leader's WorkerSlot */
+	uint32		leader_generation;
+	pid_t		pid;			/* 0 until the apply worker has attached */
+	Latch	   *latch;			/* set once it is connected */
+	TimestampTz launched;
+	Oid			view;			/* the task; InvalidOid: none */
+	TaskKind	kind;
+	bool		repair;
+	bool		done;
+	ApplyOutcome outcome;
+	bool		leave;			/* not needed (incrload.max_apply_workers) */
+} ApplySlot;
 
 /* A database a worker found without the extension. */
 typedef struct AbsentDb
@@ -134,6 +182,7 @@ typedef struct IncrloadShared
 	Latch	   *launcher_latch;
 	uint64		ext_generation; /* bumped by each CREATE EXTENSION incrload */
 	WorkerSlot	slots[INCRLOAD_MAX_SLOTS];
+	ApplySlot	apply[INCRLOAD_MAX_APPLY_SLOTS];
 	AbsentDb	absent[INCRLOAD_MAX_ABSENT];
 	BlockedDb	blocked[INCRLOAD_MAX_BLOCKS];
 } IncrloadShared;
@@ -154,16 +203,34 @@ typedef struct ViewSchedule
 	int32		failures;		/* consecutive failures, as last read */
 	bool		seen;
 	bool		repair;			/* repair drift a scheduled verify finds */
+	TaskKind	in_flight;		/* with an apply worker now */
+	TimestampTz dispatched;
+	TimestampTz next_verify;	/* a failed verify is not retried before */
 } ViewSchedule;
 
-/* What one look at a view came to. */
-typedef enum ApplyOutcome
+/* A view due now, and the registered views it reads. */
+typedef struct DueView
 {
-	APPLY_IDLE,					/* nothing to do */
-	APPLY_DONE,					/* applied */
-	APPLY_SKIPPED,				/* someone else holds a lock it needs */
-	APPLY_FAILED				/* an error, recorded */
-} ApplyOutcome;
+	Oid			view;
+	List	   *inputs;
+} DueView;
+
+/* A leader's apply worker, as the leader knows it. */
+typedef struct Helper
+{
+	int			slot;			/* in shared->apply; -1: none */
+	uint32		generation;
+	BackgroundWorkerHandle *handle;
+	Oid			view;			/* the task handed to it, or InvalidOid */
+} Helper;
+
+/* How a view could be handed to an apply worker. */
+typedef enum DispatchResult
+{
+	DISPATCHED,
+	ALL_BUSY,					/* every apply worker has a task: later */
+	NO_WORKER					/* none can be started: apply it ourselves */
+} DispatchResult;
 
 /* The launcher's memory of when it last started a worker per database. */
 typedef struct LaunchTime
@@ -181,6 +248,13 @@ static ProcessUtility_hook_type prev_utility_hook = NULL;
 static int	my_slot = -1;
 static uint32 my_generation = 0;
 
+/* worker: its apply workers */
+static Helper helpers[INCRLOAD_MAX_APPLY_WORKERS];
+
+/* apply worker: its slot */
+static int	my_apply_slot = -1;
+static uint32 my_apply_generation = 0;
+
 /*
  * worker: its fixed catalog statements, prepared once and kept (a plan
  * revalidates itself when the catalog is dropped and created again)
@@ -191,6 +265,8 @@ typedef enum WorkerStmt
 	WSTMT_LOCK_VIEW,
 	WSTMT_RECORD_FAILURE,
 	WSTMT_GC_HORIZONS,
+	WSTMT_HOLDING_VIEWS,
+	WSTMT_FORGET_CHANGES,
 	NUM_WORKER_STMTS
 } WorkerStmt;
 
@@ -201,7 +277,12 @@ static const char *const worker_sql[NUM_WORKER_STMTS] = {
 	"consecutive_failures, "
 	"(EXTRACT(epoch FROM (COALESCE(last_verify, created) OPERATOR(pg_catalog.+) verify_interval "
 	"OPERATOR(pg_catalog.-) pg_catalog.clock_timestamp())) OPERATOR(pg_catalog.*) 1000)::pg_catalog.int8, "
-	"repair FROM incrload.view v "
+	"repair, "
+	/* the registered views it reads: they go first in a round */
+	"ARRAY(SELECT i.view_name::pg_catalog.oid FROM incrload.view_base b "
+	"JOIN incrload.view i ON i.storage_table OPERATOR(pg_catalog.=) b.base_table "
+	"WHERE b.view_name OPERATOR(pg_catalog.=) v.view_name) "
+	"FROM incrload.view v "
 	"JOIN incrload.apply_order o USING (view_name) ORDER BY o.depth, v.view_name",
 	/* a row lock held by a user's incrload_refresh: skip, don't wait */
 	[WSTMT_LOCK_VIEW] =
@@ -214,16 +295,31 @@ static const char *const worker_sql[NUM_WORKER_STMTS] = {
 	"state = CASE WHEN state OPERATOR(pg_catalog.=) ANY ('{paused,needs_full_refresh}'::pg_catalog.text[]) "
 	"THEN state ELSE $3 END "
 	"WHERE view_name OPERATOR(pg_catalog.=) $1",
+	/*
+	 * A view without a watermark recomputes at its next apply, in a
+	 * snapshot taken after this one: it needs no change older than ours.
+	 */
 	[WSTMT_GC_HORIZONS] =
 	"SELECT d.delta_table::pg_catalog.oid, "
-	"pg_catalog.min(pg_catalog.pg_snapshot_xmin(v.watermark)) "
+	"pg_catalog.min(pg_catalog.pg_snapshot_xmin(COALESCE(v.watermark, pg_catalog.pg_current_snapshot()))) "
 	"FROM incrload.delta d "
 	"JOIN incrload.view_base b ON b.base_table OPERATOR(pg_catalog.=) d.base_table "
 	"JOIN incrload.view v ON v.view_name OPERATOR(pg_catalog.=) b.view_name "
 	"GROUP BY d.delta_table "
-	"HAVING pg_catalog.bool_and(v.watermark IS NOT NULL "
-	"AND v.watermark_system OPERATOR(pg_catalog.=) "
+	"HAVING pg_catalog.bool_and(v.watermark IS NULL "
+	"OR v.watermark_system OPERATOR(pg_catalog.=) "
 	"(SELECT system_identifier FROM pg_catalog.pg_control_system()))",
+	/* views that may hold changes nobody applies */
+	[WSTMT_HOLDING_VIEWS] =
+	"SELECT view_name FROM incrload.view "
+	"WHERE state OPERATOR(pg_catalog.=) ANY ('{paused,failing,needs_full_refresh}'::pg_catalog.text[]) "
+	"AND watermark IS NOT NULL AND mode OPERATOR(pg_catalog.=) 'incremental' "
+	"ORDER BY view_name",
+	/* recompute at the next apply, which needs none of the changes */
+	[WSTMT_FORGET_CHANGES] =
+	"UPDATE incrload.view SET watermark = NULL, "
+	"state = CASE WHEN state OPERATOR(pg_catalog.=) 'paused' THEN state ELSE 'needs_full_refresh' END "
+	"WHERE view_name OPERATOR(pg_catalog.=) $1",
 };
 
 static SPIPlanPtr worker_plans[NUM_WORKER_STMTS];
@@ -252,8 +348,21 @@ static TimestampTz start_workers(List *dbs, HTAB *launch_times,
 static bool extension_exists(void);
 static int	run_worker_stmt(WorkerStmt stmt, int nargs, Oid *argtypes,
 							Datum *values, bool read_only);
-static TimestampTz schedule_views(HTAB *schedule, List **due, List **verify);
+static void start_xact(void);
+static void report_and_abort(MemoryContext workcxt);
+static TimestampTz schedule_views(HTAB *schedule, List **due, List **verify,
+								  MemoryContext cxt);
 static void verify_one(Oid view, bool repair, MemoryContext workcxt);
+static void note_outcome(HTAB *schedule, Oid view, ApplyOutcome outcome,
+						 TimestampTz started, TimestampTz *next);
+static bool inputs_pending(DueView *d, HTAB *schedule, List *held);
+static DispatchResult dispatch(Oid view, TaskKind kind, bool repair);
+static void collect_helpers(HTAB *schedule, TimestampTz *next);
+static void stop_helpers(void);
+static bool apply_attach(int slot, uint32 generation, Oid dboid);
+static void apply_detach(int code, Datum arg);
+static bool leader_alive(int slot);
+static void limit_pending(MemoryContext workcxt);
 static void flush_history(bool prune, MemoryContext workcxt);
 static int64 retry_delay(int64 interval_ms, int32 failures);
 static bool lock_for_apply(Oid view, IncrloadView *row, bool for_write);
@@ -505,6 +614,8 @@ worker_detach(int code, Datum arg)
 	}
 	launcher = shared->launcher_latch;
 	SpinLockRelease(&shared->mutex);
+	/* our apply workers go with us; a task in flight rolls back */
+	stop_helpers();
 	my_slot = -1;
 	if (launcher)
 		SetLatch(launcher);
@@ -596,6 +707,18 @@ reap_slots(BackgroundWorkerHandle **handles, uint32 *handle_gen)
 			handles[i] = NULL;
 		}
 	}
+
+	/* apply workers that never attached, their leader gone */
+	SpinLockAcquire(&shared->mutex);
+	for (int i = 0; i < INCRLOAD_MAX_APPLY_SLOTS; i++)
+	{
+		ApplySlot  *a = &shared->apply[i];
+
+		if (a->in_use && a->pid == 0 &&
+			TimestampDifferenceExceeds(a->launched, now, INCRLOAD_ORPHAN_START_MS))
+			a->in_use = false;
+	}
+	SpinLockRelease(&shared->mutex);
 }
 
 /*
@@ -635,6 +758,17 @@ stop_unwanted(List *dbs)
 		if (slots[i].in_use && slots[i].pid != 0 &&
 			!list_member_oid(dbs, slots[i].dboid))
 			(void) kill(slots[i].pid, SIGTERM);
+	for (int i = 0; i < INCRLOAD_MAX_APPLY_SLOTS; i++)
+	{
+		pid_t		pid = 0;
+
+		SpinLockAcquire(&shared->mutex);
+		if (shared->apply[i].in_use && !list_member_oid(dbs, shared->apply[i].dboid))
+			pid = shared->apply[i].pid;
+		SpinLockRelease(&shared->mutex);
+		if (pid != 0)
+			(void) kill(pid, SIGTERM);
+	}
 }
 
 /*
@@ -882,6 +1016,34 @@ run_worker_stmt(WorkerStmt stmt, int nargs, Oid *argtypes, Datum *values,
 	return SPI_execute_plan(worker_plans[stmt], values, NULL, read_only, 0);
 }
 
+/*
+ * In a PG_CATCH of the worker: log the error, abort the transaction and go
+ * on, as autovacuum does per table.
+ */
+static void
+report_and_abort(MemoryContext workcxt)
+{
+	HOLD_INTERRUPTS();
+	MemoryContextSwitchTo(workcxt);
+	EmitErrorReport();
+	AbortOutOfAnyTransaction();
+	FlushErrorState();
+	RESUME_INTERRUPTS();
+}
+
+/*
+ * A transaction of the worker: its statement start time is now, as a
+ * backend's is at each statement (worker_spi does the same).  Capture
+ * stamps changes with it, so the changes an apply writes to a storage
+ * table that another view reads must not carry the worker's start time.
+ */
+static void
+start_xact(void)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+}
+
 static int64
 retry_delay(int64 interval_ms, int32 failures)
 {
@@ -893,13 +1055,14 @@ retry_delay(int64 interval_ms, int32 failures)
 }
 
 /*
- * Read the views; return those due now in *due (in TopMemoryContext), and
- * the time the next one falls due.  A failing view is due after its
+ * Read the views; return those due now in *due (DueView, in depth order)
+ * and those whose verification is due in *verify, both allocated in cxt,
+ * and the time the next one falls due.  A failing view is due after its
  * backoff: refresh_interval doubled per consecutive failure, capped by
- * incrload.max_retry_delay.
+ * incrload.max_retry_delay.  A view an apply worker has now is neither.
  */
 static TimestampTz
-schedule_views(HTAB *schedule, List **due, List **verify)
+schedule_views(HTAB *schedule, List **due, List **verify, MemoryContext cxt)
 {
 	TimestampTz now = GetCurrentTimestamp();
 	TimestampTz next = now + (TimestampTz) incrload_naptime * 1000;
@@ -939,7 +1102,11 @@ schedule_views(HTAB *schedule, List **due, List **verify)
 
 		s = hash_search(schedule, &view, HASH_ENTER, &found);
 		if (!found)
+		{
 			s->next_due = now;
+			s->in_flight = TASK_NONE;
+			s->next_verify = 0;
+		}
 		else if (failures != s->failures)
 		{
 			/*
@@ -953,14 +1120,14 @@ schedule_views(HTAB *schedule, List **due, List **verify)
 		s->failures = failures;
 		s->seen = true;
 		s->repair = repair;
-		if (strcmp(state, "paused") == 0)
+		if (strcmp(state, "paused") == 0 || s->in_flight != TASK_NONE)
 			continue;
 		/* scheduled reconciliation: due when its interval has passed */
-		if (verify_on)
+		if (verify_on && now >= s->next_verify)
 		{
 			if (verify_in_ms <= 0)
 			{
-				MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+				MemoryContext old = MemoryContextSwitchTo(cxt);
 
 				*verify = lappend_oid(*verify, view);
 				MemoryContextSwitchTo(old);
@@ -970,9 +1137,18 @@ schedule_views(HTAB *schedule, List **due, List **verify)
 		}
 		if (s->next_due <= now)
 		{
-			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+			MemoryContext old = MemoryContextSwitchTo(cxt);
+			DueView    *d = palloc0(sizeof(DueView));
+			ArrayType  *inputs = DatumGetArrayTypeP(SPI_getbinval(tup, desc, 7, &isnull));
+			Datum	   *elems;
+			int			nelems;
 
-			*due = lappend_oid(*due, view);
+			d->view = view;
+			deconstruct_array(inputs, OIDOID, sizeof(Oid), true, TYPALIGN_INT,
+							  &elems, NULL, &nelems);
+			for (int k = 0; k < nelems; k++)
+				d->inputs = lappend_oid(d->inputs, DatumGetObjectId(elems[k]));
+			*due = lappend(*due, d);
 			MemoryContextSwitchTo(old);
 		}
 		else if (s->next_due < next)
@@ -982,7 +1158,7 @@ schedule_views(HTAB *schedule, List **due, List **verify)
 	/* forget unregistered views */
 	hash_seq_init(&status, schedule);
 	while ((s = hash_seq_search(&status)) != NULL)
-		if (!s->seen)
+		if (!s->seen && s->in_flight == TASK_NONE)
 			hash_search(schedule, &s->view, HASH_REMOVE, NULL);
 	return next;
 }
@@ -1059,7 +1235,7 @@ apply_one(Oid view, MemoryContext workcxt)
 		errcallback.previous = error_context_stack;
 		error_context_stack = &errcallback;
 
-		StartTransactionCommand();
+		start_xact();
 		SPI_connect();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		if (il_catalog_read_view(view, false, &row))
@@ -1147,7 +1323,7 @@ record_failure(Oid view, ErrorData *edata, MemoryContext workcxt)
 		CStringGetTextDatum(data_error ? "needs_full_refresh" : "failing")};
 		int			ret;
 
-		StartTransactionCommand();
+		start_xact();
 		SPI_connect();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		if (extension_exists())
@@ -1163,12 +1339,7 @@ record_failure(Oid view, ErrorData *edata, MemoryContext workcxt)
 	}
 	PG_CATCH();
 	{
-		HOLD_INTERRUPTS();
-		MemoryContextSwitchTo(workcxt);
-		EmitErrorReport();
-		AbortOutOfAnyTransaction();
-		FlushErrorState();
-		RESUME_INTERRUPTS();
+		report_and_abort(workcxt);
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(oldcxt);
@@ -1192,7 +1363,7 @@ verify_one(Oid view, bool repair, MemoryContext workcxt)
 	{
 		char	   *name;
 
-		StartTransactionCommand();
+		start_xact();
 		name = MemoryContextStrdup(workcxt, get_rel_name(view) ? get_rel_name(view) : "?");
 		pgstat_report_activity(STATE_RUNNING,
 								psprintf("incrload: verifying view %s", name));
@@ -1213,7 +1384,7 @@ verify_one(Oid view, bool repair, MemoryContext workcxt)
 		}
 		if (drift && repair)
 		{
-			StartTransactionCommand();
+			start_xact();
 			PushActiveSnapshot(GetTransactionSnapshot());
 			il_apply_view(view, IL_APPLY_REPAIR, &result);
 			PopActiveSnapshot();
@@ -1223,12 +1394,7 @@ verify_one(Oid view, bool repair, MemoryContext workcxt)
 	}
 	PG_CATCH();
 	{
-		HOLD_INTERRUPTS();
-		MemoryContextSwitchTo(workcxt);
-		EmitErrorReport();
-		AbortOutOfAnyTransaction();
-		FlushErrorState();
-		RESUME_INTERRUPTS();
+		report_and_abort(workcxt);
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(oldcxt);
@@ -1243,7 +1409,7 @@ flush_history(bool prune, MemoryContext workcxt)
 
 	PG_TRY();
 	{
-		StartTransactionCommand();
+		start_xact();
 		SPI_connect();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		if (extension_exists())
@@ -1254,12 +1420,7 @@ flush_history(bool prune, MemoryContext workcxt)
 	}
 	PG_CATCH();
 	{
-		HOLD_INTERRUPTS();
-		MemoryContextSwitchTo(workcxt);
-		EmitErrorReport();
-		AbortOutOfAnyTransaction();
-		FlushErrorState();
-		RESUME_INTERRUPTS();
+		report_and_abort(workcxt);
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(oldcxt);
@@ -1295,7 +1456,7 @@ collect_garbage(MemoryContext workcxt)
 		Datum	   *horizons = NULL;
 
 		/* 1. the horizons, under the lock */
-		StartTransactionCommand();
+		start_xact();
 		SPI_connect();
 		catalog = get_relname_relid("view", il_catalog_namespace());
 		if (OidIsValid(catalog) && ConditionalLockRelationOid(catalog, ShareLock))
@@ -1329,7 +1490,7 @@ collect_garbage(MemoryContext workcxt)
 		/* 2. the deletes, without holding up registrations and applies */
 		if (n > 0)
 		{
-			StartTransactionCommand();
+			start_xact();
 			SPI_connect();
 			PushActiveSnapshot(GetTransactionSnapshot());
 			for (int i = 0; i < n; i++)
@@ -1358,17 +1519,501 @@ collect_garbage(MemoryContext workcxt)
 	}
 	PG_CATCH();
 	{
-		HOLD_INTERRUPTS();
-		MemoryContextSwitchTo(workcxt);
-		EmitErrorReport();
-		AbortOutOfAnyTransaction();
-		FlushErrorState();
-		RESUME_INTERRUPTS();
+		report_and_abort(workcxt);
 		done = true;			/* retry at the next interval, not at once */
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(oldcxt);
 	return done;
+}
+
+/*
+ * A paused or failing view keeps every change since its watermark from
+ * the garbage collector.  Past incrload.max_pending_changes it forgets its
+ * watermark instead, and a failing one becomes needs_full_refresh: its
+ * next apply (its next retry, or the first after resume) recomputes it,
+ * which needs none of those changes, and the collection goes on without
+ * it (WSTMT_GC_HORIZONS).  Counting costs what incrload_stats costs; it is
+ * skipped while the view's delta tables are too small to hold that many
+ * rows.  A view whose row or tables someone else holds (an apply in
+ * flight) is left for the next round.
+ */
+static void
+limit_pending(MemoryContext workcxt)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+
+	if (incrload_max_pending_changes <= 0)
+		return;
+	PG_TRY();
+	{
+		List	   *views = NIL;
+		ListCell   *lc;
+		int			ret;
+
+		start_xact();
+		SPI_connect();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		if (extension_exists())
+		{
+			ret = run_worker_stmt(WSTMT_HOLDING_VIEWS, 0, NULL, NULL, true);
+			if (ret != SPI_OK_SELECT)
+				elog(ERROR, "could not read incrload.view: %s",
+					 SPI_result_code_string(ret));
+			for (uint64 i = 0; i < SPI_processed; i++)
+			{
+				bool		isnull;
+
+				views = lappend_oid(views,
+									DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+																   SPI_tuptable->tupdesc, 1, &isnull)));
+			}
+		}
+		foreach(lc, views)
+		{
+			Oid			view = lfirst_oid(lc);
+			Oid			argtypes[1] = {REGCLASSOID};
+			Datum		values[1] = {ObjectIdGetDatum(view)};
+			double		room = 0;
+			bool		locked = true;
+			int64		pending;
+			TimestampTz oldest;
+			ListCell   *lc2;
+
+			CHECK_FOR_INTERRUPTS();
+			foreach(lc2, il_catalog_view_bases(view))
+			{
+				Oid			delta = il_catalog_delta_for(lfirst_oid(lc2));
+				Relation	rel;
+
+				if (!OidIsValid(delta))
+					continue;
+				if (!ConditionalLockRelationOid(delta, AccessShareLock))
+				{
+					locked = false;
+					break;
+				}
+				rel = relation_open(delta, NoLock);
+				room += (double) RelationGetNumberOfBlocks(rel) * MaxHeapTuplesPerPage;
+				relation_close(rel, NoLock);
+			}
+			if (!locked || room <= incrload_max_pending_changes)
+				continue;
+			pending = il_apply_pending(view, &oldest);
+			if (pending <= incrload_max_pending_changes)
+				continue;
+			ret = run_worker_stmt(WSTMT_LOCK_VIEW, 1, argtypes, values, false);
+			if (ret != SPI_OK_SELECT)
+				elog(ERROR, "could not lock the catalog row of view %u: %s",
+					 view, SPI_result_code_string(ret));
+			if (SPI_processed == 0)
+				continue;
+			ret = run_worker_stmt(WSTMT_FORGET_CHANGES, 1, argtypes, values, false);
+			if (ret != SPI_OK_UPDATE)
+				elog(ERROR, "could not mark view %u: %s", view,
+					 SPI_result_code_string(ret));
+			ereport(WARNING,
+					errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+					errmsg("incrload view \"%s\" holds %lld unapplied changes, more than incrload.max_pending_changes (%d)",
+						   get_rel_name(view), (long long) pending,
+						   incrload_max_pending_changes),
+					errdetail("It no longer keeps them from being deleted; its next apply recomputes it."));
+		}
+		PopActiveSnapshot();
+		SPI_finish();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		report_and_abort(workcxt);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/* ------------------------------------------------------------------------
+ * Apply workers
+ *
+ * A database's worker (the leader) schedules; each due view is applied by
+ * one of its apply workers, up to incrload.max_apply_workers of them, so
+ * that a slow view holds one of them and not every other view of the
+ * database.  The leader starts them on demand as dynamic background
+ * workers (it is their bgw_notify_pid, so it hears when they start and
+ * stop), hands each one view at a time through its ApplySlot and sets its
+ * latch; the apply worker sets the leader's latch when it is done.  An
+ * apply worker idle for INCRLOAD_APPLY_IDLE_MS leaves, and one whose leader
+ * is gone leaves at once.  When none can be started (max_worker_processes
+ * is used up, or incrload.max_apply_workers is 0) the leader applies the
+ * view itself, as before.
+ * ------------------------------------------------------------------------
+ */
+
+/* Called with the spinlock held. */
+static bool
+leader_alive(int slot)
+{
+	ApplySlot  *a = &shared->apply[slot];
+	WorkerSlot *w = &shared->slots[a->leader];
+
+	return w->in_use && w->generation == a->leader_generation && w->pid != 0;
+}
+
+/*
+ * The next round's schedule of a view that was applied (or looked at), by
+ * us or by an apply worker, since started.
+ */
+static void
+note_outcome(HTAB *schedule, Oid view, ApplyOutcome outcome,
+			 TimestampTz started, TimestampTz *next)
+{
+	ViewSchedule *s = hash_search(schedule, &view, HASH_FIND, NULL);
+	int64		delay_ms;
+
+	if (s == NULL)
+		return;
+	if (outcome == APPLY_FAILED)
+	{
+		s->failures++;
+		delay_ms = retry_delay(s->interval_ms, s->failures);
+	}
+	else
+	{
+		if (outcome != APPLY_SKIPPED)
+			s->failures = 0;
+		delay_ms = s->interval_ms;
+	}
+	s->next_due = started + delay_ms * 1000;
+	if (s->next_due < *next)
+		*next = s->next_due;
+}
+
+/*
+ * Whether a view must wait for a view it reads: one an apply worker has
+ * now, or one due in this round that could not be handed out yet.  Its
+ * changes then reach this one in the same round, as when one process
+ * applied them all in dependency order.
+ */
+static bool
+inputs_pending(DueView *d, HTAB *schedule, List *held)
+{
+	ListCell   *lc;
+
+	foreach(lc, d->inputs)
+	{
+		Oid			input = lfirst_oid(lc);
+		ViewSchedule *s = hash_search(schedule, &input, HASH_FIND, NULL);
+
+		if (list_member_oid(held, input) ||
+			(s != NULL && s->in_flight != TASK_NONE))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Hand a view to an idle apply worker of ours, or to a new one.  NO_WORKER
+ * when we have none and cannot start one: the caller applies it itself.
+ */
+static DispatchResult
+dispatch(Oid view, TaskKind kind, bool repair)
+{
+	static bool warned = false;
+	int			nhelpers = 0;
+	int			usable;
+	int			free_helper = -1;
+	int			slot = -1;
+	uint32		generation = 0;
+	BackgroundWorker worker;
+	BackgroundWorkerHandle *handle;
+	WorkerArgs	args;
+	MemoryContext old;
+	bool		registered;
+
+	for (int i = 0; i < INCRLOAD_MAX_APPLY_WORKERS; i++)
+	{
+		Helper	   *h = &helpers[i];
+		Latch	   *latch = NULL;
+		bool		ok;
+
+		if (h->slot < 0)
+		{
+			if (free_helper < 0)
+				free_helper = i;
+			continue;
+		}
+		nhelpers++;
+		/* beyond the setting (lowered since): let it go (collect_helpers) */
+		if (OidIsValid(h->view) || nhelpers > incrload_max_apply_workers)
+			continue;
+		SpinLockAcquire(&shared->mutex);
+		ok = shared->apply[h->slot].in_use &&
+			shared->apply[h->slot].generation == h->generation &&
+			!OidIsValid(shared->apply[h->slot].view);
+		if (ok)
+		{
+			ApplySlot  *a = &shared->apply[h->slot];
+
+			a->view = view;
+			a->kind = kind;
+			a->repair = repair;
+			a->done = false;
+			latch = a->latch;
+		}
+		SpinLockRelease(&shared->mutex);
+		if (!ok)
+			continue;
+		h->view = view;
+		if (latch)
+			SetLatch(latch);
+		return DISPATCHED;
+	}
+	usable = Min(nhelpers, incrload_max_apply_workers);
+	if (nhelpers >= incrload_max_apply_workers || free_helper < 0)
+		return usable > 0 ? ALL_BUSY : NO_WORKER;
+
+	/* a new apply worker, its task set before it starts */
+	SpinLockAcquire(&shared->mutex);
+	for (int i = 0; i < INCRLOAD_MAX_APPLY_SLOTS && slot < 0; i++)
+	{
+		ApplySlot  *a = &shared->apply[i];
+
+		if (a->in_use)
+			continue;
+		slot = i;
+		a->in_use = true;
+		a->generation++;
+		a->dboid = MyDatabaseId;
+		a->leader = my_slot;
+		a->leader_generation = my_generation;
+		a->pid = 0;
+		a->latch = NULL;
+		a->launched = GetCurrentTimestamp();
+		a->view = view;
+		a->kind = kind;
+		a->repair = repair;
+		a->done = false;
+		a->leave = false;
+		generation = a->generation;
+	}
+	SpinLockRelease(&shared->mutex);
+	if (slot < 0)
+		return usable > 0 ? ALL_BUSY : NO_WORKER;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS |
+		BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	strlcpy(worker.bgw_library_name, "incrload", sizeof(worker.bgw_library_name));
+	strlcpy(worker.bgw_function_name, "incrload_apply_main",
+			sizeof(worker.bgw_function_name));
+	snprintf(worker.bgw_name, BGW_MAXLEN, "incrload apply worker %u", MyDatabaseId);
+	strlcpy(worker.bgw_type, "incrload apply worker", sizeof(worker.bgw_type));
+	worker.bgw_main_arg = ObjectIdGetDatum(MyDatabaseId);
+	worker.bgw_notify_pid = MyProcPid;
+	args.slot = slot;
+	args.generation = generation;
+	memcpy(worker.bgw_extra, &args, sizeof(args));
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	registered = RegisterDynamicBackgroundWorker(&worker, &handle);
+	MemoryContextSwitchTo(old);
+	if (!registered)
+	{
+		SpinLockAcquire(&shared->mutex);
+		shared->apply[slot].in_use = false;
+		SpinLockRelease(&shared->mutex);
+		if (!warned)
+			ereport(LOG,
+					errmsg("incrload could not start an apply worker for database \"%s\"",
+						   get_database_name(MyDatabaseId)),
+					errdetail("Its views wait for the apply workers it has, or are applied by its worker one after another."),
+					errhint("Raise max_worker_processes."));
+		warned = true;
+		return usable > 0 ? ALL_BUSY : NO_WORKER;
+	}
+	warned = false;
+	helpers[free_helper].slot = slot;
+	helpers[free_helper].generation = generation;
+	helpers[free_helper].handle = handle;
+	helpers[free_helper].view = view;
+	return DISPATCHED;
+}
+
+/*
+ * What our apply workers have done: the views they are done with go back
+ * into the schedule.  A worker that left or never started gave up its
+ * view, which comes round again after its interval.
+ */
+static void
+collect_helpers(HTAB *schedule, TimestampTz *next)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	for (int i = 0; i < INCRLOAD_MAX_APPLY_WORKERS; i++)
+	{
+		Helper	   *h = &helpers[i];
+		ApplySlot  *a;
+		bool		gone;
+		bool		done = false;
+		bool		attached = true;
+		ApplyOutcome outcome = APPLY_SKIPPED;
+		pid_t		pid;
+		ViewSchedule *s;
+
+		if (h->slot < 0)
+			continue;
+		a = &shared->apply[h->slot];
+		SpinLockAcquire(&shared->mutex);
+		gone = !a->in_use || a->generation != h->generation;
+		if (!gone)
+		{
+			attached = a->pid != 0;
+			done = a->done && OidIsValid(a->view);
+			outcome = a->outcome;
+			if (done)
+			{
+				a->view = InvalidOid;
+				a->kind = TASK_NONE;
+				a->done = false;
+			}
+		}
+		SpinLockRelease(&shared->mutex);
+
+		if (!gone && !attached &&
+			GetBackgroundWorkerPid(h->handle, &pid) == BGWH_STOPPED)
+		{
+			SpinLockAcquire(&shared->mutex);
+			if (a->in_use && a->generation == h->generation && a->pid == 0)
+				a->in_use = false;
+			SpinLockRelease(&shared->mutex);
+			gone = true;
+		}
+		if (!gone && !done)
+			continue;
+
+		s = OidIsValid(h->view) ?
+			hash_search(schedule, &h->view, HASH_FIND, NULL) : NULL;
+		if (s != NULL)
+		{
+			if (s->in_flight == TASK_APPLY)
+				note_outcome(schedule, h->view, gone ? APPLY_SKIPPED : outcome,
+							 s->dispatched, next);
+			else
+				s->next_verify = now + (TimestampTz) incrload_naptime * 1000;
+			s->in_flight = TASK_NONE;
+		}
+		h->view = InvalidOid;
+		if (gone)
+		{
+			pfree(h->handle);
+			h->handle = NULL;
+			h->slot = -1;
+		}
+	}
+
+	/* idle ones beyond incrload.max_apply_workers (lowered) leave */
+	for (int i = 0, live = 0; i < INCRLOAD_MAX_APPLY_WORKERS; i++)
+	{
+		Helper	   *h = &helpers[i];
+		Latch	   *latch = NULL;
+
+		if (h->slot < 0 || ++live <= incrload_max_apply_workers ||
+			OidIsValid(h->view))
+			continue;
+		SpinLockAcquire(&shared->mutex);
+		if (shared->apply[h->slot].in_use &&
+			shared->apply[h->slot].generation == h->generation &&
+			!shared->apply[h->slot].leave)
+		{
+			shared->apply[h->slot].leave = true;
+			latch = shared->apply[h->slot].latch;
+		}
+		SpinLockRelease(&shared->mutex);
+		if (latch)
+			SetLatch(latch);
+	}
+}
+
+/* on exit of a leader: its apply workers go too */
+static void
+stop_helpers(void)
+{
+	pid_t		pids[INCRLOAD_MAX_APPLY_WORKERS];
+	int			n = 0;
+
+	if (shared == NULL || my_slot < 0)
+		return;
+	SpinLockAcquire(&shared->mutex);
+	for (int i = 0; i < INCRLOAD_MAX_APPLY_SLOTS && n < INCRLOAD_MAX_APPLY_WORKERS; i++)
+	{
+		ApplySlot  *a = &shared->apply[i];
+
+		if (a->in_use && a->leader == my_slot &&
+			a->leader_generation == my_generation && a->pid != 0)
+			pids[n++] = a->pid;
+	}
+	SpinLockRelease(&shared->mutex);
+	for (int i = 0; i < n; i++)
+		(void) kill(pids[i], SIGTERM);
+}
+
+/*
+ * Claim the slot our leader made for us, if it and the leader are still
+ * there; else free it (nobody else will).
+ */
+static bool
+apply_attach(int slot, uint32 generation, Oid dboid)
+{
+	bool		ok = false;
+
+	if (slot < 0 || slot >= INCRLOAD_MAX_APPLY_SLOTS)
+		return false;
+	SpinLockAcquire(&shared->mutex);
+	if (shared->apply[slot].in_use &&
+		shared->apply[slot].generation == generation &&
+		shared->apply[slot].dboid == dboid &&
+		shared->apply[slot].pid == 0)
+	{
+		if (leader_alive(slot))
+		{
+			shared->apply[slot].pid = MyProcPid;
+			ok = true;
+		}
+		else
+			shared->apply[slot].in_use = false;
+	}
+	SpinLockRelease(&shared->mutex);
+	if (ok)
+	{
+		my_apply_slot = slot;
+		my_apply_generation = generation;
+	}
+	return ok;
+}
+
+/* on_shmem_exit of an apply worker: its slot freed, its leader told */
+static void
+apply_detach(int code, Datum arg)
+{
+	ApplySlot  *a;
+	Latch	   *leader = NULL;
+
+	if (my_apply_slot < 0)
+		return;
+	SpinLockAcquire(&shared->mutex);
+	a = &shared->apply[my_apply_slot];
+	if (a->in_use && a->generation == my_apply_generation && a->pid == MyProcPid)
+	{
+		if (leader_alive(my_apply_slot))
+			leader = shared->slots[a->leader].latch;
+		a->in_use = false;
+		a->pid = 0;
+		a->latch = NULL;
+	}
+	SpinLockRelease(&shared->mutex);
+	my_apply_slot = -1;
+	if (leader)
+		SetLatch(leader);
 }
 
 void
@@ -1381,6 +2026,7 @@ incrload_worker_main(Datum main_arg)
 	HTAB	   *schedule;
 	HASHCTL		ctl;
 	TimestampTz last_gc = 0;
+	TimestampTz last_limit = 0;
 	char	   *dbname;
 	uint64		gen;
 	bool		was_enabled;
@@ -1408,7 +2054,7 @@ incrload_worker_main(Datum main_arg)
 	 * this read and the launcher tries again.
 	 */
 	gen = current_ext_generation();
-	StartTransactionCommand();
+	start_xact();
 	if (!extension_exists())
 	{
 		CommitTransactionCommand();
@@ -1434,6 +2080,8 @@ incrload_worker_main(Datum main_arg)
 		ereport(LOG, errmsg("incrload worker for database \"%s\" applies nothing: incrload.enabled is off",
 							dbname));
 
+	for (int i = 0; i < INCRLOAD_MAX_APPLY_WORKERS; i++)
+		helpers[i].slot = -1;
 	ctl.keysize = sizeof(Oid);
 	ctl.entrysize = sizeof(ViewSchedule);
 	schedule = hash_create("incrload schedule", 64, &ctl, HASH_ELEM | HASH_BLOBS);
@@ -1446,6 +2094,7 @@ incrload_worker_main(Datum main_arg)
 	{
 		List	   *due = NIL;
 		List	   *verify = NIL;
+		List	   *held = NIL;
 		TimestampTz next;
 		ListCell   *lc;
 		long		sleep_ms;
@@ -1470,9 +2119,11 @@ incrload_worker_main(Datum main_arg)
 		MemoryContextReset(workcxt);
 		MemoryContextSwitchTo(loopcxt);
 
+		/* views our apply workers are done with come round again */
 		next = GetCurrentTimestamp() + (TimestampTz) incrload_naptime * 1000;
+		collect_helpers(schedule, &next);
 		gen = current_ext_generation();
-		StartTransactionCommand();
+		start_xact();
 		if (!extension_exists())
 		{
 			CommitTransactionCommand();
@@ -1485,20 +2136,23 @@ incrload_worker_main(Datum main_arg)
 		{
 			SPI_connect();
 			PushActiveSnapshot(GetTransactionSnapshot());
-			next = schedule_views(schedule, &due, &verify);
+			next = schedule_views(schedule, &due, &verify, loopcxt);
 			PopActiveSnapshot();
 			SPI_finish();
 		}
 		CommitTransactionCommand();
 		MemoryContextSwitchTo(loopcxt);
 
+		/*
+		 * Each due view to an apply worker, in depth order; a view waits
+		 * for the views it reads (inputs_pending).  Views that find every
+		 * apply worker busy wait for one to be done (it sets our latch).
+		 */
 		foreach(lc, due)
 		{
-			Oid			view = lfirst_oid(lc);
+			DueView    *d = lfirst(lc);
 			TimestampTz started = GetCurrentTimestamp();
-			ApplyOutcome outcome;
 			ViewSchedule *s;
-			int64		delay_ms;
 
 			CHECK_FOR_INTERRUPTS();
 			if (ConfigReloadPending)
@@ -1508,28 +2162,28 @@ incrload_worker_main(Datum main_arg)
 			}
 			if (!incrload_enabled)
 				break;			/* logged at the top of the loop */
-			outcome = apply_one(view, workcxt);
-			MemoryContextSwitchTo(loopcxt);
-
-			s = hash_search(schedule, &view, HASH_FIND, NULL);
-			if (s == NULL)
+			if (inputs_pending(d, schedule, held))
+			{
+				held = lappend_oid(held, d->view);
 				continue;
-			if (outcome == APPLY_FAILED)
-			{
-				s->failures++;
-				delay_ms = retry_delay(s->interval_ms, s->failures);
 			}
-			else
+			switch (dispatch(d->view, TASK_APPLY, false))
 			{
-				if (outcome != APPLY_SKIPPED)
-					s->failures = 0;
-				delay_ms = s->interval_ms;
+				case DISPATCHED:
+					s = hash_search(schedule, &d->view, HASH_FIND, NULL);
+					s->in_flight = TASK_APPLY;
+					s->dispatched = started;
+					break;
+				case ALL_BUSY:
+					held = lappend_oid(held, d->view);
+					break;
+				case NO_WORKER:
+					note_outcome(schedule, d->view, apply_one(d->view, workcxt),
+								 started, &next);
+					MemoryContextSwitchTo(loopcxt);
+					break;
 			}
-			s->next_due = started + delay_ms * 1000;
-			if (s->next_due < next)
-				next = s->next_due;
 		}
-		list_free(due);
 
 		foreach(lc, verify)
 		{
@@ -1539,10 +2193,24 @@ incrload_worker_main(Datum main_arg)
 			CHECK_FOR_INTERRUPTS();
 			if (!incrload_enabled || s == NULL)
 				break;
-			verify_one(view, s->repair, workcxt);
-			MemoryContextSwitchTo(loopcxt);
+			if (s->in_flight != TASK_NONE || list_member_oid(held, view))
+				continue;
+			switch (dispatch(view, TASK_VERIFY, s->repair))
+			{
+				case DISPATCHED:
+					s->in_flight = TASK_VERIFY;
+					s->dispatched = GetCurrentTimestamp();
+					break;
+				case ALL_BUSY:
+					break;
+				case NO_WORKER:
+					verify_one(view, s->repair, workcxt);
+					MemoryContextSwitchTo(loopcxt);
+					s->next_verify = GetCurrentTimestamp() +
+						(TimestampTz) incrload_naptime * 1000;
+					break;
+			}
 		}
-		list_free(verify);
 
 		if (incrload_enabled && !RecoveryInProgress())
 		{
@@ -1552,6 +2220,13 @@ incrload_worker_main(Datum main_arg)
 			/* failed attempts other backends queued; old history, with GC */
 			flush_history(gc, workcxt);
 			MemoryContextSwitchTo(loopcxt);
+			if (gc && TimestampDifferenceExceeds(last_limit, GetCurrentTimestamp(),
+												 incrload_gc_interval))
+			{
+				limit_pending(workcxt);
+				MemoryContextSwitchTo(loopcxt);
+				last_limit = GetCurrentTimestamp();
+			}
 			if (gc && collect_garbage(workcxt))
 				last_gc = GetCurrentTimestamp();
 			MemoryContextSwitchTo(loopcxt);
@@ -1565,6 +2240,123 @@ incrload_worker_main(Datum main_arg)
 			sleep_ms = incrload_naptime;
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 sleep_ms, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
+/*
+ * An apply worker: waits on its latch for a view its leader hands it,
+ * applies (or verifies) it as the leader would have, says it is done.
+ */
+void
+incrload_apply_main(Datum main_arg)
+{
+	Oid			dboid = DatumGetObjectId(main_arg);
+	WorkerArgs	args;
+	MemoryContext loopcxt;
+	MemoryContext workcxt;
+	TimestampTz idle_since;
+	ApplySlot  *a;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	attach_shmem();
+
+	memcpy(&args, MyBgworkerEntry->bgw_extra, sizeof(args));
+	on_shmem_exit(apply_detach, (Datum) 0);
+	if (!apply_attach(args.slot, args.generation, dboid))
+		proc_exit(0);
+	if (database_blocked(dboid))
+		proc_exit(0);
+	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
+	if (database_blocked(dboid))
+		proc_exit(0);
+
+	a = &shared->apply[my_apply_slot];
+	SpinLockAcquire(&shared->mutex);
+	a->latch = MyLatch;
+	SpinLockRelease(&shared->mutex);
+	SetConfigOption("default_transaction_isolation", "read committed",
+					PGC_SUSET, PGC_S_OVERRIDE);
+	loopcxt = AllocSetContextCreate(TopMemoryContext, "incrload apply worker loop",
+									ALLOCSET_DEFAULT_SIZES);
+	workcxt = AllocSetContextCreate(TopMemoryContext, "incrload apply worker errors",
+									ALLOCSET_DEFAULT_SIZES);
+	idle_since = GetCurrentTimestamp();
+
+	for (;;)
+	{
+		Oid			view;
+		TaskKind	kind;
+		bool		repair;
+		bool		leader_ok;
+		bool		leave = false;
+		Latch	   *leader = NULL;
+		ApplyOutcome outcome = APPLY_DONE;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+		MemoryContextReset(loopcxt);
+		MemoryContextReset(workcxt);
+		MemoryContextSwitchTo(loopcxt);
+
+		SpinLockAcquire(&shared->mutex);
+		view = a->done ? InvalidOid : a->view;
+		kind = a->kind;
+		repair = a->repair;
+		leader_ok = leader_alive(my_apply_slot);
+		SpinLockRelease(&shared->mutex);
+		if (!leader_ok)
+			proc_exit(0);
+
+		if (OidIsValid(view))
+		{
+			if (kind == TASK_APPLY)
+				outcome = apply_one(view, workcxt);
+			else
+				verify_one(view, repair, workcxt);
+			MemoryContextSwitchTo(loopcxt);
+			SpinLockAcquire(&shared->mutex);
+			a->done = true;
+			a->outcome = outcome;
+			if (leader_alive(my_apply_slot))
+				leader = shared->slots[a->leader].latch;
+			SpinLockRelease(&shared->mutex);
+			if (leader)
+				SetLatch(leader);
+			pgstat_report_stat(false);
+			idle_since = GetCurrentTimestamp();
+			continue;
+		}
+
+		if (a->leave ||
+			TimestampDifferenceExceeds(idle_since, GetCurrentTimestamp(),
+									   INCRLOAD_APPLY_IDLE_MS))
+		{
+			SpinLockAcquire(&shared->mutex);
+			if (!OidIsValid(a->view))
+			{
+				a->in_use = false;
+				a->pid = 0;
+				a->latch = NULL;
+				leave = true;
+			}
+			SpinLockRelease(&shared->mutex);
+			if (leave)
+			{
+				my_apply_slot = -1;
+				proc_exit(0);
+			}
+		}
+
+		pgstat_report_stat(true);
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 incrload_naptime, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
 }
@@ -1629,7 +2421,7 @@ release_blocks(int code, Datum arg)
 static void
 keep_workers_out(Oid dboid)
 {
-	pid_t		pids[INCRLOAD_MAX_SLOTS];
+	pid_t		pids[INCRLOAD_MAX_SLOTS + INCRLOAD_MAX_APPLY_SLOTS];
 	int			npids = 0;
 	TimestampTz deadline;
 
@@ -1653,6 +2445,10 @@ keep_workers_out(Oid dboid)
 		if (shared->slots[i].in_use && shared->slots[i].dboid == dboid &&
 			shared->slots[i].pid != 0)
 			pids[npids++] = shared->slots[i].pid;
+	for (int i = 0; i < INCRLOAD_MAX_APPLY_SLOTS; i++)
+		if (shared->apply[i].in_use && shared->apply[i].dboid == dboid &&
+			shared->apply[i].pid != 0)
+			pids[npids++] = shared->apply[i].pid;
 	SpinLockRelease(&shared->mutex);
 
 	for (int i = 0; i < npids; i++)
@@ -1669,6 +2465,9 @@ keep_workers_out(Oid dboid)
 			SpinLockAcquire(&shared->mutex);
 			for (int k = 0; k < INCRLOAD_MAX_SLOTS; k++)
 				if (shared->slots[k].in_use && shared->slots[k].pid == pids[i])
+					in_slot = true;
+			for (int k = 0; k < INCRLOAD_MAX_APPLY_SLOTS; k++)
+				if (shared->apply[k].in_use && shared->apply[k].pid == pids[i])
 					in_slot = true;
 			SpinLockRelease(&shared->mutex);
 			if (!in_slot && BackendPidGetProc(pids[i]) == NULL)

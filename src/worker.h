@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * worker.h
- *	  The launcher and the per-database maintenance workers.
+ *	  The launcher, the per-database maintenance workers and their apply
+ *	  workers.
  *
  * IDENTIFICATION
  *	  src/worker.h
@@ -17,5 +18,6 @@ extern void il_worker_register_launcher(void);
 
 extern PGDLLEXPORT void incrload_launcher_main(Datum main_arg);
 extern PGDLLEXPORT void incrload_worker_main(Datum main_arg);
+extern PGDLLEXPORT void incrload_apply_main(Datum main_arg);
 
 #endif							/* INCRLOAD_WORKER_H */

@@ -75,7 +75,7 @@ CREATE TABLE tc (k int, v int);
 INSERT INTO ta SELECT g % 3, g FROM generate_series(1, 30) g;
 INSERT INTO tb SELECT g % 3, g FROM generate_series(1, 30) g;
 INSERT INTO tc SELECT g % 3, g FROM generate_series(1, 30) g;
-GRANT SELECT ON ta, tb, tc TO bob;
+GRANT SELECT, TRIGGER ON ta, tb, tc TO bob;
 });
 $node->safe_psql('postgres',
 	"SET ROLE bob; SELECT incrload_register_view('v_a', \$q\$$query{v_a}\$q\$)");

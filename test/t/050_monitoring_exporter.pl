@@ -69,7 +69,7 @@ GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO alice;
 CREATE TABLE t_active (k int, v int);
 CREATE TABLE t_paused (k int PRIMARY KEY, v int);
 CREATE TABLE t_failing (k int, v int);
-GRANT SELECT ON t_active, t_paused, t_failing TO alice;
+GRANT SELECT, TRIGGER ON t_active, t_paused, t_failing TO alice;
 INSERT INTO t_paused SELECT i, i * 10 FROM generate_series(1, 4) i;
 SET ROLE alice;
 SELECT incrload_register_view('public.v_active',
