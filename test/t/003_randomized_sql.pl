@@ -22,7 +22,14 @@
 # subqueries, aggregates over subquery results, every set operation
 # (nested, over joins, views, outer joins, subqueries), WITH used twice and
 # chained, UNION ALL in FROM under an aggregate, HAVING, DISTINCT and
-# global aggregates.
+# global aggregates.  Rows that count more than once are put on every side
+# of every construct whose rule finds the outer rows a change affects:
+# registered views of every kind (plain rows, DISTINCT, GROUP BY, UNION,
+# UNION ALL, EXCEPT ALL, a view over a view) and UNION / INTERSECT / EXCEPT,
+# GROUP BY and DISTINCT subqueries in FROM, each as the outer and as the
+# inner side of LEFT / RIGHT / FULL joins, EXISTS, NOT EXISTS, IN, NOT IN,
+# scalar subqueries, a HAVING-filtered aggregate over an outer join, a
+# three-input join with an EXISTS, and an uncorrelated EXISTS.
 #
 # Each round runs random transactions that change all tables at once (join
 # key updates on both sides, NULLed and dangling keys, updates that flip
