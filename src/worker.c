@@ -28,8 +28,9 @@
  * at most incrload.max_apply_workers), so that one slow view does not hold
  * back the others; without any, it applies the view itself.  Either applies
  * each view in its own transaction (READ COMMITTED: the apply takes its
- * snapshot after its lock), as the view's owner (the apply switches).  It first asks cheaply, taking no lock that could wait
- * and writing nothing, whether anything is pending.  Locks held by others
+ * snapshot after its lock), as the view's owner (the apply switches).  It
+ * first asks cheaply, taking no lock that could wait and writing nothing,
+ * whether anything is pending.  Locks held by others
  * (a user's incrload_refresh in an open transaction, LOCK TABLE, ALTER
  * TABLE) make it skip the view until its next turn rather than wait: one
  * stuck view must not stall the others.  An error in one view is caught,
@@ -248,7 +249,8 @@ static ProcessUtility_hook_type prev_utility_hook = NULL;
 static int	my_slot = -1;
 static uint32 my_generation = 0;
 
-/* worker: its apply workers */
+/* worker: its database's name, and its apply workers */
+static char *my_dbname = NULL;
 static Helper helpers[INCRLOAD_MAX_APPLY_WORKERS];
 
 /* apply worker: its slot */
@@ -1107,7 +1109,7 @@ schedule_views(HTAB *schedule, List **due, List **verify, MemoryContext cxt)
 			s->in_flight = TASK_NONE;
 			s->next_verify = 0;
 		}
-		else if (failures != s->failures)
+		else if (failures != s->failures && s->in_flight == TASK_NONE)
 		{
 			/*
 			 * Someone else's apply changed the count (a user's refresh that
@@ -1117,7 +1119,9 @@ schedule_views(HTAB *schedule, List **due, List **verify, MemoryContext cxt)
 							  now + retry_delay(interval_ms, failures) * 1000);
 		}
 		s->interval_ms = interval_ms;
-		s->failures = failures;
+		/* our apply worker's outcome counts it when it comes (note_outcome) */
+		if (s->in_flight == TASK_NONE)
+			s->failures = failures;
 		s->seen = true;
 		s->repair = repair;
 		if (strcmp(state, "paused") == 0 || s->in_flight != TASK_NONE)
@@ -1825,7 +1829,7 @@ dispatch(Oid view, TaskKind kind, bool repair)
 		if (!warned)
 			ereport(LOG,
 					errmsg("incrload could not start an apply worker for database \"%s\"",
-						   get_database_name(MyDatabaseId)),
+						   my_dbname),
 					errdetail("Its views wait for the apply workers it has, or are applied by its worker one after another."),
 					errhint("Raise max_worker_processes."));
 		warned = true;
@@ -2062,6 +2066,7 @@ incrload_worker_main(Datum main_arg)
 		proc_exit(0);
 	}
 	dbname = MemoryContextStrdup(TopMemoryContext, get_database_name(dboid));
+	my_dbname = dbname;
 	CommitTransactionCommand();
 
 	SpinLockAcquire(&shared->mutex);

@@ -3,7 +3,7 @@
 # its query (no change lost or applied twice), first by the worker alone,
 # then incrload_refresh() has nothing left (returns 0) and incrload_verify()
 # finds no difference.  Then a backend killed with SIGKILL in the middle of
-# an apply (a user's incrload_refresh, then the worker): the postmaster
+# an apply (a user's incrload_refresh, then an apply worker): the postmaster
 # restarts everything, and the views are exact again.
 use strict;
 use warnings;
@@ -191,13 +191,15 @@ $node->safe_psql('postgres',
 ok( $node->poll_query_until(
 		'postgres', q{
 	SELECT count(*) = 1 FROM pg_stat_activity
-	 WHERE backend_type = 'incrload worker' AND wait_event = 'advisory'
+	 WHERE backend_type = 'incrload apply worker' AND wait_event = 'advisory'
 	   AND query = 'incrload: applying view v_gate'}),
-	'the worker is in the middle of applying v_gate');
-$pid = $node->safe_psql('postgres',
-	"SELECT pid FROM pg_stat_activity WHERE backend_type = 'incrload worker'");
+	'an apply worker is in the middle of applying v_gate');
+$pid = $node->safe_psql('postgres', q{
+	SELECT pid FROM pg_stat_activity
+	 WHERE backend_type = 'incrload apply worker' AND wait_event = 'advisory'
+	   AND query = 'incrload: applying view v_gate'});
 $offset = -s $node->logfile;
-ok(kill('KILL', $pid), 'SIGKILL the worker');
+ok(kill('KILL', $pid), 'SIGKILL the apply worker');
 wait_crash_restart($offset, 'worker killed');
 eval { $gatekeeper->quit };
 wait_all_fresh('after SIGKILL of the worker');
