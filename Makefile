@@ -5,11 +5,14 @@ OBJS = \
 	src/guc.o \
 	src/catalog.o \
 	src/capture.o \
+	src/batch.o \
 	src/analyze.o \
 	src/normalize.o \
+	src/decorrelate.o \
 	src/delta.o \
 	src/storage.o \
 	src/apply.o \
+	src/explain.o \
 	src/register.o \
 	src/api.o \
 	src/ddl.o \

@@ -18,10 +18,20 @@
 #   INCRLOAD_KEEP_LOGS=1             keep the test directories (logs) also when all passed
 #   PG_CONFIG=/path/to/pg_config     another (relocated) PostgreSQL 15 installation
 #                                    to build against and test with; default Debian's
+#   PG_MAJOR=17|18|19                run the same suites against that major in a
+#                                    Debian chroot (scripts/pg-chroot.sh builds it
+#                                    once): first PostgreSQL 15 (PG_CONFIG) builds,
+#                                    installs and makes a dump (test/major/make_dump.pl)
+#                                    that test/t/021_dump_restore_major.pl restores
+#                                    there; then a copy of the tree runs this script
+#                                    in the chroot, its counts added to ours
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PG_CONFIG="${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}"
+MAJOR="${PG_MAJOR:-15}"
+# inside a chroot this script runs the suites of the chroot's major itself
+IN_CHROOT="${INCRLOAD_IN_CHROOT:-0}"
 ONLY="${INCRLOAD_TEST_ONLY:-}"
 
 case "$ONLY" in
@@ -65,6 +75,11 @@ as_postgres() {
         "$@"
     fi
 }
+
+case "$MAJOR" in
+    15|17|18|19) ;;
+    *) echo "test.sh: PG_MAJOR must be 15, 17, 18 or 19, not '$MAJOR' (16 is not on Debian's mirror)" >&2; exit 2 ;;
+esac
 
 # --- build and install -------------------------------------------------------
 if [ "${INCRLOAD_SKIP_SETUP:-0}" != 1 ]; then
@@ -120,6 +135,7 @@ run_regress() {
     cat >"$REGDIR/test/regress.conf" <<'CONF'
 shared_preload_libraries = 'incrload'
 incrload.enabled = off
+incrload.adaptive = off
 max_prepared_transactions = 4
 CONF
     [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$REGDIR/test/regress.conf"
@@ -162,8 +178,8 @@ CONF
 
 # --- suite b: TAP --------------------------------------------------------------
 run_tap() {
-    section "TAP (prove test/t/*.pl as postgres)"
-    local pattern="${PROVE_TESTS:-test/t/*.pl}"
+    local pattern="${1:-${PROVE_TESTS:-test/t/*.pl}}"
+    section "TAP (prove $pattern as postgres)"
     TAPDIR="$(copy_tree tap)"
 
     local files=() f
@@ -186,6 +202,7 @@ run_tap() {
             tapenv=(PATH="$PGBIN:$PATH" TESTDIR="$TAPDIR"
                     PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress")
             for v in INCRLOAD_SEED INCRLOAD_SEEDS INCRLOAD_ROUNDS \
+                     INCRLOAD_OLD_DUMP INCRLOAD_DUMP_OUT \
                      PG_TEST_TIMEOUT_DEFAULT PG_TEST_NOCLEAN PG_TEST_EXTRA; do
                 if [ -n "${!v+x}" ]; then tapenv+=("$v=${!v}"); fi
             done
@@ -219,6 +236,75 @@ run_tap() {
     TOTAL_PASSED=$((TOTAL_PASSED + passed))
     TOTAL_FAILED=$((TOTAL_FAILED + failed))
 }
+
+# --- another major: the same suites in its chroot ---------------------------
+# The tree is copied into the chroot (without build products) and this
+# script runs there as root, as it runs here; its closing line
+# "N passed, N failed" is added to ours, a missing one counts as a failure.
+CHROOT=""
+run_in_chroot() {
+    local inner rc=0 logfile="$WORK/chroot.log" counts v
+    local -a cenv
+    section "PostgreSQL $MAJOR: the chroot (scripts/pg-chroot.sh $MAJOR)"
+    if ! CHROOT="$(bash "$REPO/scripts/pg-chroot.sh" "$MAJOR")"; then
+        echo "test.sh: no chroot for PostgreSQL $MAJOR (see above); counting it as one failure"
+        CHROOT=""
+        TOTAL_FAILED=$((TOTAL_FAILED + 1))
+        return
+    fi
+    inner="$(mktemp -d "$CHROOT/tmp/incrload-test.XXXXXX")"
+    tar -C "$REPO" --exclude=./.git --exclude=./tmp_check --exclude=./results \
+        --exclude=./output_iso --exclude=./test/bench/out --exclude='*.o' \
+        --exclude='*.so' --exclude='*.bc' -cf - . | tar -C "$inner" -xf -
+    cenv=(PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
+          INCRLOAD_IN_CHROOT=1 PG_MAJOR="$MAJOR"
+          PG_CONFIG="/usr/lib/postgresql/$MAJOR/bin/pg_config")
+    if [ -n "$OLD_DUMP" ]; then
+        cp "$OLD_DUMP" "$inner/pg15.dump"
+        cenv+=(INCRLOAD_OLD_DUMP="/tmp/$(basename "$inner")/pg15.dump")
+    fi
+    for v in INCRLOAD_TEST_ONLY INCRLOAD_SEED INCRLOAD_SEEDS INCRLOAD_ROUNDS \
+             INCRLOAD_KEEP_LOGS PROVE_TESTS PG_TEST_TIMEOUT_DEFAULT PG_TEST_NOCLEAN PG_TEST_EXTRA; do
+        if [ -n "${!v+x}" ]; then cenv+=("$v=${!v}"); fi
+    done
+    section "PostgreSQL $MAJOR: scripts/test.sh in the chroot"
+    chroot "$CHROOT" /usr/bin/env -i "${cenv[@]}" \
+        bash "/tmp/$(basename "$inner")/scripts/test.sh" 2>&1 | tee "$logfile" || rc=$?
+    counts="$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$logfile" | tail -n 1 || true)"
+    if [ -z "$counts" ]; then
+        echo "test.sh: the run in the PostgreSQL $MAJOR chroot ended (status $rc) without its closing line; counting it as one failure"
+        TOTAL_FAILED=$((TOTAL_FAILED + 1))
+        KEEP_DIRS=1
+    else
+        TOTAL_PASSED=$((TOTAL_PASSED + ${counts%% *}))
+        counts="${counts#* passed, }"
+        TOTAL_FAILED=$((TOTAL_FAILED + ${counts%% *}))
+        if [ "${counts%% *}" -gt 0 ]; then KEEP_DIRS=1; fi
+    fi
+    if [ "$KEEP_DIRS" -eq 1 ]; then
+        echo "the chroot's copy of the tree (and its kept logs) is $inner"
+    else
+        rm -rf "$inner"
+    fi
+}
+
+if [ "$MAJOR" != 15 ] && [ "$IN_CHROOT" != 1 ]; then
+    # PostgreSQL 15 makes the dump that the other major restores
+    OLD_DUMP=""
+    if [ -z "$ONLY" ] || [ "$ONLY" = tap ]; then
+        mkdir -p "$WORK/dump"
+        chmod 755 "$WORK"
+        if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$WORK/dump"; fi
+        export INCRLOAD_DUMP_OUT="$WORK/dump/pg15.dump"
+        run_tap 'test/major/make_dump.pl'
+        unset INCRLOAD_DUMP_OUT
+        if [ -s "$WORK/dump/pg15.dump" ]; then OLD_DUMP="$WORK/dump/pg15.dump"; fi
+    fi
+    run_in_chroot
+    if [ -n "$CHROOT" ]; then bash "$REPO/scripts/pg-chroot.sh" "$MAJOR" umount || true; fi
+    echo
+    summary_and_exit
+fi
 
 if [ -z "$ONLY" ] || [ "$ONLY" = regress ]; then
     run_regress

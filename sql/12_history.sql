@@ -25,7 +25,7 @@ SELECT incrload_alter_view(NULL, refresh_interval => '1 second');
 SELECT incrload_alter_view('t', refresh_interval => '1 second');
 SELECT incrload_register_view('hv2', 'SELECT id FROM t', verify_interval => '-1 day');
 CREATE ROLE il_stranger;
-GRANT EXECUTE ON FUNCTION incrload_alter_view(regclass, interval, interval, boolean) TO il_stranger;
+GRANT EXECUTE ON FUNCTION incrload_alter_view(regclass, interval, interval, boolean, text) TO il_stranger;
 SET ROLE il_stranger;
 SELECT incrload_alter_view('hv', refresh_interval => '1 second');
 RESET ROLE;

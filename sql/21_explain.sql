@@ -40,12 +40,13 @@ SELECT v, diff(v, q) FROM views;
 SELECT count(*) AS views FROM incrload.view;
 -- a role that cannot read a table learns so
 CREATE ROLE explain_user;
-GRANT EXECUTE ON FUNCTION incrload_explain(text) TO explain_user;
+GRANT EXECUTE ON FUNCTION incrload_explain(text, boolean) TO explain_user;
 SET ROLE explain_user;
 SELECT incremental, reason, detail FROM incrload_explain('SELECT count(*) FROM ea');
 RESET ROLE;
 SELECT incrload_unregister_view('ev');
 DROP TABLE ea, eb;
-REVOKE EXECUTE ON FUNCTION incrload_explain(text) FROM explain_user;
+REVOKE EXECUTE ON FUNCTION incrload_explain(text, boolean) FROM explain_user;
 DROP ROLE explain_user;
+DROP EXTENSION incrload CASCADE;
 \i sql/include/helpers_end.sql

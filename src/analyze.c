@@ -55,6 +55,7 @@
 #include "utils/typcache.h"
 
 #include "analyze.h"
+#include "compat.h"
 #include "catalog.h"
 #include "delta.h"
 #include "normalize.h"
@@ -68,7 +69,7 @@ typedef struct ViewExprContext
 } ViewExprContext;
 
 /* construct names the construct and ends with its verb: "window functions are" */
-static void refuse(const char *construct) pg_attribute_noreturn();
+pg_noreturn static void refuse(const char *construct);
 static List *check_range_table(IncrloadQuery *q, List *rtable);
 static Query *make_pre_query(IncrloadQuery *q);
 static void analyze_setop(IncrloadQuery *q);
@@ -272,6 +273,13 @@ check_range_table(IncrloadQuery *q, List *rtable)
 								errmsg("table \"%s\" is a partition, which incremental mode cannot read alone", name),
 								errdetail("Writes routed through the partitioned table do not fire the partition's statement triggers."),
 								errhint("Read the partitioned table it belongs to, or use mode => 'full'."));
+					if (il_virtual_generated_column(rel) != NULL)
+						ereport(ERROR,
+								errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+								errmsg("table \"%s\" has virtual generated column \"%s\", which incremental mode cannot capture",
+									   name, il_virtual_generated_column(rel)),
+								errdetail("The transition tables of statement triggers do not hold the values of virtual generated columns."),
+								errhint("Make the column STORED, or use mode => 'full'."));
 					if (rel->rd_rel->relkind == RELKIND_RELATION &&
 						rte->inh && has_subclass(rte->relid))
 						ereport(ERROR,
@@ -408,6 +416,7 @@ il_analyze_parse(const char *sql)
 				errmsg("a view's query cannot be SELECT INTO"));
 
 	query = parse_analyze_fixedparams(rs, sql, NULL, 0, NULL);
+	il_flatten_grouping(query);
 	if (query->commandType != CMD_SELECT || query->utilityStmt != NULL)
 		ereport(ERROR,
 				errcode(ERRCODE_WRONG_OBJECT_TYPE),

@@ -43,13 +43,16 @@
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
 #include "utils/timestamp.h"
+#include "utils/tuplestore.h"
 #include "utils/varlena.h"
 
 #include "analyze.h"
 #include "apply.h"
 #include "capture.h"
 #include "catalog.h"
+#include "compat.h"
 #include "delta.h"
+#include "explain.h"
 #include "storage.h"
 #include "incrload.h"
 #include "register.h"
@@ -106,7 +109,7 @@ check_writable(const char *what)
 static void
 check_owner(Oid view)
 {
-	if (!pg_class_ownercheck(view, GetUserId()))
+	if (!il_owns_relation(view, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_VIEW, get_rel_name(view));
 }
 
@@ -250,7 +253,7 @@ incrload_register_view(PG_FUNCTION_ARGS)
 	{
 		Datum		verify_interval = PG_GETARG_DATUM(4);
 
-		il_catalog_alter_view(view, NULL, &verify_interval, NULL);
+		il_catalog_alter_view(view, NULL, &verify_interval, NULL, NULL);
 	}
 
 	SPI_finish();
@@ -360,8 +363,10 @@ incrload_explain(PG_FUNCTION_ARGS)
 {
 	char	   *query_text;
 	TupleDesc	desc;
-	Datum		values[8];
-	bool		nulls[8];
+	Datum		values[9];
+	bool		nulls[9];
+	bool		show_sql = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
+	List	   *statements = NIL;
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
 	ErrorData  *edata = NULL;
@@ -414,6 +419,10 @@ incrload_explain(PG_FUNCTION_ARGS)
 		foreach(lc, q->aggs)
 			aggs = lappend(aggs, describe_agg_upkeep(lfirst(lc)));
 		values[1] = CStringGetTextDatum(describe_kind(q));
+		if (show_sql)
+			foreach(lc, views)
+				statements = list_concat(statements, il_apply_statements(lfirst_oid(lc)));
+		MemoryContextSwitchTo(oldcxt);
 		RollbackAndReleaseCurrentSubTransaction();
 	}
 	PG_CATCH();
@@ -453,6 +462,16 @@ incrload_explain(PG_FUNCTION_ARGS)
 		values[4] = PointerGetDatum(construct_array(elems, i, TEXTOID, -1, false,
 													TYPALIGN_INT));
 		nulls[4] = false;
+		if (show_sql)
+		{
+			elems = palloc(sizeof(Datum) * Max(list_length(statements), 1));
+			i = 0;
+			foreach(lc, statements)
+				elems[i++] = CStringGetTextDatum(lfirst(lc));
+			values[8] = PointerGetDatum(construct_array(elems, i, TEXTOID, -1,
+														false, TYPALIGN_INT));
+			nulls[8] = false;
+		}
 	}
 	else
 	{
@@ -488,6 +507,58 @@ incrload_refresh(PG_FUNCTION_ARGS)
 	check_owner(view);
 	apply_with_auxes(view, IL_APPLY_INCREMENTAL, &result);
 	PG_RETURN_INT64(result.consumed);
+}
+
+PG_FUNCTION_INFO_V1(incrload_refresh_explain);
+
+/*
+ * incrload_refresh(view, explain => true): an ordinary refresh that also
+ * returns each statement it ran with its plan, as EXPLAIN (ANALYZE,
+ * BUFFERS) shows it (explain.c); with explain => false, only the refresh.
+ */
+Datum
+incrload_refresh_explain(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			view;
+	bool		explain;
+	IncrloadApplyResult result;
+	List	   *explained = NIL;
+	ListCell   *lc;
+
+	check_not_null(fcinfo, 0, "view");
+	check_not_null(fcinfo, 1, "explain");
+	check_writable("refresh a view");
+	view = PG_GETARG_OID(0);
+	explain = PG_GETARG_BOOL(1);
+	check_registered(view);
+	check_owner(view);
+	InitMaterializedSRF(fcinfo, 0);
+	if (explain)
+		il_explain_start();
+	PG_TRY();
+	{
+		apply_with_auxes(view, IL_APPLY_INCREMENTAL, &result);
+		explained = il_explain_finish();
+	}
+	PG_CATCH();
+	{
+		il_explain_abort();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	foreach(lc, explained)
+	{
+		IncrloadExplained *e = lfirst(lc);
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		values[0] = ObjectIdGetDatum(e->view);
+		values[1] = CStringGetTextDatum(e->statement);
+		values[2] = CStringGetTextDatum(e->plan);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }
 
 PG_FUNCTION_INFO_V1(incrload_full_refresh);
@@ -663,6 +734,7 @@ incrload_alter_view(PG_FUNCTION_ARGS)
 	Datum		refresh_interval = PG_GETARG_DATUM(1);
 	Datum		verify_interval = PG_GETARG_DATUM(2);
 	bool		repair = PG_GETARG_BOOL(3);
+	char	   *strategy = PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4));
 
 	check_not_null(fcinfo, 0, "view");
 	check_writable("alter a view");
@@ -673,6 +745,13 @@ incrload_alter_view(PG_FUNCTION_ARGS)
 		check_interval("refresh_interval", refresh_interval, false);
 	if (!PG_ARGISNULL(2))
 		check_interval("verify_interval", verify_interval, true);
+	if (strategy && strcmp(strategy, "auto") != 0 &&
+		strcmp(strategy, "incremental") != 0 && strcmp(strategy, "full") != 0)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("invalid strategy \"%s\" for view \"%s\"", strategy,
+					   get_rel_name(view)),
+				errhint("Valid strategies are \"auto\", \"incremental\" and \"full\"."));
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -684,11 +763,12 @@ incrload_alter_view(PG_FUNCTION_ARGS)
 		il_catalog_alter_view(view,
 							  PG_ARGISNULL(1) ? NULL : &refresh_interval,
 							  PG_ARGISNULL(2) ? NULL : &verify_interval,
-							  PG_ARGISNULL(3) ? NULL : &repair);
+							  PG_ARGISNULL(3) ? NULL : &repair, strategy);
 		/* auxiliary views keep pace with their view */
 		if (!PG_ARGISNULL(1))
 			foreach(lc, il_register_auxes(view))
-				il_catalog_alter_view(lfirst_oid(lc), &refresh_interval, NULL, NULL);
+				il_catalog_alter_view(lfirst_oid(lc), &refresh_interval, NULL, NULL,
+									  NULL);
 	}
 	SPI_finish();
 	il_incrload_wake_workers();

@@ -30,6 +30,7 @@
 
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "executor/tstoreReceiver.h"
@@ -44,6 +45,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/plancache.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
@@ -54,7 +56,9 @@
 #include "capture.h"
 #include "catalog.h"
 #include "delta.h"
+#include "explain.h"
 #include "storage.h"
+#include "guc.h"
 #include "history.h"
 
 /* A view's kept plans. */
@@ -69,17 +73,33 @@ typedef struct ViewPlans
 	bool		global;
 	int			nkeys;
 	Oid		   *key_types;
+	IncrloadQuery *q;			/* the analyzed query, for upserts to come */
+	Oid			storage;
 	List	   *batch_info;		/* SPIPlanPtr per base table */
 	SPIPlanPtr	full_delete;
 	SPIPlanPtr	full_insert;
 	SPIPlanPtr	fill_select;	/* or NULL: full_insert is the fill */
 	char	   *fill_insert;	/* the INSERT from fill_select's rows */
-	SPIPlanPtr	upsert;
+	List	   *upserts;		/* UpsertPlan *, the latest first */
 	SPIPlanPtr	delete_rows;
 	SPIPlanPtr	recompute;
 	SPIPlanPtr	verify;
 	SPIPlanPtr	aux_cleanup;	/* zero counts of the sets, or NULL */
 } ViewPlans;
+
+/*
+ * The upsert of a batch in which some of the view's base tables changed:
+ * its terms are those of the inputs that changed (delta.c), so each set of
+ * changed tables has a statement and a plan of its own.
+ */
+typedef struct UpsertPlan
+{
+	List	   *changed;		/* OIDs of the base tables that changed */
+	SPIPlanPtr	plan;
+} UpsertPlan;
+
+/* Upserts kept per view; the least recently used goes first. */
+#define MAX_UPSERT_PLANS 16
 
 static HTAB *view_plans = NULL;
 static SPIPlanPtr watermark_plan = NULL;
@@ -95,8 +115,10 @@ static void run(SPIPlanPtr plan, Datum *values, const char *nulls,
 				Snapshot snap, int expected);
 static bool fill_matches(SPIPlanPtr plan, Oid storage, List *names);
 static uint64 fill_storage(ViewPlans *p, Snapshot snap);
-static bool apply_batch(ViewPlans *p, Datum *params, const char *nulls,
-						Snapshot snap, IncrloadApplyResult *result);
+static SPIPlanPtr get_upsert(ViewPlans *p, Oid view, List *changed);
+static bool apply_batch(ViewPlans *p, SPIPlanPtr upsert, Datum *params,
+						const char *nulls, Snapshot snap,
+						IncrloadApplyResult *result);
 static void apply_view(Oid view, IncrloadApplyKind kind,
 					   IncrloadApplyResult *result, TimestampTz started);
 static void forget_foreign_changes(Oid view, Snapshot snap);
@@ -124,10 +146,15 @@ plans_invalidate(Datum arg, Oid relid)
 	}
 }
 
+/*
+ * A generic plan, made once: the statements are long (planning them
+ * again for each batch would cost more than many a batch), and their
+ * parameters (the watermark) do not change what a good plan is.
+ */
 static SPIPlanPtr
 prepare_kept(const char *sql, int nargs, Oid *argtypes)
 {
-	return prepare_kept_cursor(sql, nargs, argtypes, 0);
+	return prepare_kept_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
 }
 
 /*
@@ -155,13 +182,16 @@ plans_usable(ViewPlans *p)
 {
 	ListCell   *lc;
 	SPIPlanPtr	all[] = {p->full_delete, p->full_insert, p->fill_select,
-	p->upsert, p->delete_rows, p->recompute, p->verify, p->aux_cleanup};
+	p->delete_rows, p->recompute, p->verify, p->aux_cleanup};
 
 	if (!p->valid)
 		return false;
 	for (int i = 0; i < lengthof(all); i++)
 		if (all[i] != NULL && !SPI_plan_is_valid(all[i]))
 			return false;
+	foreach(lc, p->upserts)
+		if (!SPI_plan_is_valid(((UpsertPlan *) lfirst(lc))->plan))
+		return false;
 	foreach(lc, p->batch_info)
 		if (!SPI_plan_is_valid(lfirst(lc)))
 		return false;
@@ -173,11 +203,13 @@ plans_free(ViewPlans *p)
 {
 	ListCell   *lc;
 	SPIPlanPtr	all[] = {p->full_delete, p->full_insert, p->fill_select,
-	p->upsert, p->delete_rows, p->recompute, p->verify, p->aux_cleanup};
+	p->delete_rows, p->recompute, p->verify, p->aux_cleanup};
 
 	for (int i = 0; i < lengthof(all); i++)
 		if (all[i] != NULL)
 			SPI_freeplan(all[i]);
+	foreach(lc, p->upserts)
+		SPI_freeplan(((UpsertPlan *) lfirst(lc))->plan);
 	foreach(lc, p->batch_info)
 		SPI_freeplan(lfirst(lc));
 	if (p->cxt)
@@ -227,13 +259,17 @@ get_plans(IncrloadView *row)
 	buildcxt = AllocSetContextCreate(CurrentMemoryContext,
 									 "incrload plan build",
 									 ALLOCSET_DEFAULT_SIZES);
-	oldcxt = MemoryContextSwitchTo(buildcxt);
+	p->cxt = AllocSetContextCreate(CacheMemoryContext, "incrload view plans",
+								   ALLOCSET_DEFAULT_SIZES);
+	/* the analysis stays: each set of changed tables has its upsert */
+	oldcxt = MemoryContextSwitchTo(p->cxt);
 	q = il_analyze(row->query_tree ? il_analyze_tree(row->query_tree) :
 				   il_analyze_parse(row->query), !row->full_mode);
-	sql = il_storage_build(q, row->view, row->storage);
+	p->q = q;
+	p->storage = row->storage;
+	MemoryContextSwitchTo(buildcxt);
+	sql = il_storage_build(q, row->view, row->storage, NIL);
 
-	p->cxt = AllocSetContextCreate(CacheMemoryContext, "incrload view plans",
-								   ALLOCSET_SMALL_SIZES);
 	MemoryContextSwitchTo(p->cxt);
 	p->full_mode = row->full_mode;
 	p->global = q->kind == IL_VIEW_GLOBAL;
@@ -269,7 +305,6 @@ get_plans(IncrloadView *row)
 	p->verify = prepare_kept_cursor(sql->verify, 0, NULL, CURSOR_OPT_PARALLEL_OK);
 	if (!row->full_mode)
 	{
-		p->upsert = prepare_kept(sql->upsert, INCRLOAD_BATCH_NPARAMS, batch_types);
 		p->delete_rows = prepare_kept(sql->delete_rows, 1, tidarray);
 		p->recompute = prepare_kept(sql->recompute, p->nkeys + 1, p->key_types);
 		p->aux_cleanup = prepare_kept(sql->aux_cleanup, 0, NULL);
@@ -289,12 +324,57 @@ get_plans(IncrloadView *row)
 	return p;
 }
 
+/*
+ * The kept upsert of a batch in which the base tables changed changed,
+ * built and prepared the first time that set of tables changes together.
+ */
+static SPIPlanPtr
+get_upsert(ViewPlans *p, Oid view, List *changed)
+{
+	ListCell   *lc;
+	UpsertPlan *u;
+	MemoryContext oldcxt;
+	IncrloadSql *sql;
+
+	/* the list lives as long as the plans */
+	oldcxt = MemoryContextSwitchTo(p->cxt);
+	foreach(lc, p->upserts)
+	{
+		u = lfirst(lc);
+		if (equal(u->changed, changed))
+		{
+			/* most recently used first */
+			p->upserts = lcons(u, list_delete_cell(p->upserts, lc));
+			MemoryContextSwitchTo(oldcxt);
+			return u->plan;
+		}
+	}
+	if (list_length(p->upserts) >= MAX_UPSERT_PLANS)
+	{
+		u = llast(p->upserts);
+		SPI_freeplan(u->plan);
+		p->upserts = list_delete_last(p->upserts);
+	}
+	MemoryContextSwitchTo(oldcxt);
+	sql = il_storage_build(p->q, view, p->storage, changed);
+	oldcxt = MemoryContextSwitchTo(p->cxt);
+	u = palloc(sizeof(UpsertPlan));
+	u->changed = list_copy(changed);
+	u->plan = NULL;
+	p->upserts = lcons(u, p->upserts);
+	MemoryContextSwitchTo(oldcxt);
+	u->plan = prepare_kept(sql->upsert, INCRLOAD_BATCH_NPARAMS,
+						   il_delta_batch_param_types());
+	return u->plan;
+}
+
 static void
 run(SPIPlanPtr plan, Datum *values, const char *nulls, Snapshot snap,
 	int expected)
 {
 	int			ret;
 
+	il_explain_expect(plan);
 	ret = SPI_execute_snapshot(plan, values, nulls, snap, InvalidSnapshot,
 							   false, true, 0);
 	if (ret != expected)
@@ -384,6 +464,7 @@ fill_storage(ViewPlans *p, Snapshot snap)
 	CommandCounterIncrement();
 	PushCopiedSnapshot(snap);
 	UpdateActiveSnapshotCommandId();
+	il_explain_expect(p->fill_select);
 	ret = SPI_execute_plan_extended(p->fill_select, &options);
 	PopActiveSnapshot();
 	if (ret != SPI_OK_SELECT)
@@ -420,8 +501,8 @@ fill_storage(ViewPlans *p, Snapshot snap)
  * zero): the caller then recomputes the view.
  */
 static bool
-apply_batch(ViewPlans *p, Datum *params, const char *nulls, Snapshot snap,
-			IncrloadApplyResult *result)
+apply_batch(ViewPlans *p, SPIPlanPtr upsert, Datum *params, const char *nulls,
+			Snapshot snap, IncrloadApplyResult *result)
 {
 	SPITupleTable *tuptable;
 	uint64		n;
@@ -430,7 +511,8 @@ apply_batch(ViewPlans *p, Datum *params, const char *nulls, Snapshot snap,
 	List	   *redo = NIL;
 	int			ret;
 
-	ret = SPI_execute_snapshot(p->upsert, params, nulls, snap, InvalidSnapshot,
+	il_explain_expect(upsert);
+	ret = SPI_execute_snapshot(upsert, params, nulls, snap, InvalidSnapshot,
 							   false, true, 0);
 	if (ret != SPI_OK_INSERT_RETURNING && ret != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "incrload upsert failed: %s", SPI_result_code_string(ret));
@@ -553,6 +635,131 @@ forget_foreign_changes(Oid view, Snapshot snap)
 				   get_rel_name(view)));
 }
 
+/* The rows of a table, as its statistics say; 0 when never counted. */
+static double
+table_rows(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	double		rows = 0;
+
+	if (HeapTupleIsValid(tup))
+	{
+		rows = Max(((Form_pg_class) GETSTRUCT(tup))->reltuples, 0);
+		ReleaseSysCache(tup);
+	}
+	return rows;
+}
+
+/*
+ * What an incremental apply of a view costs, learned from its applies: the
+ * line t = a + b*k (milliseconds for k delta rows) fitted to moving
+ * averages of k, t, k*k and k*t, so that a fixed part (the statements that
+ * run whatever the batch) does not make big batches look dear.  When the
+ * batches were all of one size there is no slope to fit: t/k per row.
+ */
+#define COST_WEIGHT 0.3			/* of the newest apply in the averages */
+#define COST_DECAY 0.95			/* per recompute: an old verdict fades */
+
+static double
+predicted_apply_ms(const IncrloadView *row, int64 k)
+{
+	const double *m = row->apply_model;
+	double		var = m[2] - m[0] * m[0];
+	double		b;
+	double		a;
+
+	if (m[0] <= 0)
+		return 0;
+	b = var > 1e-6 * m[2] ? (m[3] - m[0] * m[1]) / var : -1;
+	if (b <= 0)
+		return m[1] / m[0] * k;
+	a = Max(m[1] - b * m[0], 0);
+	return a + b * k;
+}
+
+/*
+ * The model after an apply of k rows that took ms, or after a recompute
+ * (k < 0): then the costs it remembers fade a little, so that a view once
+ * too dear to apply incrementally is tried again now and then.
+ */
+static void
+learn_apply_cost(const IncrloadView *row, int64 k, double ms, double *m)
+{
+	if (k < 0)
+	{
+		memcpy(m, row->apply_model, sizeof(row->apply_model));
+		m[1] *= COST_DECAY;
+		m[3] *= COST_DECAY;
+		return;
+	}
+	if (!row->has_apply_model)
+	{
+		m[0] = k;
+		m[1] = ms;
+		m[2] = (double) k * k;
+		m[3] = k * ms;
+		return;
+	}
+	m[0] = (1 - COST_WEIGHT) * row->apply_model[0] + COST_WEIGHT * k;
+	m[1] = (1 - COST_WEIGHT) * row->apply_model[1] + COST_WEIGHT * ms;
+	m[2] = (1 - COST_WEIGHT) * row->apply_model[2] + COST_WEIGHT * (double) k * k;
+	m[3] = (1 - COST_WEIGHT) * row->apply_model[3] + COST_WEIGHT * k * ms;
+}
+
+/*
+ * Whether to recompute the view rather than apply its batch of consumed
+ * delta rows, by the view's strategy: 'auto' compares what the batch would
+ * cost incrementally (predicted_apply_ms) with what a recompute costs (a
+ * moving average of the view's recomputes).  Planner estimates cannot
+ * tell: the kept plans take every batch to be small, by design (batch.c).
+ * Before an incremental apply has been measured, a batch of over a quarter
+ * of the rows of the view's tables is recomputed.  reason says why, for
+ * the history.
+ */
+static bool
+choose_recompute(IncrloadView *row, ViewPlans *p, int64 consumed,
+				 char *reason, size_t len)
+{
+	if (strcmp(row->strategy, "full") == 0)
+	{
+		snprintf(reason, len, "strategy full: recomputed");
+		return true;
+	}
+	if (strcmp(row->strategy, "incremental") == 0 || !incrload_adaptive)
+	{
+		snprintf(reason, len, "%s: %lld changes applied",
+				 incrload_adaptive ? "strategy incremental" : "incrload.adaptive off",
+				 (long long) consumed);
+		return false;
+	}
+	if (row->has_apply_model && row->recompute_cost >= 0)
+	{
+		double		predicted = predicted_apply_ms(row, consumed);
+		bool		recompute = predicted > row->recompute_cost;
+
+		snprintf(reason, len, "%s: %lld changes, ~%.0f ms incrementally; a recompute ~%.0f ms",
+				 recompute ? "recomputed" : "incremental", (long long) consumed,
+				 predicted, row->recompute_cost);
+		return recompute;
+	}
+	else
+	{
+		double		rows = 0;
+		ListCell   *lc;
+
+		foreach(lc, p->bases)
+			rows += table_rows(lfirst_oid(lc));
+		if (rows > 0 && consumed > rows / 4)
+		{
+			snprintf(reason, len, "recomputed: %lld changes, over a quarter of the %.0f rows of its tables",
+					 (long long) consumed, rows);
+			return true;
+		}
+		snprintf(reason, len, "incremental: %lld changes", (long long) consumed);
+		return false;
+	}
+}
+
 static void
 apply_error_callback(void *arg)
 {
@@ -623,6 +830,8 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 	Datum		watermark;
 	bool		isnull;
 	ListCell   *lc;
+	ListCell   *lb;
+	List	   *changed = NIL;
 
 	char	   *viewname = get_rel_name(view);
 
@@ -631,6 +840,7 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 									 ALLOCSET_DEFAULT_SIZES);
 	oldcxt = MemoryContextSwitchTo(applycxt);
 
+	il_explain_view(view);
 	errcallback.callback = apply_error_callback;
 	errcallback.arg = &view;
 	errcallback.previous = error_context_stack;
@@ -682,6 +892,13 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 	full = kind == IL_APPLY_FULL || kind == IL_APPLY_REPAIR ||
 		row.full_mode || !row.has_watermark ||
 		row.watermark_foreign || strcmp(row.state, "needs_full_refresh") == 0;
+	snprintf(result->reason, sizeof(result->reason), "%s",
+			 kind == IL_APPLY_FULL ? "full refresh" :
+			 kind == IL_APPLY_REPAIR ? "repair of drift" :
+			 row.full_mode ? "mode full" :
+			 !row.has_watermark ? "first fill" :
+			 row.watermark_foreign ? "restored from another cluster" :
+			 full ? "needed a full refresh" : "");
 
 	/* 3. the batch */
 	if (!row.full_mode && row.has_watermark && !row.watermark_foreign)
@@ -693,15 +910,18 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 		nulls[INCRLOAD_BATCH_NPARAMS] = '\0';
 		if (!row.has_watermark_xid)
 			nulls[1] = 'n';
-		foreach(lc, p->batch_info)
+		forboth(lc, p->batch_info, lb, p->q->base_relids)
 		{
 			HeapTuple	tup;
 			Datum		ts;
+			int64		n;
 
 			run(lfirst(lc), params, nulls, snap, SPI_OK_SELECT);
 			tup = SPI_tuptable->vals[0];
-			consumed += DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc,
-													1, &isnull));
+			n = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
+			consumed += n;
+			if (n > 0)
+				changed = lappend_oid(changed, lfirst_oid(lb));
 			truncated |= DatumGetBool(SPI_getbinval(tup, SPI_tuptable->tupdesc,
 													2, &isnull));
 			ts = SPI_getbinval(tup, SPI_tuptable->tupdesc, 3, &isnull);
@@ -709,9 +929,19 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 							DatumGetTimestampTz(ts) < result->oldest_change))
 				result->oldest_change = DatumGetTimestampTz(ts);
 		}
-		if (truncated)
+		if (truncated && !full)
+		{
 			full = true;
-		if (!full && consumed > 0 && !apply_batch(p, params, nulls, snap, result))
+			snprintf(result->reason, sizeof(result->reason),
+					 "recomputed: a TRUNCATE in the batch");
+		}
+		if (!full && consumed > 0 && kind != IL_APPLY_VERIFY &&
+			choose_recompute(&row, p, consumed, result->reason,
+							 sizeof(result->reason)))
+			full = true;
+		if (!full && consumed > 0 &&
+			!apply_batch(p, get_upsert(p, view, changed), params, nulls, snap,
+						 result))
 		{
 			ereport(WARNING,
 					errcode(ERRCODE_DATA_CORRUPTED),
@@ -719,12 +949,22 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 						   get_rel_name(view)),
 					errdetail("A row count of its storage table went below zero; the table was changed outside incrload."));
 			full = true;
+			snprintf(result->reason, sizeof(result->reason),
+					 "recomputed: a row count went below zero");
 		}
 	}
 	if (row.watermark_foreign)
 	{
 		forget_foreign_changes(view, snap);
 		/* the restored tree named the old cluster's objects; the text did not */
+		il_catalog_set_query(view, il_analyze_parse(row.query));
+	}
+	else if (row.query_tree_stale)
+	{
+		/*
+		 * Another major wrote the tree (pg_upgrade): the text, analyzed
+		 * again, gives this major's; the watermark's xids still hold.
+		 */
 		il_catalog_set_query(view, il_analyze_parse(row.query));
 	}
 	if (full && !(kind == IL_APPLY_VERIFY && row.full_mode))
@@ -765,9 +1005,31 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 	 * Our own rows: this transaction's xid counts as applied in the
 	 * watermark, except for what it writes from read_cid on.
 	 */
-	il_catalog_record_apply(view, watermark,
-							FullTransactionIdGetDatum(GetTopFullTransactionId()),
-							true, (int64) read_cid, full, consumed, started);
+	/* what it cost, for the choices to come */
+	{
+		double		ms = (double) (GetCurrentTimestamp() - started) / 1000.0;
+		double		model[4];
+		bool		learned = false;
+
+		if (full && row.has_apply_model)
+		{
+			learn_apply_cost(&row, -1, ms, model);
+			learned = true;
+		}
+		else if (!full && consumed > 0 && kind != IL_APPLY_VERIFY)
+		{
+			learn_apply_cost(&row, consumed, ms, model);
+			learned = true;
+		}
+		il_catalog_record_apply(view, watermark,
+								FullTransactionIdGetDatum(GetTopFullTransactionId()),
+								true, (int64) read_cid, full, consumed, started,
+								result->reason[0] ? result->reason : NULL,
+								learned ? model : NULL,
+								!full ? -1 :
+								row.recompute_cost < 0 ? ms :
+								(1 - COST_WEIGHT) * row.recompute_cost + COST_WEIGHT * ms);
+	}
 	if (kind == IL_APPLY_VERIFY)
 		il_catalog_record_verify(view, result->missing + result->extra);
 
@@ -785,6 +1047,51 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 	error_context_stack = errcallback.previous;
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextDelete(applycxt);
+}
+
+/*
+ * The statements an apply of a view runs, each with a comment line that
+ * names the view and what the statement does: a batch in which every base
+ * table changed, the recompute of one group, the fill.  Built as the apply
+ * builds them; the caller is connected to SPI.
+ */
+List *
+il_apply_statements(Oid view)
+{
+	IncrloadView row;
+	IncrloadQuery *q;
+	IncrloadSql *sql;
+	List	   *result = NIL;
+	const char *name;
+
+	if (!il_catalog_read_view(view, false, &row))
+		return NIL;
+	name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(view)),
+									  get_rel_name(view));
+	q = il_analyze(row.query_tree ? il_analyze_tree(row.query_tree) :
+				   il_analyze_parse(row.query), !row.full_mode);
+	sql = il_storage_build(q, view, row.storage, NIL);
+	if (sql->upsert)
+		result = lappend(result, psprintf("-- %s: a batch of changes of every base table\n%s",
+										  name, sql->upsert));
+	if (sql->delete_rows)
+		result = lappend(result, psprintf("-- %s: rows whose count reached zero\n%s",
+										  name, sql->delete_rows));
+	if (sql->recompute)
+		result = lappend(result, psprintf("-- %s: one group recomputed\n%s",
+										  name, sql->recompute));
+	if (sql->aux_cleanup)
+		result = lappend(result, psprintf("-- %s: values that left their sets\n%s",
+										  name, sql->aux_cleanup));
+	result = lappend(result, psprintf("-- %s: a recompute empties the storage table\n%s",
+									  name, sql->full_delete));
+	if (sql->fill_select)
+		result = lappend(result, psprintf("-- %s: and fills it from the query\n%s\n%s",
+										  name, sql->fill_select, sql->fill_insert));
+	else
+		result = lappend(result, psprintf("-- %s: and fills it from the query\n%s",
+										  name, sql->full_insert));
+	return result;
 }
 
 /*

@@ -12,6 +12,7 @@
 #define INCRLOAD_APPLY_H
 
 #include "datatype/timestamp.h"
+#include "nodes/pg_list.h"
 
 typedef enum IncrloadApplyKind
 {
@@ -32,11 +33,13 @@ typedef struct IncrloadApplyResult
 	int64		missing;		/* verify: rows of the query not in the view */
 	int64		extra;			/* verify: rows of the view not in the query */
 	bool		repaired;		/* a full refresh that repaired drift */
+	char		reason[160];	/* why incremental or a recompute */
 } IncrloadApplyResult;
 
 extern void il_apply_init(void);
 extern void il_apply_view(Oid view, IncrloadApplyKind kind,
 						  IncrloadApplyResult *result);
 extern int64 il_apply_pending(Oid view, TimestampTz *oldest);
+extern List *il_apply_statements(Oid view);
 
 #endif							/* INCRLOAD_APPLY_H */

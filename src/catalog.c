@@ -27,9 +27,11 @@
 #include "access/table.h"
 #include "access/xlog.h"
 #include "catalog/dependency.h"
+#include "catalog/indexing.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_rewrite.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_rewrite.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
@@ -37,11 +39,13 @@
 #include "miscadmin.h"
 #include "rewrite/prs2lock.h"
 #include "rewrite/rewriteSupport.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
 
 #include "analyze.h"
 #include "catalog.h"
@@ -60,6 +64,7 @@ typedef enum CatalogStmt
 	STMT_ALTER_VIEW,
 	STMT_SET_AUX_OF,
 	STMT_AUXES,
+	STMT_AUX_OF,
 	STMT_VIEW_BASES,
 	STMT_BASE_VIEWS,
 	STMT_ALL_VIEWS,
@@ -77,7 +82,8 @@ typedef enum CatalogStmt
 
 #define VIEW_COLUMNS \
 	"storage_table, query, mode, state, owner, watermark, watermark_xid, " \
-	"watermark_cid, watermark_system, watermark_view, query_tree, multiplicity"
+	"watermark_cid, watermark_system, watermark_view, query_tree, multiplicity, " \
+	"query_tree_major, strategy, apply_model, recompute_cost"
 
 static const char *const catalog_sql[NUM_CATALOG_STMTS] = {
 	[STMT_READ_VIEW] =
@@ -89,10 +95,12 @@ static const char *const catalog_sql[NUM_CATALOG_STMTS] = {
 	[STMT_INSERT_VIEW] =
 	"INSERT INTO incrload.view (view_name, storage_table, query, mode, "
 	"refresh_interval, owner, query_tree, watermark_system, watermark_view, "
-	"multiplicity) "
-	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $1::pg_catalog.oid, $9)",
+	"multiplicity, query_tree_major) "
+	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $1::pg_catalog.oid, $9, "
+	PG_MAJORVERSION ")",
 	[STMT_SET_QUERY] =
-	"UPDATE incrload.view SET query = $2, query_tree = $3 "
+	"UPDATE incrload.view SET query = $2, query_tree = $3, "
+	"query_tree_major = " PG_MAJORVERSION " "
 	"WHERE view_name OPERATOR(pg_catalog.=) $1",
 	[STMT_INSERT_VIEW_BASE] =
 	"INSERT INTO incrload.view_base (view_name, base_table) VALUES ($1, $2) "
@@ -108,7 +116,10 @@ static const char *const catalog_sql[NUM_CATALOG_STMTS] = {
 	"changes_applied = changes_applied OPERATOR(pg_catalog.+) $7, "
 	"full_refreshes = full_refreshes OPERATOR(pg_catalog.+) $8, "
 	"consecutive_failures = 0, last_error = NULL, "
-	"state = CASE WHEN state OPERATOR(pg_catalog.=) 'paused' THEN state ELSE 'active' END "
+	"state = CASE WHEN state OPERATOR(pg_catalog.=) 'paused' THEN state ELSE 'active' END, "
+	"apply_model = COALESCE($10, apply_model), "
+	"recompute_cost = COALESCE($11, recompute_cost), "
+	"last_choice = $9 "
 	"WHERE view_name OPERATOR(pg_catalog.=) $1",
 	[STMT_RECORD_VERIFY] =
 	"UPDATE incrload.view SET last_verify = pg_catalog.clock_timestamp(), "
@@ -132,13 +143,17 @@ static const char *const catalog_sql[NUM_CATALOG_STMTS] = {
 	"refresh_interval = COALESCE($2, refresh_interval), "
 	"verify_interval = CASE WHEN $3 IS NULL THEN verify_interval "
 	"WHEN $3 OPERATOR(pg_catalog.=) '0'::pg_catalog.interval THEN NULL ELSE $3 END, "
-	"repair = COALESCE($4, repair) "
+	"repair = COALESCE($4, repair), "
+	"strategy = COALESCE($5, strategy) "
 	"WHERE view_name OPERATOR(pg_catalog.=) $1",
 	[STMT_SET_AUX_OF] =
 	"UPDATE incrload.view SET aux_of = $2 WHERE view_name OPERATOR(pg_catalog.=) $1",
 	[STMT_AUXES] =
 	"SELECT view_name FROM incrload.view WHERE aux_of OPERATOR(pg_catalog.=) $1 "
 	"ORDER BY view_name",
+	[STMT_AUX_OF] =
+	"SELECT aux_of FROM incrload.view WHERE view_name OPERATOR(pg_catalog.=) $1 "
+	"AND aux_of IS NOT NULL",
 	[STMT_VIEW_BASES] =
 	"SELECT base_table FROM incrload.view_base "
 	"WHERE view_name OPERATOR(pg_catalog.=) $1 ORDER BY base_table",
@@ -230,7 +245,10 @@ get_plan(CatalogStmt stmt, int nargs, Oid *argtypes)
 {
 	if (catalog_plans[stmt] == NULL)
 	{
+		MemoryContext cxt = CurrentMemoryContext;
 		SPIPlanPtr	plan = SPI_prepare(catalog_sql[stmt], nargs, argtypes);
+
+		MemoryContextSwitchTo(cxt);
 
 		if (plan == NULL)
 			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
@@ -250,6 +268,7 @@ static void
 run_stmt(CatalogStmt stmt, int nargs, Oid *argtypes, Datum *values,
 		 const char *nulls, int expected)
 {
+	MemoryContext cxt = CurrentMemoryContext;
 	SPIPlanPtr	plan = get_plan(stmt, nargs, argtypes);
 	Oid			save_uid;
 	int			save_sec;
@@ -258,6 +277,13 @@ run_stmt(CatalogStmt stmt, int nargs, Oid *argtypes, Datum *values,
 	il_catalog_become_owner(&save_uid, &save_sec);
 	ret = SPI_execute_plan(plan, values, nulls, false, 0);
 	il_catalog_restore_user(save_uid, save_sec);
+
+	/*
+	 * SPI leaves us in its procedure context; what the caller reads from
+	 * the result goes where the caller allocates (the apply keeps a view's
+	 * analysis across transactions).
+	 */
+	MemoryContextSwitchTo(cxt);
 	if (ret != expected)
 		elog(ERROR, "incrload catalog statement \"%s\" failed: %s",
 			 catalog_sql[stmt], SPI_result_code_string(ret));
@@ -352,9 +378,31 @@ il_catalog_read_view(Oid view, bool lock, IncrloadView *row)
 	d = SPI_getbinval(tup, desc, 10, &isnull);
 	if (!isnull && DatumGetObjectId(d) != view)
 		row->watermark_foreign = true;
-	/* a tree from another cluster or database names other objects */
-	row->query_tree = row->watermark_foreign ? NULL : SPI_getvalue(tup, desc, 11);
+	/*
+	 * A tree from another cluster or database names other objects; one
+	 * that another major wrote (pg_upgrade keeps the catalog) is in a
+	 * format this one may misread.
+	 */
+	d = SPI_getbinval(tup, desc, 13, &isnull);
+	row->query_tree_stale = isnull || DatumGetInt32(d) != PG_MAJORVERSION_NUM;
+	row->query_tree = row->watermark_foreign || row->query_tree_stale ? NULL :
+		SPI_getvalue(tup, desc, 11);
 	row->multiplicity = SPI_getvalue(tup, desc, 12);
+	row->strategy = SPI_getvalue(tup, desc, 14);
+	d = SPI_getbinval(tup, desc, 15, &isnull);
+	if (!isnull)
+	{
+		Datum	   *elems;
+		int			n;
+
+		deconstruct_array(DatumGetArrayTypeP(d), FLOAT8OID, sizeof(float8),
+						  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, NULL, &n);
+		row->has_apply_model = n == 4;
+		for (int i = 0; i < n && i < 4; i++)
+			row->apply_model[i] = DatumGetFloat8(elems[i]);
+	}
+	d = SPI_getbinval(tup, desc, 16, &isnull);
+	row->recompute_cost = isnull ? -1 : DatumGetFloat8(d);
 	return true;
 }
 
@@ -406,6 +454,65 @@ il_catalog_record_dependencies(Oid view, Query *query)
 	recordDependencyOnExpr(&rule, (Node *) query, NIL, DEPENDENCY_NORMAL);
 }
 
+/*
+ * An auxiliary view made of a plain view's definition depends on that view
+ * as a rule reading it would: DROP VIEW is refused (CASCADE takes it along).
+ */
+void
+il_catalog_record_view_dependency(Oid view, Oid plain_view)
+{
+	ObjectAddress rule;
+	ObjectAddress referenced;
+
+	ObjectAddressSet(rule, RewriteRelationId,
+					 get_rewrite_oid(view, ViewSelectRuleName, false));
+	ObjectAddressSet(referenced, RelationRelationId, plain_view);
+	recordDependencyOn(&rule, &referenced, DEPENDENCY_NORMAL);
+}
+
+/* The view a user registered that view serves: itself or its top. */
+Oid
+il_catalog_top_view(Oid view)
+{
+	Oid			up;
+
+	while (OidIsValid(up = oid_by(STMT_AUX_OF, view)))
+		view = up;
+	return view;
+}
+
+/* The plain views a registered view's rule depends on directly. */
+List *
+il_catalog_views_depended_on(Oid view)
+{
+	Oid			rule = get_rewrite_oid(view, ViewSelectRuleName, true);
+	Relation	dep;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *result = NIL;
+
+	if (!OidIsValid(rule))
+		return NIL;
+	dep = table_open(DependRelationId, AccessShareLock);
+	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(RewriteRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(rule));
+	scan = systable_beginscan(dep, DependDependerIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (d->refclassid == RelationRelationId && d->refobjsubid == 0 &&
+			d->refobjid != view && get_rel_relkind(d->refobjid) == RELKIND_VIEW)
+			result = list_append_unique_oid(result, d->refobjid);
+	}
+	systable_endscan(scan);
+	table_close(dep, AccessShareLock);
+	return result;
+}
+
 /* Keep a view's query, re-analyzed from its text after a restore. */
 void
 il_catalog_set_query(Oid view, Query *query)
@@ -437,12 +544,15 @@ il_catalog_delete_view(Oid view)
 void
 il_catalog_record_apply(Oid view, Datum watermark, Datum watermark_xid,
 						bool has_xid, int64 watermark_cid, bool full,
-						int64 consumed, TimestampTz started)
+						int64 consumed, TimestampTz started, const char *choice,
+						const double *apply_model, double recompute_cost)
 {
-	Oid			argtypes[8] = {REGCLASSOID, PG_SNAPSHOTOID, XID8OID, INT8OID,
-	INT8OID, TIMESTAMPTZOID, INT8OID, INT8OID};
-	Datum		values[8];
-	char		nulls[8] = "        ";
+	Oid			argtypes[11] = {REGCLASSOID, PG_SNAPSHOTOID, XID8OID, INT8OID,
+		INT8OID, TIMESTAMPTZOID, INT8OID, INT8OID, TEXTOID, FLOAT8ARRAYOID,
+	FLOAT8OID};
+	Datum		values[11];
+	char		nulls[12] = "           ";
+
 	values[0] = ObjectIdGetDatum(view);
 	values[1] = watermark;
 	values[2] = watermark_xid;
@@ -453,7 +563,24 @@ il_catalog_record_apply(Oid view, Datum watermark, Datum watermark_xid,
 	values[5] = TimestampTzGetDatum(started);
 	values[6] = Int64GetDatum(consumed);
 	values[7] = Int64GetDatum(full ? 1 : 0);
-	run_stmt(STMT_RECORD_APPLY, 8, argtypes, values, nulls, SPI_OK_UPDATE);
+	values[8] = CStringGetTextDatum(choice ? choice : "");
+	if (choice == NULL)
+		nulls[8] = 'n';
+	if (apply_model)
+	{
+		Datum		elems[4];
+
+		for (int i = 0; i < 4; i++)
+			elems[i] = Float8GetDatum(apply_model[i]);
+		values[9] = PointerGetDatum(construct_array(elems, 4, FLOAT8OID, sizeof(float8),
+													FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	}
+	else
+		nulls[9] = 'n';
+	values[10] = Float8GetDatum(recompute_cost);
+	if (recompute_cost < 0)
+		nulls[10] = 'n';
+	run_stmt(STMT_RECORD_APPLY, 11, argtypes, values, nulls, SPI_OK_UPDATE);
 }
 
 void
@@ -480,11 +607,13 @@ il_catalog_set_state(Oid view, const char *state)
  */
 void
 il_catalog_alter_view(Oid view, const Datum *refresh_interval,
-					  const Datum *verify_interval, const bool *repair)
+					  const Datum *verify_interval, const bool *repair,
+					  const char *strategy)
 {
-	Oid			argtypes[4] = {REGCLASSOID, INTERVALOID, INTERVALOID, BOOLOID};
-	Datum		values[4] = {ObjectIdGetDatum(view), 0, 0, 0};
-	char		nulls[5] = " nnn";
+	Oid			argtypes[5] = {REGCLASSOID, INTERVALOID, INTERVALOID, BOOLOID,
+	TEXTOID};
+	Datum		values[5] = {ObjectIdGetDatum(view), 0, 0, 0, 0};
+	char		nulls[6] = " nnnn";
 
 	if (refresh_interval)
 	{
@@ -501,7 +630,12 @@ il_catalog_alter_view(Oid view, const Datum *refresh_interval,
 		values[3] = BoolGetDatum(*repair);
 		nulls[3] = ' ';
 	}
-	run_stmt(STMT_ALTER_VIEW, 4, argtypes, values, nulls, SPI_OK_UPDATE);
+	if (strategy)
+	{
+		values[4] = CStringGetTextDatum(strategy);
+		nulls[4] = ' ';
+	}
+	run_stmt(STMT_ALTER_VIEW, 5, argtypes, values, nulls, SPI_OK_UPDATE);
 }
 
 void

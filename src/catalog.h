@@ -16,6 +16,7 @@
 
 #define INCRLOAD_SCHEMA "incrload"
 
+
 /* One row of incrload.view, as the apply and the API need it. */
 typedef struct IncrloadView
 {
@@ -31,8 +32,13 @@ typedef struct IncrloadView
 	bool		has_watermark_xid;
 	int64		watermark_cid;
 	bool		watermark_foreign;	/* taken in another cluster */
-	char	   *query_tree;		/* NULL when missing or foreign */
+	bool		query_tree_stale;	/* written by another major */
+	char	   *query_tree;		/* NULL when missing, foreign or stale */
 	char	   *multiplicity;	/* NULL: each storage row shows once */
+	char	   *strategy;		/* auto, incremental, full */
+	bool		has_apply_model;
+	double		apply_model[4]; /* see incrload.view.apply_model */
+	double		recompute_cost; /* ms, or < 0: not known */
 } IncrloadView;
 
 extern Oid	il_catalog_namespace(void);
@@ -47,20 +53,26 @@ extern void il_catalog_insert_view(Oid view, Oid storage, const char *query,
 								   List *bases, const char *multiplicity);
 extern void il_catalog_record_dependencies(Oid view, struct Query *query);
 extern void il_catalog_set_query(Oid view, struct Query *query);
+extern void il_catalog_record_view_dependency(Oid view, Oid plain_view);
+extern List *il_catalog_views_depended_on(Oid view);
 extern void il_catalog_set_query_text(Oid view, const char *querydef,
 									  const char *tree);
 extern void il_catalog_delete_view(Oid view);
 extern void il_catalog_record_apply(Oid view, Datum watermark,
 									Datum watermark_xid, bool has_xid,
 									int64 watermark_cid, bool full,
-									int64 consumed, TimestampTz started);
+									int64 consumed, TimestampTz started,
+									const char *choice,
+									const double *apply_model,
+									double recompute_cost);
 extern void il_catalog_record_verify(Oid view, int64 mismatches);
 extern void il_catalog_set_state(Oid view, const char *state);
 extern void il_catalog_alter_view(Oid view, const Datum *refresh_interval,
 								  const Datum *verify_interval,
-								  const bool *repair);
+								  const bool *repair, const char *strategy);
 extern void il_catalog_set_aux_of(Oid aux, Oid view);
 extern List *il_catalog_auxes(Oid view);
+extern Oid	il_catalog_top_view(Oid view);
 extern List *il_catalog_view_bases(Oid view);
 extern List *il_catalog_base_views(Oid base);
 extern List *il_catalog_all_views(void);

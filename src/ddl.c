@@ -373,11 +373,15 @@ check_replaced(Oid objid, bool is_view)
 			continue;
 		il_normalize_objects_read((Query *) stringToNode(row.query_tree),
 								  &views, &functions);
+		/* a plain view an auxiliary view was made of */
+		views = list_concat_unique_oid(views,
+									   il_catalog_views_depended_on(row.view));
 		if (is_view && list_member_oid(views, objid))
 			ereport(ERROR,
 					errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
 					errmsg("cannot replace view \"%s\" because incrload view \"%s\" reads it",
-						   get_rel_name(objid), get_rel_name(row.view)),
+						   get_rel_name(objid),
+						   get_rel_name(il_catalog_top_view(row.view))),
 					errdetail("The new definition may read tables whose changes are not captured."),
 					errhint("Unregister the view with incrload_unregister_view(), replace the view, then register it again."));
 		if (!is_view && list_member_oid(functions, objid) && !row.full_mode)

@@ -39,6 +39,8 @@
 #include "access/htup_details.h"
 #include "access/sysattr.h"
 #include "access/table.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "nodes/makefuncs.h"
@@ -48,6 +50,7 @@
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
 #include "tcop/tcopprot.h"
+#include "storage/bufmgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -57,6 +60,7 @@
 
 #include "capture.h"
 #include "catalog.h"
+#include "compat.h"
 #include "delta.h"
 #include "normalize.h"
 
@@ -86,8 +90,8 @@ il_sql_col(const char *alias, const char *name)
 /*
  * Which delta rows belong to the batch: committed (MVCC shows us nothing
  * else), and not yet applied: not visible in the watermark ($1), except
- * the rows the last applying transaction ($2) wrote after it read ($3).
- * The first condition lets the xid index find the range.
+ * the rows the last applying transaction ($2) wrote after it read ($3)
+ * (batch.c).  The first condition lets the xid index find the range.
  */
 static char *
 batch_cond(const char *alias)
@@ -95,10 +99,9 @@ batch_cond(const char *alias)
 	char	   *xid = il_sql_col(alias, INCRLOAD_DELTA_XID_NAME);
 
 	return psprintf("%s OPERATOR(pg_catalog.>=) pg_catalog.pg_snapshot_xmin($1) "
-					"AND CASE WHEN %s OPERATOR(pg_catalog.=) $2 "
-					"THEN %s OPERATOR(pg_catalog.>=) $3 "
-					"ELSE NOT pg_catalog.pg_visible_in_snapshot(%s, $1) END",
-					xid, xid, il_sql_col(alias, INCRLOAD_DELTA_CID_NAME), xid);
+					"AND %s.in_batch(%s, %s, $1, $2, $3)",
+					xid, INCRLOAD_SCHEMA, xid,
+					il_sql_col(alias, INCRLOAD_DELTA_CID_NAME));
 }
 
 /*
@@ -114,8 +117,23 @@ typedef enum InputState
 	IN_DELTA,					/* its batch, weights +1/-1 */
 	IN_OLD,						/* as before the batch, as weighted rows */
 	IN_OLD_ROWS,				/* as before the batch, as rows */
-	IN_NEW_ROWS					/* another view's storage, as its rows */
+	IN_NEW_ROWS					/* as the apply's snapshot shows it, as rows
+								 * (another view's storage: each row as often
+								 * as it counts) */
 } InputState;
+
+/*
+ * One term of the delta rule of a branch: what each input reads (its FROM
+ * list's inputs, then those of each subquery in its expressions), the
+ * sign, and, for a term about a change inside a subquery, which input's
+ * batch picks the outer rows it may affect (else -1).
+ */
+typedef struct Term
+{
+	int			sign;
+	int			affected;
+	InputState *states;
+} Term;
 
 /*
  * Which arms of IN_OLD_ROWS (see batch_subquery_sql): the table's rows the
@@ -130,6 +148,11 @@ typedef enum InputState
  * (see keyed_columns).
  */
 #define OLD_ARM_BARE	0x4
+/*
+ * IN_DELTA, IN_OLD of a FROM input: the netted batch is one of the
+ * statement's batches, a MATERIALIZED CTE computed once (see batch_cte).
+ */
+#define BATCH_SHARED	0x8
 
 /*
  * Whether two values of the type that are equal (by its default equality,
@@ -177,23 +200,83 @@ batch_sql(const char *cols, const char *w, const char *dname, const char *da,
 		return psprintf("SELECT %s%s(%s) AS %s FROM %s %s WHERE %s.%s OPERATOR(pg_catalog.<>) 0 AND %s",
 						cols, neg, w, INCRLOAD_DELTA_W_NAME, dname, da,
 						da, INCRLOAD_DELTA_W_NAME, batch_cond(da));
+	/* no column read: the rows' count, one row */
 	return psprintf("SELECT %s%s(pg_catalog.sum(%s))::pg_catalog.int4 AS %s FROM %s %s "
-					"WHERE %s.%s OPERATOR(pg_catalog.<>) 0 AND %s GROUP BY %s "
+					"WHERE %s.%s OPERATOR(pg_catalog.<>) 0 AND %s%s%s "
 					"HAVING pg_catalog.sum(%s) OPERATOR(pg_catalog.<>) 0",
 					cols, neg, w, INCRLOAD_DELTA_W_NAME, dname, da,
-					da, INCRLOAD_DELTA_W_NAME, batch_cond(da), group, w);
+					da, INCRLOAD_DELTA_W_NAME, batch_cond(da),
+					group[0] ? " GROUP BY " : "", group, w);
+}
+
+/*
+ * The netted batches the statement being built reads in its FROM terms,
+ * each computed once: a MATERIALIZED CTE named __incrload_b<n> at the top
+ * of the statement (il_delta_batch_ctes), which every term of every branch
+ * that reads that batch (the same SQL) shares.  Left in the terms, each
+ * term would scan and net the batch again, and a nested loop that rescans
+ * a term's batch would net it again for every outer row.  (sql, name)
+ * pairs.
+ */
+static List *batch_ctes = NIL;
+
+static const char *
+batch_cte(const char *sql)
+{
+	ListCell   *lc;
+	char	   *name;
+
+	foreach(lc, batch_ctes)
+	{
+		List	   *pair = lfirst(lc);
+
+		if (strcmp(linitial(pair), sql) == 0)
+			return lsecond(pair);
+	}
+	name = psprintf(INCRLOAD_HIDDEN_PREFIX "b%d", list_length(batch_ctes) + 1);
+	batch_ctes = lappend(batch_ctes, list_make2(pstrdup(sql), name));
+	return name;
+}
+
+/*
+ * The WITH list items of the batches the last il_delta_pre_sql read
+ * ("name AS MATERIALIZED (sql), ..."), or NULL.
+ */
+char *
+il_delta_batch_ctes(void)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	if (batch_ctes == NIL)
+		return NULL;
+	initStringInfo(&buf);
+	foreach(lc, batch_ctes)
+	{
+		List	   *pair = lfirst(lc);
+
+		appendStringInfo(&buf, "%s%s AS MATERIALIZED (%s)", buf.len ? ", " : "",
+						 (char *) lsecond(pair), (char *) linitial(pair));
+	}
+	return buf.data;
 }
 
 /*
  * A subquery with the base table's row type (attnos line up, so the
  * query's Vars need no change) plus a weight (not for IN_OLD_ROWS).
  * used: the columns the reference reads (IN_OLD_ROWS only; others are
- * NULL there).  With OLD_ARM_BARE, *kept_filter is set to a query over the
- * table as r whose WHERE is the kept rows' test.
+ * NULL there).  netcols (IN_DELTA, IN_OLD): the columns a term reads of a
+ * batch (with 0, so that it is not empty), NULL for all: the batch's other
+ * columns are NULL, and rows equal
+ * in these are netted, so that a change of a column the view does not
+ * read (an UPDATE of c_acctbal under a view of c_mktsegment) nets to
+ * nothing before it joins anything.  With OLD_ARM_BARE, *kept_filter is set
+ * to a query over the table as r whose WHERE is the kept rows' test.
  */
 static char *
 batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
-				   const char *mult, int arms, List **colnames, char **kept_filter)
+				   Bitmapset *netcols, const char *mult, int arms,
+				   List **colnames, char **kept_filter)
 {
 	Relation	brel = table_open(base, AccessShareLock);
 	Relation	drel = table_open(delta, AccessShareLock);
@@ -217,6 +300,10 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 	StringInfoData outcols;
 	StringInfoData outcols_all;	/* IN_NEW_ROWS: every column, from s */
 	StringInfoData netgroup;	/* IN_DELTA, IN_OLD: what rows are the same */
+	StringInfoData names;		/* every column's name */
+	StringInfoData ucols_s;		/* counted IN_OLD_ROWS: the used columns of s */
+	StringInfoData cgroup;		/* ... what rows are the same */
+	StringInfoData csel;		/* ... and their columns */
 	bool		nettable = true;
 	int			ncols = 0;
 	char	   *dname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(drel)),
@@ -240,12 +327,6 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 				 INCRLOAD_DELTA_W_NAME, mult) :
 		psprintf("d.%s::pg_catalog.int4", INCRLOAD_DELTA_W_NAME);
 
-	if (mult && state == IN_OLD_ROWS)
-		ereport(ERROR,
-				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				errmsg("registered incrload views read inside subqueries in expressions are not supported in incremental mode"),
-				errhint("Use mode => 'full' to maintain this view by recomputation."));
-
 	initStringInfo(&dcols);
 	initStringInfo(&bcols);
 	initStringInfo(&ucols_d);
@@ -262,6 +343,10 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 	initStringInfo(&outcols);
 	initStringInfo(&outcols_all);
 	initStringInfo(&netgroup);
+	initStringInfo(&names);
+	initStringInfo(&ucols_s);
+	initStringInfo(&cgroup);
+	initStringInfo(&csel);
 	*colnames = NIL;
 	for (int i = 0; i < bdesc->natts; i++)
 	{
@@ -269,10 +354,10 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 		char	   *name;
 		bool		in_delta;
 
-		appendStringInfo(&netgroup, "%s%d", i > 0 ? ", " : "", i + 1);
 		if (attr->attisdropped)
 		{
 			name = psprintf(INCRLOAD_HIDDEN_PREFIX "dropped_%d", i + 1);
+			appendStringInfo(&names, "%s, ", name);
 			appendStringInfo(&dcols, "NULL::pg_catalog.int4 AS %s, ", name);
 			appendStringInfo(&bcols, "NULL::pg_catalog.int4 AS %s, ", name);
 			appendStringInfo(&outcols, "%sNULL::pg_catalog.int4 AS %s",
@@ -283,8 +368,9 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 			continue;
 		}
 		name = NameStr(attr->attname);
+		appendStringInfo(&names, "%s, ", quote_identifier(name));
 		in_delta = get_attnum(delta, name) != InvalidAttrNumber;
-		if (!in_delta)
+		if (!in_delta || (netcols != NULL && !bms_is_member(i + 1, netcols)))
 			appendStringInfo(&dcols, "NULL::%s AS %s, ",
 							 il_sql_type(attr->atttypid, attr->atttypmod),
 							 quote_identifier(name));
@@ -295,6 +381,8 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 												   TYPECACHE_HASH_PROC);
 
 			appendStringInfo(&dcols, "%s, ", il_sql_col(da, name));
+			/* rows the same in every column that is not NULL here */
+			appendStringInfo(&netgroup, "%s%d", netgroup.len ? ", " : "", i + 1);
 			if (!OidIsValid(tc->eq_opr) ||
 				(!OidIsValid(tc->lt_opr) && !OidIsValid(tc->hash_proc)))
 				nettable = false;
@@ -327,6 +415,9 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 			appendStringInfo(&ucols_r, "%s%s AS c%d", ncols > 1 ? ", " : "",
 							 il_sql_col("r", name), ncols);
 			appendStringInfo(&ucols_n, "%sn.c%d", ncols > 1 ? ", " : "", ncols);
+			appendStringInfo(&ucols_s, "%s AS c%d, ", il_sql_col("s", name), ncols);
+			appendStringInfo(&cgroup, "%sx.c%d", ncols > 1 ? ", " : "", ncols);
+			appendStringInfo(&csel, "x.c%d, ", ncols);
 			appendStringInfo(&groupby, "%s%d", ncols > 1 ? ", " : "", ncols);
 			appendStringInfo(&outcols, "%su.c%d AS %s", outcols.len ? ", " : "",
 							 ncols, quote_identifier(name));
@@ -339,6 +430,8 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 			 * hash: the net change carries them as t<n> and z<n>.
 			 */
 			identity = equality_is_identity(attr->atttypid, attr->attcollation);
+			if (!identity)
+				appendStringInfo(&cgroup, ", (x.c%d)::pg_catalog.text", ncols);
 			col = il_sql_col("r", name);
 			if (attr->attnotnull && identity)
 			{
@@ -400,12 +493,30 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 			break;
 		case IN_DELTA:
 			sql = batch_sql(dcols.data, wdelta, dname, da, nettable ? netgroup.data : NULL, 1);
+			if (arms & BATCH_SHARED)
+			{
+				const char *cte = batch_cte(sql);
+
+				sql = psprintf("WITH %s AS (%s) SELECT * FROM %s", cte, sql, cte);
+			}
 			break;
 		case IN_OLD:
-			sql = psprintf("SELECT %s%s AS %s FROM %s %s UNION ALL %s",
-						   bcols.data, wnew, INCRLOAD_DELTA_W_NAME, bname, ba,
-						   batch_sql(dcols.data, wdelta, dname, da,
-									 nettable ? netgroup.data : NULL, -1));
+			if (arms & BATCH_SHARED)
+			{
+				char	   *batch = batch_sql(dcols.data, wdelta, dname, da,
+											  nettable ? netgroup.data : NULL, 1);
+				const char *cte = batch_cte(batch);
+
+				sql = psprintf("WITH %s AS (%s) SELECT %s%s AS %s FROM %s %s "
+							   "UNION ALL SELECT %sOPERATOR(pg_catalog.-) %s.%s FROM %s",
+							   cte, batch, bcols.data, wnew, INCRLOAD_DELTA_W_NAME,
+							   bname, ba, names.data, cte, INCRLOAD_DELTA_W_NAME, cte);
+			}
+			else
+				sql = psprintf("SELECT %s%s AS %s FROM %s %s UNION ALL %s",
+							   bcols.data, wnew, INCRLOAD_DELTA_W_NAME, bname, ba,
+							   batch_sql(dcols.data, wdelta, dname, da,
+										 nettable ? netgroup.data : NULL, -1));
 			break;
 		case IN_NEW_ROWS:
 			/* inside a subquery: the rows themselves, each as often as it counts */
@@ -414,6 +525,36 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 						   outcols_all.data, bname, mult);
 			break;
 		case IN_OLD_ROWS:
+			if (mult)
+			{
+				/*
+				 * Another view's rows, each as often as that view shows it:
+				 * old = new - batch as weighted rows, the same rows (by
+				 * identity, as in netting) summed, each repeated as often
+				 * as it counts.  A correlated condition on the columns
+				 * read reaches both arms through the grouping.
+				 */
+				if (ncols == 0)
+				{
+					appendStringInfoString(&ucols_s, "NULL::pg_catalog.int4 AS c0, ");
+					appendStringInfoString(&cgroup, "x.c0");
+					appendStringInfoString(&csel, "x.c0, ");
+				}
+				sql = psprintf("SELECT %s FROM (SELECT %spg_catalog.sum(x.k) AS k FROM ("
+							   "SELECT %s(%s)::pg_catalog.int4 AS k FROM %s s "
+							   "UNION ALL "
+							   "SELECT %sOPERATOR(pg_catalog.-) %s AS k FROM %s s "
+							   "WHERE s.%s OPERATOR(pg_catalog.<>) 0 AND %s) x "
+							   "GROUP BY %s) u CROSS JOIN LATERAL "
+							   "pg_catalog.generate_series(1::pg_catalog.int8, u.k) g "
+							   "WHERE u.k OPERATOR(pg_catalog.>) 0",
+							   outcols.data, csel.data,
+							   ucols_s.data, mult, bname,
+							   ucols_s.data, wdelta, dname,
+							   INCRLOAD_DELTA_W_NAME, batch_cond("s"),
+							   cgroup.data);
+				break;
+			}
 			{
 				/*
 				 * old = new - inserted + deleted, as a multiset, on the
@@ -496,10 +637,21 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 									"OPERATOR(pg_catalog.-) n.__incrload_k) g "
 									"WHERE n.__incrload_k OPERATOR(pg_catalog.<) 0",
 									ucols_n.data, net, copies, ucols_n.data, net);
-				sql = psprintf("SELECT %s FROM (%s%s%s) u", outcols.data,
-							   (arms & OLD_ARM_KEPT) ? kept : "",
-							   arms == OLD_ARMS_ALL ? " UNION ALL " : "",
-							   (arms & OLD_ARM_GONE) ? gone : "");
+				/*
+				 * The old-only rows alone depend on the batch only: computed
+				 * once per statement (a MATERIALIZED CTE), not again each
+				 * time a join or subplan rescans them, which, with a
+				 * batch taken to be small (batch.c), a nested loop does
+				 * for every outer row.
+				 */
+				if (arms == OLD_ARM_GONE)
+					sql = psprintf("WITH u AS MATERIALIZED (%s) SELECT %s FROM u",
+								   gone, outcols.data);
+				else
+					sql = psprintf("SELECT %s FROM (%s%s%s) u", outcols.data,
+								   (arms & OLD_ARM_KEPT) ? kept : "",
+								   arms == OLD_ARMS_ALL ? " UNION ALL " : "",
+								   (arms & OLD_ARM_GONE) ? gone : "");
 				break;
 			}
 		default:
@@ -550,6 +702,73 @@ used_columns(Query *q, int rtindex, bool *other)
 	return used;
 }
 
+typedef struct DeepColumns
+{
+	int			rtindex;
+	int			depth;
+	Bitmapset  *cols;
+	bool		whole;
+} DeepColumns;
+
+static bool
+deep_columns_walker(Node *node, DeepColumns *ctx)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+	{
+		Var		   *var = (Var *) node;
+
+		if (var->varno == ctx->rtindex && var->varlevelsup == ctx->depth)
+		{
+			if (var->varattno > 0)
+				ctx->cols = bms_add_member(ctx->cols, var->varattno);
+			else
+				ctx->whole = true;
+		}
+		return false;
+	}
+	if (IsA(node, Query))
+	{
+		bool		result;
+
+		ctx->depth++;
+		result = query_tree_walker((Query *) node, deep_columns_walker, ctx,
+								   QTW_IGNORE_RANGE_TABLE);
+		ctx->depth--;
+		return result;
+	}
+	return expression_tree_walker(node, deep_columns_walker, ctx);
+}
+
+/*
+ * The columns of range table entry rtindex (table relid) that a query
+ * reads anywhere, its subqueries in expressions too; *all when it reads
+ * the whole row.  Columns beyond the table's (a term's weight) do not
+ * count.
+ */
+static Bitmapset *
+read_columns(Query *q, int rtindex, Oid relid, bool *all)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	int			natts = RelationGetNumberOfAttributes(rel);
+	DeepColumns ctx;
+	Bitmapset  *cols = NULL;
+	int			x = -1;
+
+	table_close(rel, AccessShareLock);
+	ctx.rtindex = rtindex;
+	ctx.depth = 0;
+	ctx.cols = NULL;
+	ctx.whole = false;
+	(void) query_tree_walker(q, deep_columns_walker, &ctx, QTW_IGNORE_RANGE_TABLE);
+	*all = ctx.whole;
+	while ((x = bms_next_member(ctx.cols, x)) >= 0)
+		if (x <= natts)
+			cols = bms_add_member(cols, x);
+	return cols;
+}
+
 /*
  * The same, for IN_OLD_ROWS with only some of its arms; with OLD_ARM_BARE,
  * returns the SQL of the kept rows' test (see batch_subquery_sql).
@@ -562,6 +781,7 @@ substitute_rte_arms(Query *pre, IncrloadBaseRef *ref, InputState state, int arms
 	RangeTblEntry *rte = rt_fetch(rtindex, pre->rtable);
 	Oid			delta = il_catalog_delta_for(base);
 	Bitmapset  *used = NULL;
+	Bitmapset  *netcols = NULL;
 	List	   *colnames;
 	char	   *sql;
 	char	   *kept_filter = NULL;
@@ -579,13 +799,27 @@ substitute_rte_arms(Query *pre, IncrloadBaseRef *ref, InputState state, int arms
 				errhint("Unregister the view and register it again."));
 	if (state == IN_OLD_ROWS)
 		used = used_columns(pre, rtindex, NULL);
+	if (state == IN_DELTA || state == IN_OLD)
+	{
+		bool		all;
 
-	sql = batch_subquery_sql(base, delta, state, used, ref->mult, arms, &colnames,
+		netcols = read_columns(pre, rtindex, base, &all);
+		/* no column read: every row nets with every other (one count) */
+		if (!all)
+			netcols = bms_add_member(netcols, 0);
+		else
+			netcols = NULL;
+	}
+
+	sql = batch_subquery_sql(base, delta, state, used, netcols, ref->mult, arms, &colnames,
 							 &kept_filter);
 	raw = pg_parse_query(sql);
 	sub = parse_analyze_fixedparams(linitial_node(RawStmt, raw), sql,
 									batch_param_types, INCRLOAD_BATCH_NPARAMS,
 									NULL);
+	/* a shared batch is defined at the top of the statement, not here */
+	if (arms & BATCH_SHARED)
+		sub->cteList = NIL;
 
 	rte->rtekind = RTE_SUBQUERY;
 	rte->subquery = sub;
@@ -595,12 +829,7 @@ substitute_rte_arms(Query *pre, IncrloadBaseRef *ref, InputState state, int arms
 	rte->rellockmode = 0;
 	rte->tablesample = NULL;
 	rte->inh = false;
-	rte->requiredPerms = 0;
-	rte->checkAsUser = InvalidOid;
-	rte->selectedCols = NULL;
-	rte->insertedCols = NULL;
-	rte->updatedCols = NULL;
-	rte->extraUpdatedCols = NULL;
+	il_rte_drop_permissions(rte);
 	/*
 	 * The query's column aliases for the table go: Vars name columns by
 	 * number, and the subquery's own names are what the SQL reads.
@@ -712,7 +941,7 @@ may_be_null(Node *expr, Query *outer)
  * own (unsubstituted) subquery.
  */
 static List *
-affected_quals(SubLink *sl, List *bases, int which, int first, Query *outer)
+affected_quals(SubLink *sl, List *bases, const Term *term, int first, Query *outer)
 {
 	Query	   *sub = copyObject(castNode(Query, sl->subselect));
 	ListCell   *lc;
@@ -725,8 +954,9 @@ affected_quals(SubLink *sl, List *bases, int which, int first, Query *outer)
 	{
 		IncrloadBaseRef *ref = lfirst(lc);
 
-		substitute_rte(sub, ref,
-					   g < which ? IN_NEW_ROWS : g == which ? IN_DELTA : IN_OLD_ROWS);
+		/* the others as in the term; the input the term is about, its batch */
+		substitute_rte(sub, ref, g == term->affected ? IN_DELTA :
+					   g < term->affected ? IN_NEW_ROWS : term->states[g]);
 		g++;
 	}
 	sub->targetList = NIL;
@@ -792,18 +1022,6 @@ affected_quals(SubLink *sl, List *bases, int which, int first, Query *outer)
 											  IS_NOT_FALSE : IS_NOT_TRUE)));
 }
 
-/*
- * Whether a subquery input in position g reads its old state as rows, in
- * term t with sign.
- */
-static bool
-old_rows_state(int t, int g, int sign)
-{
-	if (t < 0 || g < t)
-		return false;
-	return g != t || sign < 0;
-}
-
 /* Whether a join tree joins only inner: no row is there for lack of another. */
 static bool
 only_inner_joins(Node *node)
@@ -854,10 +1072,11 @@ exists_distributes(Query *sub)
  * outer values, it is a gate before the input is read instead of a filter
  * that rejects, one by one, every row of a key the batch inserted into (all
  * the rows of a join key, for a NOT EXISTS of an outer join).  Returns the
- * expressions by attribute number, or NULL.
+ * expressions by attribute number, or NULL.  With partial, the columns that
+ * are equated so, if any.
  */
 static Node **
-keyed_columns(Query *sub, IncrloadBaseRef *ref)
+keyed_columns(Query *sub, IncrloadBaseRef *ref, bool partial)
 {
 	Relation	rel = table_open(ref->relid, AccessShareLock);
 	int			natts = RelationGetDescr(rel)->natts;
@@ -892,6 +1111,19 @@ keyed_columns(Query *sub, IncrloadBaseRef *ref)
 				keys[v->varattno] = e;
 		}
 	}
+	if (partial)
+	{
+		/* some: those used */
+		bool		any = false;
+
+		for (int i = 1; i <= natts; i++)
+		{
+			if (keys[i] && !bms_is_member(i, used))
+				keys[i] = NULL;
+			any |= keys[i] != NULL;
+		}
+		return any ? keys : NULL;
+	}
 	while ((x = bms_next_member(used, x)) >= 0)
 		if (keys[x] == NULL)
 			return NULL;
@@ -900,7 +1132,7 @@ keyed_columns(Query *sub, IncrloadBaseRef *ref)
 
 /* a column of the kept rows' test: the outer expression it equals */
 static Node *
-keyed_var(Var *var, replace_rte_variables_context *context)
+keyed_var(IncrloadCallbackVar *var, replace_rte_variables_context *context)
 {
 	Node	  **keys = context->callback_arg;
 	Node	   *e;
@@ -974,7 +1206,7 @@ keyed_gone(Query *sub, IncrloadBaseRef *ref, Node **keys)
 						 il_sql_col("s", name));
 	}
 	gone = batch_subquery_sql(ref->relid, il_catalog_delta_for(ref->relid), IN_OLD_ROWS,
-							  used, NULL, OLD_ARM_GONE, &colnames, NULL);
+							  used, NULL, NULL, OLD_ARM_GONE, &colnames, NULL);
 	sql = psprintf("SELECT FROM %s r WHERE (%s) IN (SELECT %s FROM (%s) s WHERE %s)",
 				   quote_qualified_identifier(get_namespace_name(get_rel_namespace(ref->relid)),
 											  get_rel_name(ref->relid)),
@@ -999,9 +1231,69 @@ keyed_gone(Query *sub, IncrloadBaseRef *ref, Node **keys)
 }
 
 /*
+ * When some columns of the input are equated with the outer row (keys),
+ * but not all it reads: a test of the outer values that every row for
+ * which EXISTS over the old-only rows holds passes, (outer keys) IN (the
+ * old-only rows' keys), hashed once per statement.  Before a positive
+ * EXISTS over the old-only rows, which cannot be pulled up (it is one arm
+ * of an OR) and so runs once per outer row, it lets that run only for the
+ * few outer rows whose keys the batch took away.  At the outer query's
+ * level.
+ */
+static Node *
+gone_prefilter(Query *sub, IncrloadBaseRef *ref, Node **keys)
+{
+	Bitmapset  *used = used_columns(sub, ref->rtindex, NULL);
+	List	   *colnames;
+	StringInfoData lhs;
+	StringInfoData rhs;
+	StringInfoData nonnull;
+	char	   *sql;
+	List	   *raw;
+	Query	   *fq;
+	Node	   *test;
+	bool		dummy = false;
+	int			x = -1;
+
+	initStringInfo(&lhs);
+	initStringInfo(&rhs);
+	initStringInfo(&nonnull);
+	while ((x = bms_next_member(used, x)) >= 0)
+	{
+		char	   *name;
+
+		if (keys[x] == NULL)
+			continue;
+		name = get_attname(ref->relid, x, false);
+		appendStringInfo(&lhs, "%s%s", lhs.len ? ", " : "", il_sql_col("r", name));
+		appendStringInfo(&rhs, "%s%s", rhs.len ? ", " : "", il_sql_col("s", name));
+		appendStringInfo(&nonnull, "%s%s IS NOT NULL", nonnull.len ? " AND " : "",
+						 il_sql_col("s", name));
+	}
+	sql = psprintf("SELECT FROM %s r WHERE (%s) IN (SELECT %s FROM (%s) s WHERE %s)",
+				   quote_qualified_identifier(get_namespace_name(get_rel_namespace(ref->relid)),
+											  get_rel_name(ref->relid)),
+				   lhs.data, rhs.data,
+				   batch_subquery_sql(ref->relid, il_catalog_delta_for(ref->relid),
+									  IN_OLD_ROWS, used, NULL, NULL, OLD_ARM_GONE,
+									  &colnames, NULL),
+				   nonnull.data);
+	raw = pg_parse_query(sql);
+	fq = parse_analyze_fixedparams(linitial_node(RawStmt, raw), sql, batch_param_types,
+								   INCRLOAD_BATCH_NPARAMS, NULL);
+	test = bool_test(replace_rte_variables(fq->jointree->quals, 1, 0, keyed_var,
+										   keys, &dummy), IS_TRUE);
+	/* from inside the subquery to the outer query */
+	IncrementVarSublevelsUp(test, -1, 1);
+	return test;
+}
+
+/*
  * Replace each split EXISTS by (EXISTS kept OR EXISTS gone), and NOT of one
  * by (NOT EXISTS kept AND NOT EXISTS gone), which the planner can pull up;
- * EXISTS gone may be keyed_gone's test instead.
+ * EXISTS gone may be keyed_gone's test instead, or, the positive one, have
+ * gone_prefilter's test before it.  A split is (the EXISTS, its positive
+ * second arm, its negated one).
  */
 static Node *
 split_mutator(Node *node, List *splits)
@@ -1020,7 +1312,7 @@ split_mutator(Node *node, List *splits)
 
 			if (linitial(pair) == linitial(((BoolExpr *) node)->args))
 				return (Node *) make_andclause(list_make2(make_notclause(linitial(pair)),
-														  make_notclause(lsecond(pair))));
+														  make_notclause(lthird(pair))));
 		}
 	}
 	if (IsA(node, SubLink))
@@ -1126,25 +1418,23 @@ filter_after_joins(Query *pre, List *gone_tests, int resno)
 
 /*
  * One term of the delta rule for one branch, as SQL with columns e1..eN
- * and __w.  The branch's inputs are its base table references, in FROM
- * order, then those of each subquery in its expressions.  Term t < 0 reads
- * every input in its new state (the branch's share of the full query).
- * Term t reads input t's batch, the inputs before it in their new state
- * and those after it in their old one.  For an input in the FROM list the
- * term is the weighted rows themselves; for one inside a subquery (sign
- * +1 and -1) it is the outer rows that input can affect, with the
- * subquery evaluated on the input's new rows (+1) and on its old rows (-1).
+ * and __w.  An input in the FROM list reads weighted rows: its batch, its
+ * old state, or (counted) its new state, and the term's weight is the
+ * product of theirs; else it is the table itself.  For a term about a
+ * change inside a subquery (sign +1 and -1) the rows are the outer rows
+ * that input can affect, with the subquery evaluated on the input's new
+ * rows (+1) and on its old rows (-1).
  */
 static char *
-pre_term_sql(IncrloadBranch *b, int t, int sign, int alt, int *nalts)
+pre_term_sql(IncrloadBranch *b, const Term *term, int alt, int *nalts)
 {
 	Query	   *pre = copyObject(b->query);
 	List	   *weights = NIL;
 	ListCell   *lc;
 	ListCell   *ls;
 	ListCell   *lb;
+	int			sign = term->sign;
 	int			npre = list_length(pre->targetList);
-	int			nmain = list_length(b->bases);
 	int			resno = npre;
 	int			g = 0;
 	List	   *sls = branch_sublinks(pre);
@@ -1159,15 +1449,14 @@ pre_term_sql(IncrloadBranch *b, int t, int sign, int alt, int *nalts)
 	foreach(lc, b->bases)
 	{
 		IncrloadBaseRef *ref = lfirst(lc);
-		InputState	state = (t < 0 || g < t || t >= nmain) ? IN_NEW :
-			g == t ? IN_DELTA : IN_OLD;
+		InputState	state = term->states[g];
 
 		/*
 		 * The whole query's rows (a fill, a group recomputed) repeat a
 		 * counted row instead of weighing it: every aggregate sees it
 		 * as often as it counts.
 		 */
-		if (t < 0 && ref->mult != NULL)
+		if (state == IN_NEW_ROWS)
 			substitute_rte(pre, ref, IN_NEW_ROWS);
 		else if (state != IN_NEW || ref->mult != NULL)
 		{
@@ -1184,7 +1473,7 @@ pre_term_sql(IncrloadBranch *b, int t, int sign, int alt, int *nalts)
 													  resno,
 													  psprintf("w%d", resno), false));
 			weights = lappend_int(weights, resno);
-			substitute_rte(pre, ref, state);
+			substitute_rte_arms(pre, ref, state, OLD_ARMS_ALL | BATCH_SHARED);
 		}
 		g++;
 	}
@@ -1198,10 +1487,14 @@ pre_term_sql(IncrloadBranch *b, int t, int sign, int alt, int *nalts)
 		int			nold = 0;
 		SubLink    *gone = NULL;
 		Node	   *gone_test = NULL;
+		Node	   *prefilter = NULL;
 
-		for (int i = first; i < first + list_length((List *) lfirst(lb)); i++)
-			if (old_rows_state(t, i, sign))
-				nold++;
+		foreach(lc, (List *) lfirst(lb))
+		{
+			/* a counted old state is one grouped union: not split */
+			if (term->states[first + foreach_current_index(lc)] == IN_OLD_ROWS)
+				nold += ((IncrloadBaseRef *) lfirst(lc))->mult ? 2 : 1;
+		}
 
 		/*
 		 * EXISTS over one table's old state: split into EXISTS over the
@@ -1217,13 +1510,20 @@ pre_term_sql(IncrloadBranch *b, int t, int sign, int alt, int *nalts)
 		foreach(lc, (List *) lfirst(lb))
 		{
 			IncrloadBaseRef *ref = lfirst(lc);
-			InputState	state = old_rows_state(t, g, sign) ? IN_OLD_ROWS : IN_NEW_ROWS;
+			InputState	state = term->states[g];
 			Node	  **keys = (gone && state == IN_OLD_ROWS) ?
-				keyed_columns(sub, ref) : NULL;
+				keyed_columns(sub, ref, false) : NULL;
 			char	   *kept_filter;
 
 			if (keys)
 				gone_test = keyed_gone(sub, ref, keys);
+			else if (gone && state == IN_OLD_ROWS)
+			{
+				Node	  **some = keyed_columns(sub, ref, true);
+
+				if (some)
+					prefilter = gone_prefilter(sub, ref, some);
+			}
 			kept_filter = substitute_rte_arms(sub, ref, state,
 											  !gone ? OLD_ARMS_ALL :
 											  keys ? OLD_ARM_KEPT | OLD_ARM_BARE : OLD_ARM_KEPT);
@@ -1235,8 +1535,17 @@ pre_term_sql(IncrloadBranch *b, int t, int sign, int alt, int *nalts)
 			old_rows |= state == IN_OLD_ROWS;
 			g++;
 		}
-		if (gone)
-			splits = lappend(splits, list_make2(sl, gone_test ? gone_test : (Node *) gone));
+		if (gone && gone_test)
+			splits = lappend(splits, list_make3(sl, gone_test, gone_test));
+		else if (gone && prefilter)
+		{
+			Node	   *pos = make_and_qual(prefilter, (Node *) gone);
+
+			splits = lappend(splits, list_make3(sl, pos, gone));
+			gone_tests = lappend(gone_tests, pos);
+		}
+		else if (gone)
+			splits = lappend(splits, list_make3(sl, gone, gone));
 		if (gone_test)
 			gone_tests = lappend(gone_tests, gone_test);
 
@@ -1249,11 +1558,11 @@ pre_term_sql(IncrloadBranch *b, int t, int sign, int alt, int *nalts)
 		 */
 		if (old_rows && sl->subLinkType == EXISTS_SUBLINK && sub->limitOffset == NULL)
 			sub->limitOffset = offset_zero();
-		if (t >= first && t < g)
+		if (term->affected >= first && term->affected < g)
 		{
 			List	   *alts = affected_quals(list_nth(il_normalize_sublinks(b->query),
 													   foreach_current_index(ls)),
-											  lfirst(lb), t, first, b->query);
+											  lfirst(lb), term, first, b->query);
 
 			*nalts = list_length(alts);
 			pre->jointree->quals = make_and_qual(pre->jointree->quals,
@@ -1271,20 +1580,20 @@ pre_term_sql(IncrloadBranch *b, int t, int sign, int alt, int *nalts)
 	appendStringInfoString(&buf, "SELECT ");
 	for (int i = 1; i <= npre; i++)
 		appendStringInfo(&buf, "t.e%d, ", i);
-	if (weights == NIL)
+	/*
+	 * A term's weight is its sign times the weight of each weighted input:
+	 * a batch, an old state, or a counted table (another view's storage,
+	 * whose rows count as often as that view shows them) in any state.
+	 * The sign is that of the subquery's side (new +1, old -1) in a term of
+	 * affected outer rows; it must multiply the counted rows' weights too.
+	 */
+	if (weights == NIL || sign != 1)
 		appendStringInfo(&buf, "%d", sign);
-	else
-	{
-		bool		first = true;
-
-		foreach(lc, weights)
-		{
-			appendStringInfo(&buf, "%st.w%d::pg_catalog.int4",
-							 first ? "" : " OPERATOR(pg_catalog.*) ",
-							 lfirst_int(lc));
-			first = false;
-		}
-	}
+	foreach(lc, weights)
+		appendStringInfo(&buf, "%st.w%d::pg_catalog.int4",
+						 foreach_current_index(lc) > 0 || sign != 1 ?
+						 " OPERATOR(pg_catalog.*) " : "",
+						 lfirst_int(lc));
 	appendStringInfo(&buf, " AS __w FROM (%s) t", pg_get_querydef(pre, false));
 	if (filtered)
 		appendStringInfo(&buf, " WHERE t.%s", quote_identifier(FILTER_COLUMN));
@@ -1303,45 +1612,232 @@ branch_inputs(IncrloadBranch *b)
 	return n;
 }
 
+/* Input g of a branch: its FROM list's, then its subqueries'. */
+static IncrloadBaseRef *
+branch_input(IncrloadBranch *b, int g)
+{
+	ListCell   *lc;
+
+	if (g < list_length(b->bases))
+		return list_nth(b->bases, g);
+	g -= list_length(b->bases);
+	foreach(lc, b->sublink_bases)
+	{
+		if (g < list_length((List *) lfirst(lc)))
+			return list_nth((List *) lfirst(lc), g);
+		g -= list_length((List *) lfirst(lc));
+	}
+	elog(ERROR, "incrload: branch input %d out of range", g);
+	return NULL;
+}
+
 /*
- * Term t of branch b, with sign, in every alternative of its affected
- * rows, appended to buf as UNION ALL arms.
+ * A term of branch b in every alternative of its affected rows, appended
+ * to buf as UNION ALL arms.
  */
 static void
-append_term(StringInfo buf, IncrloadBranch *b, int t, int sign)
+append_term(StringInfo buf, IncrloadBranch *b, const Term *term)
 {
 	int			nalts = 1;
 
 	for (int alt = 0; alt < nalts; alt++)
 		appendStringInfo(buf, "%s%s", buf->len > 0 ? " UNION ALL " : "",
-						 pre_term_sql(b, t, sign, alt, &nalts));
+						 pre_term_sql(b, term, alt, &nalts));
+}
+
+/* The size of a table, in blocks (a partitioned one: its partitions'). */
+static BlockNumber
+table_blocks(Oid relid)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	BlockNumber blocks = 0;
+
+	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
+	{
+		ListCell   *lc;
+
+		foreach(lc, find_all_inheritors(relid, AccessShareLock, NULL))
+			if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_RELATION)
+			{
+				Relation	part = table_open(lfirst_oid(lc), AccessShareLock);
+
+				blocks += RelationGetNumberOfBlocks(part);
+				table_close(part, AccessShareLock);
+			}
+	}
+	else
+		blocks = RelationGetNumberOfBlocks(rel);
+	table_close(rel, AccessShareLock);
+	return blocks;
+}
+
+/* Orders FROM inputs by the size of their tables, largest first. */
+static int
+cmp_blocks_desc(const ListCell *a, const ListCell *b)
+{
+	const int  *x = lfirst(a);
+	const int  *y = lfirst(b);
+
+	/* (input, blocks) pairs */
+	if (x[1] != y[1])
+		return x[1] > y[1] ? -1 : 1;
+	return x[0] - y[0];
 }
 
 /*
- * The pre relation: of the batch (every term of every branch, UNION ALL)
- * or of the query (every branch).
+ * The terms of branch b for a batch in which the inputs marked in changed
+ * changed.  The view is V(R, S) with R its FROM inputs and S the inputs of
+ * its subqueries in expressions:
+ *
+ *	 dV = [V(R_new, S_old) - V(R_old, S_old)] + [V(R_new, S_new) - V(R_new, S_old)]
+ *
+ * The first bracket is multilinear in R.  Its changed inputs are split in
+ * groups G_1 .. G_m and telescoped over them (groups before the term's own
+ * new, after it old); within its group a term is expanded by inclusion and
+ * exclusion, every nonempty subset T of the group's inputs reading its
+ * batch, the rest of the group new, with sign (-1)^(|T|+1).  An old state
+ * is a table UNION ALL its batch, which the planner reaches by index only
+ * through a rescan of the batch per probe, or hashes whole.  So the first
+ * group holds the changed inputs, biggest tables first, up to MAX_EXPANDED
+ * of them (at most 2^MAX_EXPANDED - 1 terms), which are thus never old;
+ * only smaller ones beyond those, in groups of one each, are: the number of
+ * terms grows with the number of changed inputs, not exponentially.  Terms
+ * with several batches join small batches with each other.  The second bracket telescopes over the changed
+ * subquery inputs one at a time (terms of affected outer rows, sign +1 and
+ * -1).  Unchanged inputs are their tables in every term.
+ */
+#define MAX_EXPANDED 4
+
+static void
+append_branch_terms(StringInfo buf, IncrloadBranch *b, const bool *changed)
+{
+	int			nmain = list_length(b->bases);
+	int			ninputs = branch_inputs(b);
+	List	   *order = NIL;
+	int			nfirst;
+	int			ngroups;
+	int		   *group;
+	ListCell   *lc;
+	Term		term;
+
+	term.states = palloc(sizeof(InputState) * ninputs);
+
+	/* the changed FROM inputs, biggest table first, and their groups */
+	for (int g = 0; g < nmain; g++)
+	{
+		int		   *pair;
+
+		if (!changed[g])
+			continue;
+		pair = palloc(sizeof(int) * 2);
+		pair[0] = g;
+		pair[1] = (int) Min(table_blocks(branch_input(b, g)->relid), INT_MAX);
+		order = lappend(order, pair);
+	}
+	list_sort(order, cmp_blocks_desc);
+	nfirst = Min(list_length(order), MAX_EXPANDED);
+	group = palloc(sizeof(int) * Max(nmain, 1));
+	for (int g = 0; g < nmain; g++)
+		group[g] = -1;
+	ngroups = 0;
+	foreach(lc, order)
+	{
+		int			k = foreach_current_index(lc) < nfirst ? 0 :
+			foreach_current_index(lc) - nfirst + 1;
+
+		group[((int *) lfirst(lc))[0]] = k;
+		ngroups = Max(ngroups, k + 1);
+	}
+
+	/* the first bracket: group k, every nonempty subset of it */
+	for (int k = 0; k < ngroups; k++)
+	{
+		int			members[MAX_EXPANDED];
+		int			nmembers = 0;
+
+		for (int g = 0; g < nmain; g++)
+			if (group[g] == k)
+				members[nmembers++] = g;
+		for (int subset = 1; subset < (1 << nmembers); subset++)
+		{
+			int			nt = 0;
+
+			for (int g = 0; g < nmain; g++)
+				term.states[g] = group[g] < 0 || group[g] < k ? IN_NEW :
+					group[g] > k ? IN_OLD : IN_NEW;
+			for (int m = 0; m < nmembers; m++)
+				if (subset & (1 << m))
+				{
+					term.states[members[m]] = IN_DELTA;
+					nt++;
+				}
+			for (int g = nmain; g < ninputs; g++)
+				term.states[g] = changed[g] ? IN_OLD_ROWS : IN_NEW_ROWS;
+			term.sign = nt % 2 == 1 ? 1 : -1;
+			term.affected = -1;
+			append_term(buf, b, &term);
+		}
+	}
+
+	/* the second bracket: each changed subquery input, new and old */
+	for (int t = nmain; t < ninputs; t++)
+	{
+		if (!changed[t])
+			continue;
+		for (int sign = 1; sign >= -1; sign -= 2)
+		{
+			for (int g = 0; g < nmain; g++)
+				term.states[g] = IN_NEW;
+			for (int g = nmain; g < ninputs; g++)
+				term.states[g] = g < t || !changed[g] ? IN_NEW_ROWS :
+					g > t ? IN_OLD_ROWS :
+					sign > 0 ? IN_NEW_ROWS : IN_OLD_ROWS;
+			term.sign = sign;
+			term.affected = t;
+			append_term(buf, b, &term);
+		}
+	}
+}
+
+/*
+ * The pre relation: of the query (every branch, every input new), or of a
+ * batch (the terms of every branch, UNION ALL) in which the base tables
+ * changed (q->base_relids) changed; NIL: all of them.  The batches its FROM
+ * terms read are for the statement's WITH (il_delta_batch_ctes).
  */
 char *
-il_delta_pre_sql(IncrloadQuery *q, bool delta)
+il_delta_pre_sql(IncrloadQuery *q, bool delta, List *changed)
 {
 	StringInfoData buf;
 	ListCell   *lc;
 
+	batch_ctes = NIL;
 	initStringInfo(&buf);
 	foreach(lc, q->branches)
 	{
 		IncrloadBranch *b = lfirst(lc);
-		int			nmain = list_length(b->bases);
+		int			ninputs = branch_inputs(b);
 
 		if (!delta)
-			append_term(&buf, b, -1, 1);
+		{
+			Term		term;
+
+			term.sign = 1;
+			term.affected = -1;
+			term.states = palloc(sizeof(InputState) * Max(ninputs, 1));
+			for (int g = 0; g < ninputs; g++)
+				term.states[g] = IN_NEW_ROWS;
+			append_term(&buf, b, &term);
+		}
 		else
-			for (int i = 0; i < branch_inputs(b); i++)
-			{
-				append_term(&buf, b, i, 1);
-				if (i >= nmain)
-					append_term(&buf, b, i, -1);
-			}
+		{
+			bool	   *ch = palloc(sizeof(bool) * Max(ninputs, 1));
+
+			for (int g = 0; g < ninputs; g++)
+				ch[g] = changed == NIL ||
+					list_member_oid(changed, branch_input(b, g)->relid);
+			append_branch_terms(&buf, b, ch);
+		}
 	}
 	return buf.data;
 }

@@ -27,7 +27,8 @@
 
 extern char *il_sql_type(Oid type, int32 typmod);
 extern char *il_sql_col(const char *alias, const char *name);
-extern char *il_delta_pre_sql(IncrloadQuery *q, bool delta);
+extern char *il_delta_pre_sql(IncrloadQuery *q, bool delta, List *changed);
+extern char *il_delta_batch_ctes(void);
 extern char *il_delta_batch_info_sql(Oid delta);
 extern Oid *il_delta_batch_param_types(void);
 

@@ -30,6 +30,7 @@ int			incrload_max_workers = 8;
 int			incrload_capture_batch_size = 1000;
 int			incrload_history_retention = 7 * 24 * 3600;
 bool		incrload_verify_repair = true;
+bool		incrload_adaptive = true;
 
 void
 il_guc_define(void)
@@ -103,6 +104,15 @@ il_guc_define(void)
 							 &incrload_verify_repair,
 							 true,
 							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("incrload.adaptive",
+							 gettext_noop("Lets views of strategy auto recompute a batch that would cost more applied incrementally."),
+							 gettext_noop("Off, strategy auto applies every batch incrementally, as strategy incremental does."),
+							 &incrload_adaptive,
+							 true,
+							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
 

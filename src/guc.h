@@ -20,6 +20,7 @@ extern int	incrload_max_workers;
 extern int	incrload_capture_batch_size;
 extern int	incrload_history_retention;
 extern bool incrload_verify_repair;
+extern bool incrload_adaptive;
 
 extern void il_guc_define(void);
 

@@ -39,6 +39,7 @@
 
 #include "apply.h"
 #include "catalog.h"
+#include "compat.h"
 #include "guc.h"
 #include "history.h"
 #include "incrload.h"
@@ -162,7 +163,7 @@ queue_attempt(Oid view, IncrloadApplyKind kind, bool cancelled,
 		slot->dboid = MyDatabaseId;
 		slot->view = view;
 		slot->kind = kind;
-		slot->worker = IsBackgroundWorker;
+		slot->worker = il_am_background_worker();
 		slot->cancelled = cancelled;
 		slot->started = started;
 		slot->ended = GetCurrentTimestamp();
@@ -223,17 +224,17 @@ insert_row(Oid view, IncrloadApplyKind kind, bool worker,
 		   const IncrloadApplyResult *counts, const char *outcome,
 		   const char *message)
 {
-	Oid			argtypes[15] = {REGCLASSOID, TEXTOID, TEXTOID, TIMESTAMPTZOID,
+	Oid			argtypes[16] = {REGCLASSOID, TEXTOID, TEXTOID, TIMESTAMPTZOID,
 		TIMESTAMPTZOID, INT8OID, INT8OID, INT8OID, INT8OID, TIMESTAMPTZOID,
-	TEXTOID, TEXTOID, INT8OID, INT8OID, BOOLOID};
-	Datum		values[15];
-	char		nulls[16];
+	TEXTOID, TEXTOID, INT8OID, INT8OID, BOOLOID, TEXTOID};
+	Datum		values[16];
+	char		nulls[17];
 	Oid			save_uid;
 	int			save_sec;
 	int			ret;
 
-	memset(nulls, 'n', 15);
-	nulls[15] = '\0';
+	memset(nulls, 'n', 16);
+	nulls[16] = '\0';
 	values[0] = ObjectIdGetDatum(view);
 	values[1] = CStringGetTextDatum(kind_names[kind]);
 	values[2] = CStringGetTextDatum(worker ? "worker" : "manual");
@@ -255,6 +256,11 @@ insert_row(Oid view, IncrloadApplyKind kind, bool worker,
 			values[9] = TimestampTzGetDatum(counts->oldest_change);
 			nulls[9] = ' ';
 		}
+		if (counts->reason[0] != '\0')
+		{
+			values[15] = CStringGetTextDatum(counts->reason);
+			nulls[15] = ' ';
+		}
 		if (kind == IL_APPLY_VERIFY)
 		{
 			values[12] = Int64GetDatum(counts->missing);
@@ -272,12 +278,12 @@ insert_row(Oid view, IncrloadApplyKind kind, bool worker,
 	ret = SPI_execute_with_args("INSERT INTO incrload.refresh_history (view_name, kind, origin, "
 								"started_at, duration, delta_rows, rows_inserted, rows_deleted, "
 								"rows_updated, max_change_age, outcome, error, verify_missing, "
-								"verify_extra, repaired) "
+								"verify_extra, repaired, reason) "
 								"SELECT $1, $2, $3, $4, $5 OPERATOR(pg_catalog.-) $4, $6, $7, $8, $9, "
-								"$5 OPERATOR(pg_catalog.-) $10, $11, $12, $13, $14, $15 "
+								"$5 OPERATOR(pg_catalog.-) $10, $11, $12, $13, $14, $15, $16 "
 								"WHERE EXISTS (SELECT FROM incrload.view "
 								"WHERE view_name OPERATOR(pg_catalog.=) $1)",
-								15, argtypes, values, nulls, false, 0);
+								16, argtypes, values, nulls, false, 0);
 	il_catalog_restore_user(save_uid, save_sec);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not record incrload history: %s",
@@ -292,7 +298,7 @@ void
 il_history_succeeded(Oid view, IncrloadApplyKind kind, TimestampTz started,
 					 const IncrloadApplyResult *counts)
 {
-	insert_row(view, kind, IsBackgroundWorker, started, GetCurrentTimestamp(),
+	insert_row(view, kind, il_am_background_worker(), started, GetCurrentTimestamp(),
 			   counts, "ok", NULL);
 	inflight.active = false;
 }

@@ -13,6 +13,24 @@ CREATE SCHEMA incrload;
 REVOKE ALL ON SCHEMA incrload FROM PUBLIC;
 GRANT USAGE ON SCHEMA incrload TO PUBLIC;
 
+/*
+ * Whether a delta row belongs to a batch (batch.c): the generated
+ * statements call it; its support function tells the planner a batch is
+ * small.
+ */
+CREATE FUNCTION incrload.in_batch_support(internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'incrload_in_batch_support'
+LANGUAGE C STRICT IMMUTABLE;
+
+CREATE FUNCTION incrload.in_batch(xid pg_catalog.xid8, cid pg_catalog.int8,
+	watermark pg_catalog.pg_snapshot, watermark_xid pg_catalog.xid8,
+	watermark_cid pg_catalog.int8)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'incrload_in_batch'
+LANGUAGE C IMMUTABLE PARALLEL SAFE
+SUPPORT incrload.in_batch_support;
+
 /* One row per registered view. */
 CREATE TABLE incrload.view (
 	view_name regclass PRIMARY KEY,
@@ -22,9 +40,13 @@ CREATE TABLE incrload.view (
 	/*
 	 * The analyzed query (nodeToString, as pg_rewrite keeps a view's): it
 	 * names objects by OID, so renaming a table or column does not break
-	 * it.  Valid only where the watermark was taken (see below).
+	 * it.  Valid only where the watermark was taken (see below), and only
+	 * for the major that wrote it (query_tree_major): nodeToString's format
+	 * changes between majors, so after pg_upgrade another major reads the
+	 * query text again and keeps its own tree.
 	 */
 	query_tree text,
+	query_tree_major integer,
 	mode text NOT NULL CHECK (mode IN ('incremental', 'full')),
 	refresh_interval interval NOT NULL CHECK (refresh_interval > '0'),
 	/* scheduled reconciliation: NULL = off */
@@ -68,7 +90,21 @@ CREATE TABLE incrload.view (
 	changes_applied bigint NOT NULL DEFAULT 0,
 	full_refreshes bigint NOT NULL DEFAULT 0,
 	last_verify timestamptz,
-	last_verify_mismatches bigint
+	last_verify_mismatches bigint,
+	/*
+	 * How a batch is applied: 'auto' chooses between the incremental rules
+	 * and a recompute by their measured costs (apply.c), the others force
+	 * one.  apply_model: what the incremental applies cost, as moving
+	 * averages of their delta rows k and milliseconds t: {k, t, k*k, k*t},
+	 * from which a line t = a + b*k is fitted (apply.c); recompute_cost:
+	 * milliseconds of a recompute, a moving average; last_choice: what the
+	 * last apply did, and why.
+	 */
+	strategy text NOT NULL DEFAULT 'auto'
+		CHECK (strategy IN ('auto', 'incremental', 'full')),
+	apply_model double precision[],
+	recompute_cost double precision,
+	last_choice text
 );
 
 /* Which base tables each view reads. */
@@ -117,7 +153,9 @@ CREATE TABLE incrload.refresh_history (
 	error text,
 	verify_missing bigint,
 	verify_extra bigint,
-	repaired boolean NOT NULL DEFAULT false
+	repaired boolean NOT NULL DEFAULT false,
+	/* why the apply was incremental or a recompute */
+	reason text
 );
 CREATE INDEX refresh_history_view_idx ON incrload.refresh_history (view_name, started_at);
 CREATE INDEX refresh_history_started_idx ON incrload.refresh_history (started_at);
@@ -151,6 +189,7 @@ LANGUAGE C CALLED ON NULL INPUT VOLATILE;
  * to do.  Registers nothing.
  */
 CREATE FUNCTION @extschema@.incrload_explain(query text,
+	show_sql boolean DEFAULT false,
 	OUT incremental boolean,
 	OUT kind text,
 	OUT base_tables regclass[],
@@ -158,7 +197,8 @@ CREATE FUNCTION @extschema@.incrload_explain(query text,
 	OUT aggregates text[],
 	OUT reason text,
 	OUT detail text,
-	OUT hint text)
+	OUT hint text,
+	OUT statements text[])
 RETURNS record
 AS 'MODULE_PATHNAME', 'incrload_explain'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
@@ -167,6 +207,17 @@ CREATE FUNCTION @extschema@.incrload_refresh(view regclass)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'incrload_refresh'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+
+/*
+ * A refresh that also shows what it ran: each statement of the apply (of
+ * the view and of its auxiliary views) with its plan, as EXPLAIN (ANALYZE,
+ * BUFFERS) prints it.
+ */
+CREATE FUNCTION @extschema@.incrload_refresh(view regclass, explain boolean,
+	OUT view_name regclass, OUT statement text, OUT plan text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'incrload_refresh_explain'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE ROWS 10;
 
 CREATE FUNCTION @extschema@.incrload_full_refresh(view regclass)
 RETURNS void
@@ -188,7 +239,8 @@ LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 CREATE FUNCTION @extschema@.incrload_alter_view(view regclass,
 	refresh_interval interval DEFAULT NULL,
 	verify_interval interval DEFAULT NULL,
-	repair boolean DEFAULT NULL)
+	repair boolean DEFAULT NULL,
+	strategy text DEFAULT NULL)
 RETURNS void
 AS 'MODULE_PATHNAME', 'incrload_alter_view'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
@@ -223,7 +275,9 @@ CREATE FUNCTION @extschema@.incrload_stats_internal(
 	OUT last_verify timestamptz,
 	OUT last_verify_mismatches bigint,
 	OUT verify_interval interval,
-	OUT repair boolean)
+	OUT repair boolean,
+	OUT strategy text,
+	OUT last_choice text)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'incrload_stats_internal'
 LANGUAGE C STRICT VOLATILE;
@@ -258,7 +312,7 @@ CREATE VIEW incrload.registered AS
 CREATE VIEW @extschema@.incrload_refresh_history AS
 	SELECT id, view_name, kind, origin, started_at, duration, delta_rows,
 		   rows_inserted, rows_deleted, rows_updated, max_change_age, outcome,
-		   error, verify_missing, verify_extra, repaired
+		   error, verify_missing, verify_extra, repaired, reason
 	  FROM incrload.refresh_history;
 
 /*
@@ -359,9 +413,10 @@ ALTER EVENT TRIGGER incrload_ddl_end ENABLE ALWAYS;
  */
 REVOKE ALL ON FUNCTION @extschema@.incrload_capture() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_register_view(text, text, interval, text, interval) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.incrload_alter_view(regclass, interval, interval, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.incrload_alter_view(regclass, interval, interval, boolean, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_refresh(regclass) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.incrload_explain(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.incrload_refresh(regclass, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.incrload_explain(text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_full_refresh(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_verify(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.incrload_unregister_view(regclass, boolean) FROM PUBLIC;

@@ -16,6 +16,7 @@
 
 #include "apply.h"
 #include "capture.h"
+#include "explain.h"
 #include "guc.h"
 #include "history.h"
 #include "incrload.h"
@@ -34,6 +35,7 @@ _PG_init(void)
 	il_guc_define();
 	il_capture_init();
 	il_apply_init();
+	il_explain_init();
 	il_history_init();
 	if (incrload_preloaded)
 		il_worker_register_launcher();

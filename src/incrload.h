@@ -11,8 +11,8 @@
 #ifndef INCRLOAD_H
 #define INCRLOAD_H
 
-#if PG_VERSION_NUM / 10000 != 15
-#error "incrload supports PostgreSQL 15 only"
+#if PG_VERSION_NUM < 150000
+#error "incrload needs PostgreSQL 15 or later"
 #endif
 
 /* true when loaded through shared_preload_libraries */

@@ -43,6 +43,7 @@
 
 #include "analyze.h"
 #include "catalog.h"
+#include "compat.h"
 #include "normalize.h"
 
 /* Branches beyond this many make the view's SQL too big to be worth it. */
@@ -58,6 +59,7 @@ typedef struct InlineContext
 } InlineContext;
 
 static void inline_query(Query *q, List *outer, bool views);
+static void keep_column_names(RangeTblEntry *rte);
 static bool inline_walker(Node *node, InlineContext *ctx);
 static List *normalize_query(Query *q);
 static List *expand_from(Query *q);
@@ -73,7 +75,7 @@ static Node *replace_rangetblref(Node *jtnode, int rtindex, Node *with);
 static void flatten_jointree(Node *jtnode, List **items, List **quals);
 static Query *flatten(Query *q);
 static void check_simple(Query *q);
-static void refuse(const char *construct) pg_attribute_noreturn();
+pg_noreturn static void refuse(const char *construct);
 static Node *drop_repetition(Node *jtnode, Query *q);
 static bool setop_all_union_all(Node *op);
 
@@ -163,6 +165,7 @@ inline_query(Query *q, List *outer, bool views)
 				IncrementVarSublevelsUp((Node *) sub, rte->ctelevelsup, 1);
 			rte->rtekind = RTE_SUBQUERY;
 			rte->subquery = sub;
+			keep_column_names(rte);
 			rte->ctename = NULL;
 			rte->ctelevelsup = 0;
 			rte->self_reference = false;
@@ -171,12 +174,8 @@ inline_query(Query *q, List *outer, bool views)
 		else if (rte->rtekind == RTE_RELATION && rte->relkind == RELKIND_VIEW &&
 				 views)
 		{
-			Relation	rel = relation_open(rte->relid, NoLock);
-			Query	   *sub = copyObject(get_view_query(rel));
+			Query	   *sub = il_normalize_view_query(rte->relid);
 			IncrloadView row;
-
-			relation_close(rel, NoLock);
-			AcquireRewriteLocks(sub, true, false);
 
 			/*
 			 * A registered view reads its storage table, which is a base
@@ -188,16 +187,7 @@ inline_query(Query *q, List *outer, bool views)
 			if (il_catalog_read_view(rte->relid, false, &row) &&
 				row.multiplicity != NULL)
 				sub->jointree = (FromExpr *) drop_repetition((Node *) sub->jointree, sub);
-			rte->rtekind = RTE_SUBQUERY;
-			rte->subquery = sub;
-			rte->relid = InvalidOid;
-			rte->relkind = 0;
-			rte->rellockmode = 0;
-			rte->inh = false;
-			rte->requiredPerms = 0;
-			rte->checkAsUser = InvalidOid;
-			rte->selectedCols = rte->insertedCols = rte->updatedCols = NULL;
-			rte->extraUpdatedCols = NULL;
+			il_normalize_rte_to_subquery(rte, sub);
 		}
 		if (rte->rtekind == RTE_SUBQUERY)
 			inline_query(rte->subquery, levels, views);
@@ -209,6 +199,47 @@ inline_query(Query *q, List *outer, bool views)
 	(void) query_tree_walker(q, inline_walker, &ctx, QTW_IGNORE_RANGE_TABLE);
 
 	q->cteList = NIL;
+}
+
+/* A view's definition, locked as the rewriter locks it. */
+Query *
+il_normalize_view_query(Oid view)
+{
+	Relation	rel = relation_open(view, NoLock);
+	Query	   *sub = copyObject(get_view_query(rel));
+
+	relation_close(rel, NoLock);
+	AcquireRewriteLocks(sub, true, false);
+	il_flatten_grouping(sub);
+	return sub;
+}
+
+/*
+ * The names the query gives the columns of an entry become its alias's, so
+ * that the deparsed subquery in its place is read by those names whatever
+ * its own columns are called (WITH q (a, b) AS (SELECT x, sum(y) ...)).
+ */
+static void
+keep_column_names(RangeTblEntry *rte)
+{
+	if (rte->alias == NULL)
+		rte->alias = makeAlias(rte->eref->aliasname, NIL);
+	if (rte->alias->colnames == NIL)
+		rte->alias->colnames = copyObject(rte->eref->colnames);
+}
+
+/* A range table entry of a view made the subquery sub, as the rewriter does. */
+void
+il_normalize_rte_to_subquery(RangeTblEntry *rte, Query *sub)
+{
+	keep_column_names(rte);
+	rte->rtekind = RTE_SUBQUERY;
+	rte->subquery = sub;
+	rte->relid = InvalidOid;
+	rte->relkind = 0;
+	rte->rellockmode = 0;
+	rte->inh = false;
+	il_rte_drop_permissions(rte);
 }
 
 static bool
@@ -330,19 +361,15 @@ pull_up(Query *q, int rtindex, Query *sub)
 
 	sub = copyObject(sub);
 	OffsetVarNodes((Node *) sub, offset, 0);
-	q->rtable = list_concat(q->rtable, sub->rtable);
+	il_append_range_table(q, sub);
 	q->targetList = (List *)
-		ReplaceVarsFromTargetList((Node *) q->targetList, rtindex, 0, rte,
-								  sub->targetList, REPLACEVARS_REPORT_ERROR,
-								  0, &sublinks);
+		il_replace_vars_from_tlist((Node *) q->targetList, rtindex, 0, rte,
+								   sub->targetList, &sublinks);
 	q->jointree = (FromExpr *)
-		ReplaceVarsFromTargetList((Node *) q->jointree, rtindex, 0, rte,
-								  sub->targetList, REPLACEVARS_REPORT_ERROR,
-								  0, &sublinks);
-	q->havingQual = ReplaceVarsFromTargetList(q->havingQual, rtindex, 0, rte,
-											  sub->targetList,
-											  REPLACEVARS_REPORT_ERROR, 0,
-											  &sublinks);
+		il_replace_vars_from_tlist((Node *) q->jointree, rtindex, 0, rte,
+								   sub->targetList, &sublinks);
+	q->havingQual = il_replace_vars_from_tlist(q->havingQual, rtindex, 0, rte,
+											   sub->targetList, &sublinks);
 	q->jointree = (FromExpr *) replace_rangetblref((Node *) q->jointree,
 												   rtindex,
 												   (Node *) sub->jointree);
@@ -607,7 +634,7 @@ not_exists(Query *q, Node *side, Node *cond)
 	sub->commandType = CMD_SELECT;
 	sub->querySource = QSRC_ORIGINAL;
 	sub->canSetTag = true;
-	sub->rtable = copyObject(q->rtable);
+	il_copy_range_table(sub, q);
 	sub->jointree = makeFromExpr(list_make1(copyObject(side)), cond);
 	sub->jointree = (FromExpr *) reduce_for_existence((Node *) sub->jointree,
 													  NULL, NULL, true);
@@ -733,7 +760,7 @@ decompose(Query *q, Node *jtnode)
 }
 
 static Node *
-null_var_callback(Var *var, replace_rte_variables_context *context)
+null_var_callback(IncrloadCallbackVar *var, replace_rte_variables_context *context)
 {
 	return (Node *) makeNullConst(var->vartype, var->vartypmod, var->varcollid);
 }
@@ -786,9 +813,9 @@ expand_from(Query *q)
 
 	ListCell   *lc;
 
-	q->targetList = (List *) flatten_join_alias_vars(q, (Node *) q->targetList);
-	q->jointree = (FromExpr *) flatten_join_alias_vars(q, (Node *) q->jointree);
-	q->havingQual = flatten_join_alias_vars(q, q->havingQual);
+	q->targetList = (List *) il_flatten_join_alias_vars(q, (Node *) q->targetList);
+	q->jointree = (FromExpr *) il_flatten_join_alias_vars(q, (Node *) q->jointree);
+	q->havingQual = il_flatten_join_alias_vars(q, q->havingQual);
 
 	todo = NIL;
 	foreach(lc, decompose(q, (Node *) q->jointree))
@@ -812,10 +839,10 @@ expand_from(Query *q)
 		{
 			RangeTblEntry *rte = rt_fetch(r, cur->rtable);
 			List	   *subs = normalize_query(rte->subquery);
-			ListCell   *lc;
+			ListCell   *slc;
 
-			foreach(lc, subs)
-				todo = lappend(todo, pull_up(copyObject(cur), r, lfirst(lc)));
+			foreach(slc, subs)
+				todo = lappend(todo, pull_up(copyObject(cur), r, lfirst(slc)));
 		}
 	}
 	return result;

@@ -26,12 +26,16 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "utils/resowner.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "commands/defrem.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
 #include "parser/parsetree.h"
+#include "rewrite/rewriteManip.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -41,14 +45,12 @@
 #include "analyze.h"
 #include "apply.h"
 #include "capture.h"
+#include "decorrelate.h"
 #include "catalog.h"
 #include "normalize.h"
 #include "register.h"
 #include "storage.h"
 
-static void make_aux_views(Query *q, bool top, const char *outer,
-						   Datum refresh_interval, Oid owner, bool explain,
-						   List **auxes);
 static Query *read_view_query(Oid view);
 static void run_as_caller(const char *sql);
 
@@ -72,14 +74,118 @@ read_view_query(Oid view)
 																get_rel_name(view))));
 }
 
+typedef struct AuxContext
+{
+	const char *outer;
+	Datum		refresh_interval;
+	Oid			owner;
+	bool		explain;
+	List	  **auxes;
+} AuxContext;
+
 /*
- * Replace each subquery in q's FROM (at any depth of plain subqueries)
- * that cannot be flattened by SELECT * FROM an auxiliary view registered
- * for it.  WITH queries are inlined first, so every subquery stands alone.
+ * A plain (unregistered) view in FROM that aggregates, is DISTINCT or a
+ * set operation: its definition, to become an auxiliary view like the same
+ * subquery written inline; NULL for any other entry.
+ */
+static Query *
+unflat_plain_view(RangeTblEntry *rte)
+{
+	IncrloadView row;
+	Query	   *def;
+
+	if (rte->rtekind != RTE_RELATION || rte->relkind != RELKIND_VIEW ||
+		il_catalog_read_view(rte->relid, false, &row))
+		return NULL;
+	def = il_normalize_view_query(rte->relid);
+	il_normalize_inline_ctes(def);
+	return il_normalize_is_flat(def) ? NULL : def;
+}
+
+static void make_aux_views(Query *q, bool top, AuxContext *ctx);
+
+/*
+ * A subquery in an expression that aggregates, as an auxiliary view
+ * (decorrelate.c); NULL when it cannot be one.  Registered in a
+ * subtransaction: a subquery whose auxiliary view incremental mode would
+ * refuse stays as it is, evaluated on the old and new rows of its input.
+ */
+static Node *
+aggregated_sublink(SubLink *sl, AuxContext *ctx)
+{
+	IncrloadDecorrelation *d;
+	Query	   *auxq = il_decorrelate_aux_query(sl, &d);
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	Oid			aux = InvalidOid;
+
+	if (auxq == NULL)
+		return NULL;
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		aux = il_register_view(il_catalog_namespace(),
+							   ChooseRelationName(ctx->outer, NULL, "sub",
+												  il_catalog_namespace(), false),
+							   auxq, true, ctx->refresh_interval, ctx->owner,
+							   ctx->explain, NULL);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		aux = InvalidOid;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	if (!OidIsValid(aux))
+		return NULL;
+	*ctx->auxes = lappend_oid(*ctx->auxes, aux);
+	return il_decorrelate_replace(sl, d, read_view_query(aux));
+}
+
+/*
+ * The subqueries of q's expressions: their FROM lists made the same way,
+ * and those that aggregate made auxiliary views themselves.
+ */
+static Node *
+aux_sublinks_mutator(Node *node, AuxContext *ctx)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, SubLink))
+	{
+		SubLink    *sl = (SubLink *) node;
+		Node	   *replaced;
+
+		sl->testexpr = aux_sublinks_mutator(sl->testexpr, ctx);
+		/* a whole subquery as a view has its own auxiliary views, or ... */
+		replaced = aggregated_sublink(sl, ctx);
+		if (replaced)
+			return replaced;
+		/* ... those of its FROM are the view's */
+		make_aux_views(castNode(Query, sl->subselect), false, ctx);
+		return node;
+	}
+	if (IsA(node, Query))
+		return node;
+	return expression_tree_mutator(node, aux_sublinks_mutator, ctx);
+}
+
+/*
+ * Replace each subquery in q's FROM (at any depth of plain subqueries, and
+ * in the FROM of subqueries in expressions) that cannot be flattened, and
+ * each plain view that could not be, by SELECT * FROM an auxiliary view
+ * registered for it.  WITH queries are inlined first, so every subquery
+ * stands alone.  One that refers to an enclosing query (correlated) stays:
+ * normalize.c refuses it, naming it.
  */
 static void
-make_aux_views(Query *q, bool top, const char *outer, Datum refresh_interval,
-			   Oid owner, bool explain, List **auxes)
+make_aux_views(Query *q, bool top, AuxContext *ctx)
 {
 	ListCell   *lc;
 
@@ -95,11 +201,18 @@ make_aux_views(Query *q, bool top, const char *outer, Datum refresh_interval,
 		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
 		Query	   *sub;
 		Oid			aux;
+		Oid			plain_view = InvalidOid;
 		char	   *name;
 
-		if (rte->rtekind != RTE_SUBQUERY)
+		/* a view's definition holds unused entries for the view itself */
+		if (!rangeTableEntry_used((Node *) q, foreach_current_index(lc) + 1, 0))
 			continue;
-		sub = rte->subquery;
+		if ((sub = unflat_plain_view(rte)) != NULL)
+			plain_view = rte->relid;
+		else if (rte->rtekind == RTE_SUBQUERY)
+			sub = rte->subquery;
+		else
+			continue;
 		if (rte->lateral)
 			ereport(ERROR,
 					errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -110,19 +223,28 @@ make_aux_views(Query *q, bool top, const char *outer, Datum refresh_interval,
 			 sub->havingQual == NULL && sub->setOperations == NULL))
 		{
 			/* pulled up later: what it holds belongs to this view */
-			make_aux_views(sub, false, outer, refresh_interval, owner, explain,
-						   auxes);
+			make_aux_views(sub, false, ctx);
 			continue;
 		}
+		if (il_decorrelate_is_correlated(sub))
+			continue;
 
 		/* an auxiliary view of its own, which has its own nested ones */
-
-		name = ChooseRelationName(outer, NULL, "sub", il_catalog_namespace(), false);
+		name = ChooseRelationName(ctx->outer, NULL, "sub", il_catalog_namespace(), false);
 		aux = il_register_view(il_catalog_namespace(), name, copyObject(sub), true,
-							   refresh_interval, owner, explain, NULL);
-		*auxes = lappend_oid(*auxes, aux);
-		rte->subquery = read_view_query(aux);
+							   ctx->refresh_interval, ctx->owner, ctx->explain, NULL);
+		*ctx->auxes = lappend_oid(*ctx->auxes, aux);
+
+		/*
+		 * In place of a plain view, the auxiliary view depends on it as the
+		 * view's rule would have: dropping or replacing it is refused.
+		 */
+		if (OidIsValid(plain_view))
+			il_catalog_record_view_dependency(aux, plain_view);
+		il_normalize_rte_to_subquery(rte, read_view_query(aux));
 	}
+	(void) query_tree_mutator(q, aux_sublinks_mutator, ctx,
+							  QTW_IGNORE_RANGE_TABLE | QTW_DONT_COPY_QUERY);
 }
 
 /*
@@ -147,9 +269,15 @@ il_register_view(Oid nsp, const char *relname, Query *query, bool incremental,
 
 	if (incremental)
 	{
+		AuxContext	ctx;
+
+		ctx.outer = relname;
+		ctx.refresh_interval = refresh_interval;
+		ctx.owner = owner;
+		ctx.explain = explain;
+		ctx.auxes = &auxes;
 		il_normalize_inline_ctes(query);
-		make_aux_views(query, true, relname, refresh_interval, owner, explain,
-					   &auxes);
+		make_aux_views(query, true, &ctx);
 	}
 	q = il_analyze(query, incremental);
 	il_analyze_check_indexes(q, relname);

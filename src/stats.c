@@ -29,14 +29,15 @@
 #include "catalog.h"
 #include "guc.h"
 
-#define STATS_COLS 20
+#define STATS_COLS 22
 
 /* columns of incrload.view copied as they are, in output order */
 static const char *const stats_sql =
 "SELECT view_name, storage_table, mode, state, refresh_interval, "
 "last_refresh, last_refresh_duration, refreshes, failures, "
 "consecutive_failures, last_error, changes_applied, full_refreshes, "
-"last_verify, last_verify_mismatches, verify_interval, repair "
+"last_verify, last_verify_mismatches, verify_interval, repair, "
+"strategy, last_choice "
 "FROM incrload.view ORDER BY view_name";
 
 PG_FUNCTION_INFO_V1(incrload_stats_internal);
@@ -99,11 +100,15 @@ incrload_stats_internal(PG_FUNCTION_ARGS)
 			values[src + 2] = SPI_getbinval(tup, views->tupdesc, src,
 											&nulls[src + 2]);
 		/* repair as it takes effect: the view's own, else the setting's */
-		if (nulls[STATS_COLS - 1])
+		if (nulls[19])
 		{
-			values[STATS_COLS - 1] = BoolGetDatum(incrload_verify_repair);
-			nulls[STATS_COLS - 1] = false;
+			values[19] = BoolGetDatum(incrload_verify_repair);
+			nulls[19] = false;
 		}
+		/* strategy, last_choice: catalog columns 18..19 */
+		for (src = 18; src <= 19; src++)
+			values[src + 2] = SPI_getbinval(tup, views->tupdesc, src,
+											&nulls[src + 2]);
 		(void) isnull;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}

@@ -1425,7 +1425,7 @@ verify_list(IncrloadQuery *q)
  */
 static void
 sets_sql(IncrloadQuery *q, List *cols, List *sets, Oid storage,
-		 char **delta_with, char **delta_from, char **full_with,
+		 List *changed, char **delta_with, char **delta_from, char **full_with,
 		 char **full_delete, char **cleanup, List **aux_relids)
 {
 	StringInfoData dw;
@@ -1461,8 +1461,14 @@ sets_sql(IncrloadQuery *q, List *cols, List *sets, Oid storage,
 		appendStringInfo(&rkeys, "%s, ", il_sql_col("s", col->name));
 	}
 
-	appendStringInfo(&dw, "WITH pre AS MATERIALIZED (%s)", il_delta_pre_sql(q, true));
-	appendStringInfo(&fw, "WITH pre AS MATERIALIZED (%s)", il_delta_pre_sql(q, false));
+	{
+		char	   *pre = il_delta_pre_sql(q, true, changed);
+		char	   *batches = il_delta_batch_ctes();
+
+		appendStringInfo(&dw, "WITH %s%spre AS MATERIALIZED (%s)",
+						 batches ? batches : "", batches ? ", " : "", pre);
+	}
+	appendStringInfo(&fw, "WITH pre AS MATERIALIZED (%s)", il_delta_pre_sql(q, false, NIL));
 	appendStringInfoString(&from, "(SELECT p.*");
 	foreach(lc, sets)
 	{
@@ -1564,10 +1570,11 @@ sets_sql(IncrloadQuery *q, List *cols, List *sets, Oid storage,
 }
 
 /*
- * Everything the apply runs for one view.
+ * Everything the apply runs for one view; its upsert for a batch in which
+ * the base tables changed changed (NIL: any of them).
  */
 IncrloadSql *
-il_storage_build(IncrloadQuery *q, Oid view, Oid storage)
+il_storage_build(IncrloadQuery *q, Oid view, Oid storage, List *changed)
 {
 	IncrloadSql *sql = palloc0(sizeof(IncrloadSql));
 	List	   *sets;
@@ -1620,11 +1627,18 @@ il_storage_build(IncrloadQuery *q, Oid view, Oid storage)
 	}
 
 	if (sets != NIL)
-		sets_sql(q, cols, sets, storage, &delta_with, &delta_from, &full_with,
+		sets_sql(q, cols, sets, storage, changed, &delta_with, &delta_from, &full_with,
 				 &full_delete, &sql->aux_cleanup, &sql->aux_relids);
 	else
-		delta_from = psprintf("(%s) p", il_delta_pre_sql(q, true));
-	full_from = sets != NIL ? "pre p" : psprintf("(%s) p", il_delta_pre_sql(q, false));
+	{
+		char	   *batches;
+
+		delta_from = psprintf("(%s) p", il_delta_pre_sql(q, true, changed));
+		batches = il_delta_batch_ctes();
+		if (batches)
+			delta_with = psprintf("WITH %s ", batches);
+	}
+	full_from = sets != NIL ? "pre p" : psprintf("(%s) p", il_delta_pre_sql(q, false, NIL));
 	sql->full_delete = psprintf("%sDELETE FROM %s", full_delete, st);
 
 	initStringInfo(&names);
@@ -1742,7 +1756,7 @@ il_storage_build(IncrloadQuery *q, Oid view, Oid storage)
 	if (nrecompute > 0)
 		sql->recompute = psprintf("UPDATE %s s SET (%s) = (SELECT %s FROM (%s) p WHERE true%s) "
 								  "WHERE s.ctid OPERATOR(pg_catalog.=) $1",
-								  st, rcols.data, rstate.data, il_delta_pre_sql(q, false),
+								  st, rcols.data, rstate.data, il_delta_pre_sql(q, false, NIL),
 								  rmatch.data);
 	return sql;
 }

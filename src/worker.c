@@ -89,6 +89,7 @@
 
 #include "apply.h"
 #include "catalog.h"
+#include "compat.h"
 #include "guc.h"
 #include "history.h"
 #include "incrload.h"
@@ -1741,7 +1742,7 @@ utility_hook(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 	if (dbname != NULL)
 	{
 		dboid = get_database_oid(dbname, true);
-		if (OidIsValid(dboid) && !pg_database_ownercheck(dboid, GetUserId()))
+		if (OidIsValid(dboid) && !il_owns_database(dboid, GetUserId()))
 			dboid = InvalidOid;
 	}
 

@@ -7,6 +7,9 @@
 #
 # Options:  --keep   leave the cluster running and its directory in place
 #                    (prints how to connect; stop it with pg_ctl -D DIR/data stop)
+#           --tpch   also run the TPC-H benchmark at scale factor 0.1 at the end
+#                    (bash test/bench/tpch.sh --sf 0.1, its own cluster, ~15 min;
+#                    out/tpch-sf0.1.md); the run fails if it does
 #
 # Run as root (the server runs as user postgres) or as postgres, after
 # `bash scripts/setup.sh`.  Prints a markdown table of the figures and writes
@@ -29,12 +32,14 @@ DB=bench
 
 QUICK=0
 KEEP=0
+TPCH=0
 for arg in "$@"; do
     case "$arg" in
         --quick) QUICK=1 ;;
         --keep) KEEP=1 ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
-        *) echo "run.sh: unknown argument '$arg' (use --quick, --keep)" >&2; exit 2 ;;
+        --tpch) TPCH=1 ;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+        *) echo "run.sh: unknown argument '$arg' (use --quick, --keep, --tpch)" >&2; exit 2 ;;
     esac
 done
 
@@ -94,7 +99,10 @@ else
 fi
 
 mkdir -p "$OUT"
-rm -f "$OUT"/*.log "$OUT"/*.csv "$OUT"/results.md
+# this run's outputs (tpch.sh's, tpch-*, are its own)
+for f in "$OUT"/*.log "$OUT"/*.csv "$OUT"/results.md; do
+    case "${f##*/}" in tpch-*) ;; *) rm -f "$f" ;; esac
+done
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/incrload-bench.XXXXXX")"
 chmod 700 "$WORK"
@@ -394,11 +402,21 @@ psql_ -d "$DB" -c "\\copy (SELECT fig, what, n, k, rep, round(ms::numeric, 3) AS
 psql_ -d "$DB" -c "\\copy (SELECT * FROM bench.metrics) TO STDOUT WITH CSV HEADER" > "$OUT/metrics.csv"
 psql_ -d "$DB" -c "\\copy (SELECT * FROM bench.lag_samples ORDER BY at) TO STDOUT WITH CSV HEADER" > "$OUT/lag_samples.csv"
 
+TPCH_RC=0
+if [ "$TPCH" -eq 1 ]; then
+    log "TPC-H at scale factor 0.1: test/bench/tpch.sh (its own cluster) -> out/tpch-sf0.1.md"
+    PG_CONFIG="$PG_CONFIG" bash "$BENCH/tpch.sh" --sf 0.1 || TPCH_RC=$?
+fi
+
 bad=$(sql "SELECT count(*) FROM bench.checks WHERE mismatches <> 0")
 unverified=$(sql "SELECT count(*) FROM bench.checks WHERE mismatches IS NULL")
 nviews=$(sql "SELECT count(DISTINCT name) FROM bench.checks WHERE mismatches IS NOT NULL")
 if [ "$bad" -ne 0 ] || [ "$unverified" -ne 0 ] || [ "$nviews" -eq 0 ]; then
     log "FAILED: $bad check(s) found a view that differs from its query, $unverified could not be verified in time"
+    exit 1
+fi
+if [ "$TPCH_RC" -ne 0 ]; then
+    log "FAILED: the TPC-H benchmark exited $TPCH_RC (out/tpch-sf0.1.md)"
     exit 1
 fi
 log "all $nviews views equal their queries; results in $OUT/results.md"

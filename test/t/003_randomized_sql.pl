@@ -1116,6 +1116,91 @@ my @view_defs = (
 	  . 'JOIN cust c ON c.cid = o.cid WHERE c.tier IS NOT NULL) s WHERE s.total > 100' ],
 );
 
+# ---------------------------------------------------------------------------
+# Rows that count more than once, on every side of every construct whose
+# delta rule finds the outer rows a change affects.  Each source yields
+# rows (k, x): a table, registered views of every kind (their storage rows
+# count by the view's multiplicity, or once), a view over a registered view,
+# and UNION / INTERSECT / EXCEPT, GROUP BY and DISTINCT subqueries in FROM
+# (auxiliary views).  Each construct reads every source once as its outer
+# side and once as its inner side (a rotation), so every pairing kind is
+# covered whatever the seed.
+
+my @counted_sources = (
+	[ 'tab',   '(SELECT cid AS k, amt AS x FROM ord)' ],
+	[ 'rplain', 'rv_plain' ],
+	[ 'rdist',  'rv_distinct' ],
+	[ 'rgroup', 'rv_group' ],
+	[ 'runion', 'rv_union' ],
+	[ 'rua',    'rv_unionall' ],
+	[ 'rexc',   'rv_except_all' ],
+	[ 'rover',  'rv_over' ],
+	[ 'union',
+	  '(SELECT cid AS k, pid AS x FROM ord UNION SELECT cid, pid FROM ret)' ],
+	[ 'inter',
+	  '(SELECT cid AS k, pid AS x FROM ord INTERSECT SELECT cid, pid FROM ret)' ],
+	[ 'except',
+	  '(SELECT cid AS k, pid AS x FROM ret EXCEPT SELECT cid, pid FROM ord WHERE qty > 5)' ],
+	[ 'group', '(SELECT pid AS k, max(amt) AS x FROM ord GROUP BY pid)' ],
+	[ 'dist',  '(SELECT DISTINCT rid AS k, credit AS x FROM cust)' ],);
+
+# The registered sources, registered (and refreshed) before the views.
+my @counted_registered = (
+	[ 'rv_plain',
+	  "SELECT cid AS k, amt AS x FROM ord WHERE status IS DISTINCT FROM 'void'" ],
+	[ 'rv_distinct', 'SELECT DISTINCT cid AS k, pid AS x FROM ret' ],
+	[ 'rv_group',
+	  'SELECT cid AS k, sum(amt) AS x, count(*) AS n FROM ord GROUP BY cid' ],
+	[ 'rv_union', 'SELECT cid AS k, pid AS x FROM ord UNION SELECT cid, pid FROM ret' ],
+	[ 'rv_unionall',
+	  'SELECT cid AS k, amt AS x FROM ret UNION ALL SELECT cid, qty FROM ord' ],
+	[ 'rv_except_all',
+	  'SELECT cid AS k, pid AS x FROM ret EXCEPT ALL SELECT cid, pid FROM ord' ],
+	[ 'rv_over', 'SELECT k, x FROM rv_plain WHERE x > 50 OR k IS NULL' ],);
+
+# A for the outer rows, B for the inner ones.
+my @counted_constructs = (
+	[ 'left',  'SELECT a.k, a.x, b.x AS bx FROM A a LEFT JOIN B b ON b.k = a.k' ],
+	[ 'right', 'SELECT a.k, b.k AS bk, b.x AS bx FROM A a RIGHT JOIN B b ON b.k = a.k' ],
+	[ 'full',
+	  'SELECT a.k, a.x, b.k AS bk, b.x AS bx FROM A a FULL JOIN B b '
+	  . 'ON b.k = a.k AND b.x < a.x + 100' ],
+	[ 'exists',
+	  'SELECT a.k, a.x FROM A a WHERE EXISTS (SELECT FROM B b WHERE b.k = a.k)' ],
+	[ 'notexists',
+	  'SELECT a.k FROM A a WHERE NOT EXISTS (SELECT FROM B b WHERE b.k = a.k AND b.x > 10)' ],
+	[ 'in', 'SELECT a.k, a.x FROM A a WHERE a.k IN (SELECT b.k FROM B b WHERE b.x IS NOT NULL)' ],
+	[ 'notin', 'SELECT a.k FROM A a WHERE a.k NOT IN (SELECT b.k FROM B b WHERE b.x > 20)' ],
+	[ 'scalar',
+	  'SELECT a.k, (SELECT count(*) FROM B b WHERE b.k = a.k) AS n, '
+	  . '(SELECT sum(b.x) FROM B b WHERE b.k = a.k) AS s FROM A a' ],
+	[ 'having',
+	  'SELECT a.k, count(*) AS n, count(b.x) AS nb, sum(b.x) AS s FROM A a '
+	  . 'LEFT JOIN B b ON b.k = a.k GROUP BY a.k HAVING count(*) > 1 OR sum(b.x) > 100' ],
+	[ 'three',
+	  'SELECT b.k, count(*) AS n, max(a.x) AS m FROM A a JOIN B b ON b.k = a.k '
+	  . 'WHERE EXISTS (SELECT FROM flags f WHERE f.cid = a.k) GROUP BY b.k' ],
+	[ 'uncorr',
+	  'SELECT a.k, a.x FROM A a WHERE EXISTS (SELECT FROM B b WHERE b.x > 250)' ],);
+
+push @view_defs, @counted_registered;
+{
+	my $n = scalar @counted_sources;
+	foreach my $ci (0 .. $#counted_constructs)
+	{
+		my ($cname, $tmpl) = @{ $counted_constructs[$ci] };
+		foreach my $i (0 .. $n - 1)
+		{
+			my $outer = $counted_sources[$i];
+			my $inner = $counted_sources[ ($i + $ci + 1) % $n ];
+			my $q = $tmpl;
+			$q =~ s/\bA a\b/$outer->[1] a/g;
+			$q =~ s/\bB b\b/$inner->[1] b/g;
+			push @view_defs, [ "cr_${cname}_$outer->[0]_$inner->[0]", $q ];
+		}
+	}
+}
+
 my @views;    # { ident, reg, query, ok }
 foreach my $d (@view_defs)
 {
