@@ -61,7 +61,6 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "replication/logicalworker.h"
-#include "replication/origin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
@@ -188,7 +187,7 @@ static void keep_row(CaptureTarget *target, TupleTableSlot *row, int16 weight,
 					 CommandId cid, TimestampTz now);
 static RowBuffer *get_row_buffer(Oid delta);
 static void flush_kept_rows(bool final);
-static void flush_buffer(RowBuffer *buf, bool origin_time);
+static void flush_buffer(RowBuffer *buf, TimestampTz origin_time);
 static void forget_kept_rows(bool close);
 
 /*
@@ -710,17 +709,17 @@ flush_kept_rows(bool final)
 	 * commits: the time the change was made, seen from the view's side.  A
 	 * session of anyone else has only its own clock.
 	 */
-	bool		origin_time = final && IsLogicalWorker() &&
-		replorigin_session_origin != InvalidRepOriginId &&
-		replorigin_session_origin_timestamp != 0;
+	TimestampTz origin_time = final && IsLogicalWorker() ?
+		il_origin_commit_time() : 0;
 	ListCell   *lc;
 
 	foreach(lc, row_buffers)
 		flush_buffer(lfirst(lc), origin_time);
 }
 
+/* origin_time: the capture time of every row, or 0 for their own */
 static void
-flush_buffer(RowBuffer *buf, bool origin_time)
+flush_buffer(RowBuffer *buf, TimestampTz origin_time)
 {
 	Relation	delta;
 	DeltaSink	sink;
@@ -772,9 +771,9 @@ flush_buffer(RowBuffer *buf, bool origin_time)
 			out->tts_values[i] = inslot->tts_values[i];
 			out->tts_isnull[i] = inslot->tts_isnull[i];
 		}
-		if (origin_time)
+		if (origin_time != 0)
 			out->tts_values[INCRLOAD_DELTA_TS - 1] =
-				TimestampTzGetDatum(replorigin_session_origin_timestamp);
+				TimestampTzGetDatum(origin_time);
 		sink_store(&sink);
 	}
 	sink_close(&sink);

@@ -13,7 +13,8 @@
  *	  the helpers below.  16 also replaced pg_class_ownercheck and
  *	  pg_database_ownercheck by object_ownercheck, gave
  *	  ExecInsertIndexTuples an onlySummarizing argument and
- *	  flatten_join_alias_vars a PlannerInfo; 17 dropped IsBackgroundWorker.
+ *	  flatten_join_alias_vars a PlannerInfo; 17 dropped IsBackgroundWorker;
+ *	  19 made a struct of a session's replication origin variables.
  *	  16 is built from these code
  *	  paths but not tested here (Debian's mirror has no PostgreSQL 16).
  *
@@ -32,6 +33,7 @@
 #include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
 #include "optimizer/optimizer.h"
+#include "replication/origin.h"
 #include "rewrite/rewriteManip.h"
 #include "utils/acl.h"
 #include "utils/rel.h"
@@ -253,6 +255,26 @@ il_copy_range_table(Query *dst, const Query *q)
 	dst->rtable = copyObject(q->rtable);
 #if PG_VERSION_NUM >= 160000
 	dst->rteperminfos = copyObject(q->rteperminfos);
+#endif
+}
+
+/*
+ * The commit (or prepare) time a replication worker set for its current
+ * transaction, from the publisher, or 0 when this session has no
+ * replication origin.  19 gathered the session's origin variables into
+ * replorigin_xact_state.
+ */
+static inline TimestampTz
+il_origin_commit_time(void)
+{
+#if PG_VERSION_NUM >= 190000
+	if (replorigin_xact_state.origin == InvalidReplOriginId)
+		return 0;
+	return replorigin_xact_state.origin_timestamp;
+#else
+	if (replorigin_session_origin == InvalidRepOriginId)
+		return 0;
+	return replorigin_session_origin_timestamp;
 #endif
 }
 

@@ -4,7 +4,10 @@
 -- captured exactly once, whatever the role; rows the row trigger keeps go
 -- into the delta table at commit, or before an apply in the same
 -- transaction, and a rolled back subtransaction takes its rows along.
-CREATE EXTENSION IF NOT EXISTS incrload;
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS incrload CASCADE;
+RESET client_min_messages;
+CREATE EXTENSION incrload;
 \i sql/include/helpers.sql
 CREATE TABLE t (id int PRIMARY KEY, g int, a int, body text);
 INSERT INTO t SELECT i, i % 3, i, 'b' || i FROM generate_series(1, 10) i;
