@@ -37,7 +37,7 @@ GRANT EXECUTE ON FUNCTION incrload_register_view(text, text, interval, text, int
 GRANT CREATE ON SCHEMA public TO regress_incrload_alice;
 CREATE TABLE t (id int PRIMARY KEY, g int, secret text);
 INSERT INTO t VALUES (1, 1, '10'), (2, 2, '20');
-GRANT SELECT ON t TO regress_incrload_alice;
+GRANT SELECT, TRIGGER ON t TO regress_incrload_alice;
 SET ROLE regress_incrload_alice;
 SELECT incrload_register_view('v_sum', 'SELECT g, sum(secret::int) AS s FROM t GROUP BY g', '100 ms');
 SELECT incrload_register_view('v_cnt', 'SELECT g, count(*) AS n FROM t GROUP BY g', '100 ms');
