@@ -737,7 +737,18 @@ learn_apply_cost(const IncrloadView *row, int64 k, double ms, double *m)
  * Before an incremental apply has been measured, a batch of over a quarter
  * of the rows of the view's tables is recomputed.  reason says why, for
  * the history.
+ *
+ * A recompute has costs its time does not show: it rewrites every row of
+ * the view (WAL, dead rows, what replicas and standbys must replay), where
+ * an apply touches what changed.  So it is chosen only when the apply is
+ * clearly dearer: by a tenth of a recompute and at least 25 ms, and the
+ * quarter rule only over tables of 10,000 rows or more.  Small views, where
+ * either takes milliseconds and the timings are noise, stay incremental.
  */
+#define RECOMPUTE_MARGIN 0.1
+#define RECOMPUTE_MARGIN_MS 25.0
+#define RECOMPUTE_MIN_ROWS 10000
+
 static bool
 choose_recompute(IncrloadView *row, ViewPlans *p, int64 consumed,
 				 char *reason, size_t len)
@@ -757,7 +768,8 @@ choose_recompute(IncrloadView *row, ViewPlans *p, int64 consumed,
 	if (row->has_apply_model && row->recompute_cost >= 0)
 	{
 		double		predicted = predicted_apply_ms(row, consumed);
-		bool		recompute = predicted > row->recompute_cost;
+		bool		recompute = predicted - row->recompute_cost >
+			Max(RECOMPUTE_MARGIN * row->recompute_cost, RECOMPUTE_MARGIN_MS);
 
 		snprintf(reason, len, "%s: %lld changes, ~%.0f ms incrementally; a recompute ~%.0f ms",
 				 recompute ? "recomputed" : "incremental", (long long) consumed,
@@ -771,7 +783,7 @@ choose_recompute(IncrloadView *row, ViewPlans *p, int64 consumed,
 
 		foreach(lc, p->bases)
 			rows += table_rows(lfirst_oid(lc));
-		if (rows > 0 && consumed > rows / 4)
+		if (rows >= RECOMPUTE_MIN_ROWS && consumed > rows / 4)
 		{
 			snprintf(reason, len, "recomputed: %lld changes, over a quarter of the %.0f rows of its tables",
 					 (long long) consumed, rows);

@@ -33,6 +33,8 @@
 #include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
 #include "optimizer/optimizer.h"
+#include "parser/analyze.h"
+#include "parser/parse_relation.h"
 #include "replication/origin.h"
 #include "rewrite/rewriteManip.h"
 #include "utils/acl.h"
@@ -134,6 +136,38 @@ il_rte_drop_permissions(RangeTblEntry *rte)
 	rte->extraUpdatedCols = NULL;
 #endif
 }
+
+/*
+ * Make relation entry rte of q, when it only reads (SELECT), check its
+ * permission as reader; 16+ keeps the check in q's RTEPermissionInfo.
+ */
+static inline void
+il_rte_read_as(Query *q, RangeTblEntry *rte, Oid reader)
+{
+#if PG_VERSION_NUM >= 160000
+	RTEPermissionInfo *perm;
+
+	if (rte->perminfoindex == 0)
+		return;
+	perm = getRTEPermissionInfo(q->rteperminfos, rte);
+	if (perm->requiredPerms == ACL_SELECT)
+		perm->checkAsUser = reader;
+#else
+	(void) q;
+	if (rte->requiredPerms == ACL_SELECT)
+		rte->checkAsUser = reader;
+#endif
+}
+
+/*
+ * The query jumble state a post_parse_analyze hook is given: const from
+ * 19 on.  The hook declares its argument with this type.
+ */
+#if PG_VERSION_NUM >= 190000
+typedef const JumbleState IncrloadJumbleState;
+#else
+typedef JumbleState IncrloadJumbleState;
+#endif
 
 /*
  * Append another query's range table (already copied, its Vars offset) to

@@ -60,6 +60,7 @@
 
 #include "capture.h"
 #include "catalog.h"
+#include "compat.h"
 #include "guard.h"
 #include "storage.h"
 
@@ -78,7 +79,7 @@ static OwnStatement own;
 static post_parse_analyze_hook_type prev_post_parse_analyze_hook = NULL;
 
 static void guard_post_parse_analyze(ParseState *pstate, Query *query,
-									 JumbleState *jstate);
+									 IncrloadJumbleState *jstate);
 static bool read_deltas_walker(Node *node, void *context);
 static void own_enter(OwnStatement *save, const char *text, List *deltas,
 					  bool writes);
@@ -93,7 +94,8 @@ il_guard_init(void)
 }
 
 static void
-guard_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
+guard_post_parse_analyze(ParseState *pstate, Query *query,
+						 IncrloadJumbleState *jstate)
 {
 	if (prev_post_parse_analyze_hook)
 		prev_post_parse_analyze_hook(pstate, query, jstate);
@@ -108,18 +110,21 @@ read_deltas_walker(Node *node, void *context)
 {
 	if (node == NULL)
 		return false;
-	if (IsA(node, RangeTblEntry))
-	{
-		RangeTblEntry *rte = (RangeTblEntry *) node;
-
-		if (rte->rtekind == RTE_RELATION && rte->requiredPerms == ACL_SELECT &&
-			list_member_oid(own.deltas, rte->relid))
-			rte->checkAsUser = own.reader;
-		return false;
-	}
 	if (IsA(node, Query))
-		return query_tree_walker((Query *) node, read_deltas_walker, context,
-								 QTW_EXAMINE_RTES_BEFORE);
+	{
+		Query	   *q = (Query *) node;
+		ListCell   *lc;
+
+		foreach(lc, q->rtable)
+		{
+			RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+			if (rte->rtekind == RTE_RELATION &&
+				list_member_oid(own.deltas, rte->relid))
+				il_rte_read_as(q, rte, own.reader);
+		}
+		return query_tree_walker(q, read_deltas_walker, context, 0);
+	}
 	return expression_tree_walker(node, read_deltas_walker, context);
 }
 

@@ -228,13 +228,15 @@ SELECT view_name::text, storage_table::text, mode, state,
        coalesce(extract(epoch FROM oldest_pending_change), 0),
        changes_applied, full_refreshes,
        coalesce(extract(epoch FROM last_verify), 0),
-       coalesce(last_verify_mismatches, 0)
+       coalesce(last_verify_mismatches, 0),
+       strategy, coalesce((last_choice ~ '\mrecomputed\M')::int, 0)
   FROM public.incrload_stats ORDER BY 1};
 my @stats_cols = qw(view storage_table mode state refresh_interval_seconds
   last_refresh_timestamp_seconds last_refresh_duration_seconds refreshes_total
   failures_total consecutive_failures last_error pending_changes
   oldest_pending_change_timestamp_seconds changes_applied_total
-  full_refreshes_total last_verify_timestamp_seconds last_verify_mismatches);
+  full_refreshes_total last_verify_timestamp_seconds last_verify_mismatches
+  strategy last_apply_recomputed);
 # with an empty search_path regclass prints every name schema-qualified
 my $qualify = q{SET search_path = ''; };
 my $history_sql = q{
@@ -354,7 +356,7 @@ for my $v (@views)
 		last_refresh_duration_seconds refreshes_total failures_total
 		consecutive_failures pending_changes oldest_pending_change_timestamp_seconds
 		changes_applied_total full_refreshes_total last_verify_timestamp_seconds
-		last_verify_mismatches))
+		last_verify_mismatches last_apply_recomputed))
 	{
 		num_is(series("incrload_view_$col", %l), $s->{$col},
 			"$v: incrload_view_$col = incrload_stats ($s->{$col})");
@@ -369,8 +371,9 @@ for my $v (@views)
 			$st eq $s->{state} ? 1 : 0, "$v: incrload_view_state{state=\"$st\"}");
 	}
 	num_is(series('incrload_view_storage_info', %l,
-			storage_table => $s->{storage_table}, mode => $s->{mode}),
-		1, "$v: incrload_view_storage_info{storage_table=\"$s->{storage_table}\",mode=\"$s->{mode}\"}");
+			storage_table => $s->{storage_table}, mode => $s->{mode},
+			strategy => $s->{strategy}),
+		1, "$v: incrload_view_storage_info{storage_table=\"$s->{storage_table}\",mode=\"$s->{mode}\",strategy=\"$s->{strategy}\"}");
 	my @errors = grep { $_->{labels}{view} eq $v } @{ $metrics->{incrload_view_last_error_info} // [] };
 	if ($s->{last_error} eq '')
 	{
