@@ -6,6 +6,7 @@ OBJS = \
 	src/catalog.o \
 	src/capture.o \
 	src/batch.o \
+	src/settings.o \
 	src/analyze.o \
 	src/normalize.o \
 	src/decorrelate.o \

@@ -69,7 +69,7 @@ SELECT incrload_register_view('v', 'SELECT g, percentile_cont(0.5) WITHIN GROUP 
 SELECT incrload_register_view('v', 'SELECT id, random() FROM t');
 SELECT incrload_register_view('v', 'SELECT id FROM t WHERE ts > now()');
 SELECT incrload_register_view('v', 'SELECT id, CURRENT_USER FROM t');
-SELECT incrload_register_view('v', 'SELECT id, ts::date FROM t');
+SELECT incrload_register_view('v', 'SELECT id, age(ts) FROM t');
 SELECT incrload_register_view('v', 'SELECT id, ctid FROM t');
 SELECT incrload_register_view('v', 'SELECT t FROM t');
 SELECT incrload_register_view('v', 'SELECT j FROM t');

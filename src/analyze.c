@@ -60,6 +60,7 @@
 #include "delta.h"
 #include "guc.h"
 #include "normalize.h"
+#include "settings.h"
 #include "storage.h"
 
 typedef struct ViewExprContext
@@ -91,10 +92,17 @@ refuse(const char *construct)
 			errhint("Use mode => 'full' to maintain this view by recomputation."));
 }
 
+/*
+ * Not immutable, and not one of the stable built-ins that read only
+ * settings the view keeps (settings.c).
+ */
 static bool
 mutable_func_checker(Oid funcid, void *context)
 {
-	if (func_volatile(funcid) != PROVOLATILE_IMMUTABLE)
+	char		volatility = func_volatile(funcid);
+
+	if (volatility != PROVOLATILE_IMMUTABLE &&
+		!(volatility == PROVOLATILE_STABLE && il_settings_function(funcid)))
 	{
 		*(Oid *) context = funcid;
 		return true;
@@ -652,8 +660,13 @@ add_branches(IncrloadQuery *q, Query *pre)
 
 		b->query = lfirst(lc);
 		(void) query_tree_walker(b->query, check_expr_walker, NULL, 0);
-		/* what the walker cannot name, PostgreSQL's own test still catches */
-		if (contain_mutable_functions((Node *) b->query))
+		/*
+		 * What the walker cannot name, PostgreSQL's own test still catches;
+		 * but it takes the functions that read only the view's pinned
+		 * settings for mutable, and the walker has judged those.
+		 */
+		if (!il_settings_needed((Node *) b->query) &&
+			contain_mutable_functions((Node *) b->query))
 			refuse("expressions that are not immutable are");
 		b->bases = check_range_table(q, b->query->rtable);
 		if (b->bases == NIL)

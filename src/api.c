@@ -50,6 +50,7 @@
 #include "apply.h"
 #include "capture.h"
 #include "catalog.h"
+#include "settings.h"
 #include "compat.h"
 #include "delta.h"
 #include "explain.h"
@@ -457,7 +458,16 @@ incrload_explain(PG_FUNCTION_ARGS)
 		}
 		foreach(lc, q->aggs)
 			aggs = lappend(aggs, describe_agg_upkeep(lfirst(lc)));
-		values[1] = CStringGetTextDatum(describe_kind(q));
+		{
+			IncrloadView row;
+			const char *kind = describe_kind(q);
+
+			/* the settings it would keep, when its query reads some */
+			if (il_catalog_read_view(view, false, &row) && row.settings != NIL)
+				kind = psprintf("%s, with the settings it reads kept: %s", kind,
+								il_settings_describe(row.settings));
+			values[1] = CStringGetTextDatum(kind);
+		}
 		if (show_sql)
 			foreach(lc, views)
 				statements = list_concat(statements, il_apply_statements(lfirst_oid(lc)));

@@ -55,6 +55,7 @@
 
 #include "analyze.h"
 #include "apply.h"
+#include "settings.h"
 #include "capture.h"
 #include "catalog.h"
 #include "delta.h"
@@ -978,6 +979,8 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 							 true, 0, false);
 	start_limits(&row);
+	/* TimeZone and the like, as the view's query was registered with */
+	il_settings_apply(row.settings);
 
 	p = get_plans(&row);
 

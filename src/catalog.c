@@ -49,6 +49,7 @@
 
 #include "analyze.h"
 #include "catalog.h"
+#include "settings.h"
 #include "guc.h"
 
 typedef enum CatalogStmt
@@ -86,7 +87,7 @@ typedef enum CatalogStmt
 	"storage_table, query, mode, state, owner, watermark, watermark_xid, " \
 	"watermark_cid, watermark_system, watermark_view, query_tree, multiplicity, " \
 	"query_tree_major, strategy, apply_model, recompute_cost, " \
-	"statement_timeout, temp_file_limit"
+	"statement_timeout, temp_file_limit, settings"
 
 static const char *const catalog_sql[NUM_CATALOG_STMTS] = {
 	[STMT_READ_VIEW] =
@@ -98,9 +99,9 @@ static const char *const catalog_sql[NUM_CATALOG_STMTS] = {
 	[STMT_INSERT_VIEW] =
 	"INSERT INTO incrload.view (view_name, storage_table, query, mode, "
 	"refresh_interval, owner, query_tree, watermark_system, watermark_view, "
-	"multiplicity, query_tree_major) "
+	"multiplicity, query_tree_major, settings) "
 	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $1::pg_catalog.oid, $9, "
-	PG_MAJORVERSION ")",
+	PG_MAJORVERSION ", $10)",
 	[STMT_SET_QUERY] =
 	"UPDATE incrload.view SET query = $2, query_tree = $3, "
 	"query_tree_major = " PG_MAJORVERSION " "
@@ -417,6 +418,8 @@ il_catalog_read_view(Oid view, bool lock, IncrloadView *row)
 	d = SPI_getbinval(tup, desc, 18, &isnull);
 	row->temp_file_limit = isnull ? incrload_apply_temp_file_limit :
 		DatumGetInt32(d);
+	d = SPI_getbinval(tup, desc, 19, &isnull);
+	row->settings = isnull ? NIL : il_settings_from_array(d);
 	return true;
 }
 
@@ -424,12 +427,12 @@ void
 il_catalog_insert_view(Oid view, Oid storage, const char *query,
 					   const char *tree, bool full_mode,
 					   Datum refresh_interval, Oid owner, List *bases,
-					   const char *multiplicity)
+					   const char *multiplicity, Datum settings)
 {
-	Oid			argtypes[9] = {REGCLASSOID, REGCLASSOID, TEXTOID, TEXTOID,
-	INTERVALOID, REGROLEOID, TEXTOID, INT8OID, TEXTOID};
-	Datum		values[9];
-	char		nulls[10] = "         ";
+	Oid			argtypes[10] = {REGCLASSOID, REGCLASSOID, TEXTOID, TEXTOID,
+	INTERVALOID, REGROLEOID, TEXTOID, INT8OID, TEXTOID, TEXTARRAYOID};
+	Datum		values[10];
+	char		nulls[11] = "          ";
 	ListCell   *lc;
 
 	values[0] = ObjectIdGetDatum(view);
@@ -444,7 +447,10 @@ il_catalog_insert_view(Oid view, Oid storage, const char *query,
 		values[8] = CStringGetTextDatum(multiplicity);
 	else
 		nulls[8] = 'n';
-	run_stmt(STMT_INSERT_VIEW, 9, argtypes, values, nulls, SPI_OK_INSERT);
+	values[9] = settings;
+	if (settings == (Datum) 0)
+		nulls[9] = 'n';
+	run_stmt(STMT_INSERT_VIEW, 10, argtypes, values, nulls, SPI_OK_INSERT);
 
 	foreach(lc, bases)
 		run_rels(STMT_INSERT_VIEW_BASE, view, lfirst_oid(lc), SPI_OK_INSERT);

@@ -41,6 +41,7 @@ typedef struct IncrloadView
 	double		recompute_cost; /* ms, or < 0: not known */
 	int			statement_timeout;	/* of one apply, ms (0: none) */
 	int			temp_file_limit;	/* of one apply, kB (-1: none) */
+	List	   *settings;		/* pinned 'name=value' strings, or NIL */
 } IncrloadView;
 
 /* A new value of one of a view's limits. */
@@ -59,7 +60,8 @@ extern bool il_catalog_read_view(Oid view, bool lock, IncrloadView *row);
 extern void il_catalog_insert_view(Oid view, Oid storage, const char *query,
 								   const char *tree, bool full_mode,
 								   Datum refresh_interval, Oid owner,
-								   List *bases, const char *multiplicity);
+								   List *bases, const char *multiplicity,
+								   Datum settings);
 extern void il_catalog_record_dependencies(Oid view, struct Query *query);
 extern void il_catalog_set_query(Oid view, struct Query *query);
 extern void il_catalog_record_view_dependency(Oid view, Oid plain_view);

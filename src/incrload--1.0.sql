@@ -111,7 +111,13 @@ CREATE TABLE incrload.view (
 	 * incrload.apply_statement_timeout and incrload.apply_temp_file_limit.
 	 */
 	statement_timeout integer CHECK (statement_timeout >= 0),
-	temp_file_limit integer CHECK (temp_file_limit >= -1)
+	temp_file_limit integer CHECK (temp_file_limit >= -1),
+	/*
+	 * The settings its query's stable built-ins read (TimeZone, DateStyle,
+	 * ...: settings.c), as 'name=value', taken at registration and set for
+	 * every apply; NULL when it calls none.
+	 */
+	settings text[]
 );
 
 /* Which base tables each view reads. */

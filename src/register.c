@@ -50,6 +50,7 @@
 #include "guard.h"
 #include "normalize.h"
 #include "register.h"
+#include "settings.h"
 #include "storage.h"
 
 static Query *read_view_query(Oid view);
@@ -384,7 +385,9 @@ il_register_view(Oid nsp, const char *relname, Query *query, bool incremental,
 	il_catalog_insert_view(view, storage, q->querydef,
 						   nodeToString(q->query), !incremental,
 						   refresh_interval, owner, q->base_relids,
-						   il_storage_multiplicity(q));
+						   il_storage_multiplicity(q),
+						   il_settings_needed((Node *) query) ?
+						   il_settings_current() : (Datum) 0);
 	foreach(lc, auxes)
 		il_catalog_set_aux_of(lfirst_oid(lc), view);
 	CommandCounterIncrement();

@@ -1,0 +1,227 @@
+/*-------------------------------------------------------------------------
+ *
+ * settings.c
+ *	  Functions whose result depends on settings only, and the settings a
+ *	  view that calls them keeps.
+ *
+ * created_at::date, date_trunc('day', ts), to_char(ts, 'YYYY-MM'),
+ * extract(hour FROM ts) over timestamptz are stable, not immutable: they
+ * read TimeZone (and DateStyle, IntervalStyle, lc_time, lc_numeric,
+ * lc_monetary for their text forms).  A view maintained by a worker whose
+ * TimeZone differs from the registering session's would mix two answers,
+ * so incremental mode used to refuse them, and DBAs group by them all the
+ * time.  They read nothing else (no table, no clock), so with those
+ * settings fixed they are as deterministic as an immutable function:
+ * registration records the settings in effect (incrload.view.settings),
+ * and every apply, recompute and verify of the view runs with them, in
+ * the GUC nest level of its owner bracket (apply.c), whichever session or
+ * worker runs it.
+ *
+ * Which functions: built-in C functions, by the name of their C symbol
+ * (stable across majors, unlike OIDs of newer ones), chosen one by one.
+ * Left out on purpose: text to date/time input (date_in, timestamptz_in:
+ * 'now' and 'today' read the clock), time to timetz and timezone() of a
+ * timetz (the offset of today's date), generate_series over timestamptz
+ * (a set-returning function), and everything stable for other reasons
+ * (catalog lookups, now(), ...).
+ *
+ * IDENTIFICATION
+ *	  src/settings.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/transam.h"
+#include "catalog/pg_language.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "lib/stringinfo.h"
+#include "nodes/nodeFuncs.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+#include "settings.h"
+
+/* What those functions read: what a view that calls them keeps. */
+static const char *const pinned_settings[] = {
+	"TimeZone", "DateStyle", "IntervalStyle",
+	"lc_time", "lc_numeric", "lc_monetary"
+};
+
+/* C symbols of the built-in stable functions that read only those. */
+static const char *const settings_symbols[] = {
+	/* casts and arithmetic between timestamptz and the zone-less types */
+	"timestamptz_date", "date_timestamptz", "timestamptz_timestamp",
+	"timestamp_timestamptz", "timestamptz_time", "timestamptz_timetz",
+	"timestamptz_pl_interval", "timestamptz_mi_interval",
+	"in_range_timestamptz_interval",
+	/* date_trunc, extract / date_part, make_timestamptz */
+	"timestamptz_trunc", "timestamptz_trunc_zone", "timestamptz_part",
+	"extract_timestamptz", "make_timestamptz", "make_timestamptz_at_timezone",
+	/* text forms */
+	"date_out", "timestamp_out", "timestamptz_out", "interval_out",
+	"timestamp_to_char", "timestamptz_to_char", "interval_to_char",
+	"int4_to_char", "int8_to_char", "float4_to_char", "float8_to_char",
+	"numeric_to_char", "numeric_to_number", "to_date", "to_timestamp",
+	/* money (lc_monetary) */
+	"cash_out", "cash_numeric", "int4_cash", "int8_cash", "numeric_cash",
+};
+
+/*
+ * Comparisons of timestamptz with date or timestamp:
+ * date_eq_timestamptz, timestamptz_lt_timestamp, ..., *_cmp_*.
+ */
+static bool
+is_cross_type_comparison(const char *sym)
+{
+	static const char *const pairs[][2] = {
+		{"date_", "_timestamptz"}, {"timestamp_", "_timestamptz"},
+		{"timestamptz_", "_date"}, {"timestamptz_", "_timestamp"},
+	};
+	static const char *const ops[] = {"eq", "ne", "lt", "le", "gt", "ge", "cmp"};
+
+	for (int i = 0; i < lengthof(pairs); i++)
+		for (int j = 0; j < lengthof(ops); j++)
+		{
+			char		name[64];
+
+			snprintf(name, sizeof(name), "%s%s%s", pairs[i][0], ops[j], pairs[i][1]);
+			if (strcmp(sym, name) == 0)
+				return true;
+		}
+	return false;
+}
+
+/* Whether funcid is a stable built-in that reads only the pinned settings. */
+bool
+il_settings_function(Oid funcid)
+{
+	HeapTuple	tup;
+	Form_pg_proc proc;
+	bool		found = false;
+
+	if (funcid >= FirstGenbkiObjectId)
+		return false;
+	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	proc = (Form_pg_proc) GETSTRUCT(tup);
+	if (proc->prolang == INTERNALlanguageId &&
+		proc->provolatile == PROVOLATILE_STABLE && !proc->proretset)
+	{
+		bool		isnull;
+		Datum		src = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_prosrc, &isnull);
+
+		if (!isnull)
+		{
+			char	   *sym = TextDatumGetCString(src);
+
+			for (int i = 0; i < lengthof(settings_symbols) && !found; i++)
+				found = strcmp(sym, settings_symbols[i]) == 0;
+			if (!found)
+				found = is_cross_type_comparison(sym);
+		}
+	}
+	ReleaseSysCache(tup);
+	return found;
+}
+
+static bool
+settings_function_checker(Oid funcid, void *context)
+{
+	return func_volatile(funcid) == PROVOLATILE_STABLE &&
+		il_settings_function(funcid);
+}
+
+static bool
+settings_needed_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (check_functions_in_node(node, settings_function_checker, context))
+		return true;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, settings_needed_walker,
+								 context, 0);
+	return expression_tree_walker(node, settings_needed_walker, context);
+}
+
+/* Whether node (a query or an expression) calls such a function. */
+bool
+il_settings_needed(Node *node)
+{
+	return settings_needed_walker(node, NULL);
+}
+
+/* The pinned settings as they are now: text[] of 'name=value'. */
+Datum
+il_settings_current(void)
+{
+	Datum		elems[lengthof(pinned_settings)];
+
+	for (int i = 0; i < lengthof(pinned_settings); i++)
+		elems[i] = CStringGetTextDatum(psprintf("%s=%s", pinned_settings[i],
+												GetConfigOption(pinned_settings[i],
+																false, false)));
+	return PointerGetDatum(construct_array(elems, lengthof(pinned_settings),
+										   TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/* A text[] of 'name=value' as a list of strings. */
+List *
+il_settings_from_array(Datum array)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	List	   *settings = NIL;
+
+	deconstruct_array(DatumGetArrayTypeP(array), TEXTOID, -1, false,
+					  TYPALIGN_INT, &elems, &nulls, &n);
+	for (int i = 0; i < n; i++)
+		if (!nulls[i])
+			settings = lappend(settings, TextDatumGetCString(elems[i]));
+	return settings;
+}
+
+/*
+ * Set them in the caller's GUC nest level, which its end (or an abort)
+ * unwinds.  As a session's SET would: a value the server no longer
+ * accepts (a time zone removed from its tzdata) fails the apply, naming
+ * the setting.
+ */
+void
+il_settings_apply(List *settings)
+{
+	ListCell   *lc;
+
+	foreach(lc, settings)
+	{
+		char	   *name = pstrdup(lfirst(lc));
+		char	   *value = strchr(name, '=');
+
+		if (value == NULL)
+			continue;
+		*value++ = '\0';
+		(void) set_config_option(name, value, PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
+}
+
+/* "TimeZone=UTC, DateStyle=ISO, MDY, ..." for messages and explain. */
+char *
+il_settings_describe(List *settings)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, settings)
+		appendStringInfo(&buf, "%s%s", buf.len > 0 ? "; " : "",
+						 (char *) lfirst(lc));
+	return buf.data;
+}
