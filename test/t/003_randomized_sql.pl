@@ -122,7 +122,7 @@ my %cols = (
 	],
 	ord  => [
 		[ 'oid', 0 ], [ 'cid', 0 ], [ 'pid', 0 ], [ 'qty', 0 ],
-		[ 'amt', 0 ], [ 'status', 1 ], [ 'note', 1 ]
+		[ 'amt', 0 ], [ 'status', 1 ], [ 'note', 1 ], [ 'ts', 1 ]
 	],
 	ret => [
 		[ 'oid', 0 ], [ 'cid', 0 ], [ 'pid', 0 ], [ 'amt', 0 ],
@@ -187,7 +187,10 @@ sub gen_ord
 		qty    => nul(0.15, rint(-1, 12)),
 		amt    => nul(0.15, chance(0.8) ? rint(0, 300) : rint(0, 600) / 2),
 		status => nul(0.1, pick(@statuses)),
-		note   => nul(0.35, pick(@notes))
+		note   => nul(0.35, pick(@notes)),
+		# around New York's 2024 spring-forward (2024-03-10 07:00 UTC)
+		ts => nul(0.15, sprintf('2024-03-%02d %02d:%02d:00+00',
+			rint(9, 11), rint(0, 23), pick(0, 15, 30, 45)))
 	};
 }
 
@@ -490,6 +493,9 @@ sub stmt_ord
 				sub { 'qty = NULL, amt = amt * 2' },
 				sub { 'status = ' . (chance(0.2) ? 'NULL' : lit(pick(@statuses))) },
 				sub { 'note = ' . (chance(0.2) ? 'NULL' : lit(pick(@notes))) },
+				# local days and hours move
+				sub { 'ts = ts + interval ' . lit(pick('90 minutes', '5 hours', '-1 day')) },
+				sub { 'ts = NULL' },
 				# no-op updates
 				sub { 'cid = cid' },
 				sub { 'qty = qty, note = note, pid = pid' },
@@ -803,7 +809,7 @@ ALTER TABLE cust DROP COLUMN gone;
 CREATE TABLE prod (pid int PRIMARY KEY, cat text, price numeric(8,2), pname text,
                    weight numeric);
 CREATE TABLE ord (oid int PRIMARY KEY, cid int, pid int, qty int,
-                  amt numeric(10,2), status text, note text);
+                  amt numeric(10,2), status text, note text, ts timestamptz);
 CREATE INDEX ON ord (cid);
 CREATE TABLE ret (oid int, cid int, pid int, amt int, reason text);
 CREATE INDEX ON ret (cid);
@@ -819,6 +825,30 @@ CREATE VIEW big_ord AS
 };
 
 my @view_defs = (
+	# --- settings-dependent expressions (TimeZone, DateStyle) --------------
+	# Registered under America/New_York and DateStyle SQL, DMY, applied by
+	# sessions and workers under the server's defaults, checked under the
+	# registration's settings: each view keeps what it was registered with.
+	[ 'tz_by_day',
+	  q{SELECT ts::date AS day, count(*) AS n, sum(amt) AS s FROM ord GROUP BY 1} ],
+	[ 'tz_hour_tier',
+	  q{SELECT c.tier, date_trunc('hour', o.ts) AS h, extract(hour FROM o.ts) AS hr, count(*) AS n }
+	  . q{FROM ord o JOIN cust c ON c.cid = o.cid WHERE o.ts >= date '2024-03-10' GROUP BY 1, 2, 3} ],
+	[ 'tz_text',
+	  q{SELECT oid, to_char(ts, 'YYYY-MM-DD HH24:MI TZ') AS t, ts::text AS tt, ts::timestamp AS local }
+	  . q{FROM ord WHERE ts::date = date '2024-03-10' OR ts IS NULL} ],
+	[ 'tz_exists',
+	  q{SELECT c.cid, c.cname FROM cust c WHERE EXISTS (SELECT 1 FROM ord o }
+	  . q{WHERE o.cid = c.cid AND o.ts::date = date '2024-03-10')} ],
+	[ 'tz_distinct_days',
+	  q{SELECT DISTINCT ts::date AS day, to_char(ts, 'Dy') AS dow FROM ord} ],
+	[ 'tz_minmax',
+	  q{SELECT cid, min(ts) AS first, max(ts::date) AS last_day, count(DISTINCT ts::date) AS days }
+	  . q{FROM ord GROUP BY cid} ],
+	[ 'tz_left_days',
+	  q{SELECT c.cid, o.ts::date AS day, count(o.oid) AS n FROM cust c }
+	  . q{LEFT JOIN ord o ON o.cid = c.cid AND o.ts < timestamp '2024-03-10 12:00' GROUP BY 1, 2} ],
+
 	# --- outer joins, aggregates on top ------------------------------------
 	# count(o.oid) is 0 for a customer without orders, count(*) 1
 	[ 'oj_left_count',
@@ -1565,11 +1595,16 @@ sub verify_views
 	}
 }
 
+# The settings views are registered and checked with; every other session
+# (writes, applies) has the server's.
+my $view_settings =
+  "SET TimeZone = 'America/New_York'; SET DateStyle = 'SQL, DMY';";
+
 sub register_view
 {
 	my ($v) = @_;
 	my ($ret, $out, $err) = run_sql(
-		"SELECT incrload_register_view(" . lit($v->{ident})
+		"$view_settings\nSELECT incrload_register_view(" . lit($v->{ident})
 		  . ", \$q\$$v->{query}\$q\$)");
 	$v->{ok} = ok($ret == 0, "seed $seed: register $v->{ident}");
 	diag("incrload_register_view($v->{ident}) failed: $err") if $ret;
@@ -1623,6 +1658,7 @@ foreach my $s (@seeds)
 
 	register_view($_) foreach @views;
 	$checker = Session->new($node, $db);
+	$checker->query($view_settings);
 	log_sizes();
 	check_views('(after registration)');
 
