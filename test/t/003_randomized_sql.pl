@@ -1309,6 +1309,11 @@ my $round;
 my @workload_errors;
 my $checker;    # Session that runs the checks
 
+# The settings views are registered and checked with; every other session
+# (writes, applies) has the server's.
+my $view_settings =
+  "SET TimeZone = 'America/New_York'; SET DateStyle = 'SQL, DMY';";
+
 # Runs $sql in its own psql; returns (exit code, stdout, stderr).
 sub run_sql
 {
@@ -1353,7 +1358,7 @@ sub dump_diff
 	my ($v, $rows) = @_;
 	if (!defined $rows)
 	{
-		my ($ret, $out, $err) = $node->psql($db, diff_rows_query($v));
+		my ($ret, $out, $err) = $node->psql($db, "$view_settings\n" . diff_rows_query($v));
 		$rows = $ret == 0 ? $out : $err;
 	}
 	diag("rows of $v->{ident} that differ from its query "
@@ -1537,6 +1542,9 @@ sub scenario_refresh_in_writing_transaction
 	my @sql    = ($rr ? 'BEGIN ISOLATION LEVEL REPEATABLE READ;' : 'BEGIN;');
 	push @sql, gen_stmt($size, 0) for 1 .. rint(2, 5);
 	push @sql, "SELECT incrload_refresh($_->{reg});" foreach @active;
+	# applied with the server's settings, compared with the views' own
+	(my $local = $view_settings) =~ s/\bSET /SET LOCAL /g;
+	push @sql, $local;
 	foreach my $i (0 .. $#active)
 	{
 		push @sql, "SELECT 'diff', $i, (" . diff_query($active[$i]) . ');';
@@ -1594,11 +1602,6 @@ sub verify_views
 		}
 	}
 }
-
-# The settings views are registered and checked with; every other session
-# (writes, applies) has the server's.
-my $view_settings =
-  "SET TimeZone = 'America/New_York'; SET DateStyle = 'SQL, DMY';";
 
 sub register_view
 {
