@@ -76,7 +76,7 @@ SELECT v, diff(v, q) FROM views ORDER BY v::text;
 -- refused
 SELECT incrload_register_view('bad', 'SELECT cid FROM cust c WHERE EXISTS (SELECT 1 FROM ord o WHERE o.cid = c.cid AND EXISTS (SELECT 1 FROM blk))');
 SELECT incrload_register_view('bad', 'SELECT cid FROM cust c WHERE cid IN (SELECT cid FROM ord LIMIT 3)');
-SELECT incrload_register_view('bad', 'SELECT region FROM cust GROUP BY region HAVING count(*) > (SELECT count(*) FROM blk)');
+SELECT incrload_register_view('bad', 'SELECT region FROM cust GROUP BY region HAVING count(*) > (SELECT count(*) FROM blk WHERE blk.cid::text = cust.region)');
 SELECT incrload_register_view('bad', 'SELECT cid FROM cust c WHERE EXISTS (SELECT 1 FROM ord o WHERE o.amt > random())');
 
 DROP EXTENSION incrload CASCADE;

@@ -57,6 +57,7 @@
 #include "analyze.h"
 #include "compat.h"
 #include "catalog.h"
+#include "decorrelate.h"
 #include "delta.h"
 #include "guc.h"
 #include "normalize.h"
@@ -82,6 +83,18 @@ static bool mutable_func_checker(Oid funcid, void *context);
 static bool collect_aggs_walker(Node *node, IncrloadQuery *q);
 static void check_key_type(Node *expr, const char *what);
 static Node *view_expr_mutator(Node *node, ViewExprContext *ctx);
+
+/* Whether a subquery in expression node refers to the query level of node. */
+static bool
+having_correlated_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, SubLink) &&
+		il_decorrelate_is_correlated(castNode(Query, ((SubLink *) node)->subselect)))
+		return true;
+	return expression_tree_walker(node, having_correlated_walker, context);
+}
 
 static void
 refuse(const char *construct)
@@ -548,8 +561,15 @@ il_analyze(Query *query, bool incremental)
 		refuse("window functions are");
 	if (query->hasTargetSRFs)
 		refuse("set-returning functions are");
-	if (query->havingQual && checkExprHasSubLink(query->havingQual))
-		refuse("subqueries in HAVING are");
+	/*
+	 * HAVING filters groups when the view is read (storage.c), so a
+	 * subquery in it is evaluated then, over what it reads at that time:
+	 * no delta rule needs it.  An aggregating one reads an auxiliary view
+	 * by now (register.c), one row.  One that refers to the groups would
+	 * need them at read time in its own terms: refused.
+	 */
+	if (query->havingQual && having_correlated_walker(query->havingQual, NULL))
+		refuse("subqueries in HAVING that refer to the grouped query are");
 	if (query->limitCount != NULL || query->limitOffset != NULL)
 		refuse("LIMIT and OFFSET are");
 	if (query->hasDistinctOn)

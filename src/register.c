@@ -107,22 +107,17 @@ unflat_plain_view(RangeTblEntry *rte)
 static void make_aux_views(Query *q, bool top, AuxContext *ctx);
 
 /*
- * A subquery in an expression that aggregates, as an auxiliary view
- * (decorrelate.c); NULL when it cannot be one.  Registered in a
- * subtransaction: a subquery whose auxiliary view incremental mode would
- * refuse stays as it is, evaluated on the old and new rows of its input.
+ * Register auxq as an auxiliary view of ctx's view, in a subtransaction:
+ * InvalidOid when incremental mode refuses it (the caller keeps the
+ * subquery as it is, and what refuses it names it later).
  */
-static Node *
-aggregated_sublink(SubLink *sl, AuxContext *ctx)
+static Oid
+register_aux_quietly(Query *auxq, AuxContext *ctx)
 {
-	IncrloadDecorrelation *d;
-	Query	   *auxq = il_decorrelate_aux_query(sl, &d);
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
 	Oid			aux = InvalidOid;
 
-	if (auxq == NULL)
-		return NULL;
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
@@ -144,10 +139,54 @@ aggregated_sublink(SubLink *sl, AuxContext *ctx)
 	PG_END_TRY();
 	MemoryContextSwitchTo(cxt);
 	CurrentResourceOwner = owner;
+	if (OidIsValid(aux))
+		*ctx->auxes = lappend_oid(*ctx->auxes, aux);
+	return aux;
+}
+
+/*
+ * A subquery in an expression that aggregates, as an auxiliary view
+ * (decorrelate.c); NULL when it cannot be one: it stays as it is,
+ * evaluated on the old and new rows of its input.
+ */
+static Node *
+aggregated_sublink(SubLink *sl, AuxContext *ctx)
+{
+	IncrloadDecorrelation *d;
+	Query	   *auxq = il_decorrelate_aux_query(sl, &d);
+	Oid			aux;
+
+	if (auxq == NULL)
+		return NULL;
+	aux = register_aux_quietly(auxq, ctx);
 	if (!OidIsValid(aux))
 		return NULL;
-	*ctx->auxes = lappend_oid(*ctx->auxes, aux);
 	return il_decorrelate_replace(sl, d, read_view_query(aux));
+}
+
+/*
+ * A subquery in an expression that holds subqueries of its own, which the
+ * delta rules cannot nest (TPC-H q20: s_suppkey IN (SELECT ps_suppkey FROM
+ * partsupp WHERE ps_partkey IN (SELECT ...) AND ps_availqty > (SELECT ...))):
+ * when it does not refer to the outer query, it is a view of its own, in
+ * which those subqueries are one level deep, and the subquery reads that
+ * view, as SELECT * in the same column order (a comparison's Params keep
+ * their meaning).  NULL when it cannot be one.
+ */
+static Node *
+nested_sublink(SubLink *sl, AuxContext *ctx)
+{
+	Query	   *sub = castNode(Query, sl->subselect);
+	Oid			aux;
+
+	if (!sub->hasSubLinks || il_decorrelate_is_correlated(sub))
+		return NULL;
+	aux = register_aux_quietly(copyObject(sub), ctx);
+	if (!OidIsValid(aux))
+		return NULL;
+	sl = copyObject(sl);
+	sl->subselect = (Node *) read_view_query(aux);
+	return (Node *) sl;
 }
 
 /*
@@ -167,6 +206,8 @@ aux_sublinks_mutator(Node *node, AuxContext *ctx)
 		sl->testexpr = aux_sublinks_mutator(sl->testexpr, ctx);
 		/* a whole subquery as a view has its own auxiliary views, or ... */
 		replaced = aggregated_sublink(sl, ctx);
+		if (replaced == NULL)
+			replaced = nested_sublink(sl, ctx);
 		if (replaced)
 			return replaced;
 		/* ... those of its FROM are the view's */
