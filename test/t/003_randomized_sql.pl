@@ -825,6 +825,25 @@ CREATE VIEW big_ord AS
 };
 
 my @view_defs = (
+	# --- subqueries in HAVING, subqueries inside subqueries -----------------
+	[ 'hv_share',
+	  q{SELECT cid, sum(amt) AS s FROM ord GROUP BY cid }
+	  . q{HAVING sum(amt) > (SELECT sum(amt) * 0.03 FROM ord WHERE status IS DISTINCT FROM 'void')} ],
+	[ 'hv_all_in',
+	  q{SELECT pid, count(*) AS n FROM ord GROUP BY pid }
+	  . q{HAVING count(*) >= ALL (SELECT count(*) FROM ret GROUP BY pid) OR pid IN (SELECT pid FROM prod WHERE cat = 'toys')} ],
+	[ 'hv_null',
+	  q{SELECT tier, count(*) AS n FROM cust GROUP BY tier HAVING count(*) > (SELECT max(credit) - 35 FROM cust WHERE rid = 3)} ],
+	[ 'nest_in_in',
+	  q{SELECT c.cid, c.cname FROM cust c WHERE c.cid IN (SELECT o.cid FROM ord o WHERE o.pid IN }
+	  . q{(SELECT pid FROM prod WHERE cat IN ('toys', 'food')) AND o.amt > (SELECT avg(r.amt) FROM ret r WHERE r.cid = o.cid))} ],
+	[ 'nest_exists_notin',
+	  q{SELECT r.rid, r.rname FROM region r WHERE EXISTS (SELECT 1 FROM cust c WHERE c.tier = 'gold' }
+	  . q{AND c.cid NOT IN (SELECT cid FROM flags WHERE cid IS NOT NULL))} ],
+	[ 'nest_scalar',
+	  q{SELECT p.pid, p.price, (SELECT count(*) FROM ord o WHERE o.pid IN (SELECT pid FROM ret WHERE reason = 'late')) AS n_late }
+	  . q{FROM prod p} ],
+
 	# --- settings-dependent expressions (TimeZone, DateStyle) --------------
 	# Registered under America/New_York and DateStyle SQL, DMY, applied by
 	# sessions and workers under the server's defaults, checked under the
