@@ -103,7 +103,10 @@ RESET ROLE;
 INSERT INTO owned SELECT g, g FROM generate_series(1, 20000) g;
 SET work_mem = '64kB';
 SELECT incrload_alter_view('lim', temp_file_limit => '100kB');
+-- the message quotes the setting's name from PostgreSQL 17 on: its SQLSTATE only
+\set VERBOSITY sqlstate
 SELECT incrload_full_refresh('lim');
+\set VERBOSITY default
 SELECT incrload_alter_view('lim', temp_file_limit => 'default');
 SELECT incrload_full_refresh('lim');
 RESET work_mem;

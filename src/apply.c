@@ -101,6 +101,7 @@ typedef struct UpsertPlan
 {
 	List	   *changed;		/* OIDs of the base tables that changed */
 	SPIPlanPtr	plan;
+	bool		warm;			/* run before: its generic plan is built */
 } UpsertPlan;
 
 /* Upserts kept per view; the least recently used goes first. */
@@ -127,7 +128,7 @@ static void run(SPIPlanPtr plan, Datum *values, const char *nulls,
 				Snapshot snap, List *deltas, int expected);
 static bool fill_matches(SPIPlanPtr plan, Oid storage, List *names);
 static uint64 fill_storage(ViewPlans *p, Snapshot snap);
-static SPIPlanPtr get_upsert(ViewPlans *p, Oid view, List *changed);
+static SPIPlanPtr get_upsert(ViewPlans *p, Oid view, List *changed, bool *warm);
 static bool apply_batch(ViewPlans *p, SPIPlanPtr upsert, Datum *params,
 						const char *nulls, Snapshot snap,
 						IncrloadApplyResult *result);
@@ -351,9 +352,12 @@ get_plans(IncrloadView *row)
 /*
  * The kept upsert of a batch in which the base tables changed changed,
  * built and prepared the first time that set of tables changes together.
+ * *warm says whether it ran before in this backend: the first run plans
+ * the statement (a generic plan of many terms, often longer to make than
+ * to run), so its time is no measure of what the next applies cost.
  */
 static SPIPlanPtr
-get_upsert(ViewPlans *p, Oid view, List *changed)
+get_upsert(ViewPlans *p, Oid view, List *changed, bool *warm)
 {
 	ListCell   *lc;
 	UpsertPlan *u;
@@ -370,6 +374,8 @@ get_upsert(ViewPlans *p, Oid view, List *changed)
 			/* most recently used first */
 			p->upserts = lcons(u, list_delete_cell(p->upserts, lc));
 			MemoryContextSwitchTo(oldcxt);
+			*warm = u->warm;
+			u->warm = true;
 			return u->plan;
 		}
 	}
@@ -385,10 +391,12 @@ get_upsert(ViewPlans *p, Oid view, List *changed)
 	u = palloc(sizeof(UpsertPlan));
 	u->changed = list_copy(changed);
 	u->plan = NULL;
+	u->warm = true;
 	p->upserts = lcons(u, p->upserts);
 	MemoryContextSwitchTo(oldcxt);
 	u->plan = prepare_kept(sql->upsert, INCRLOAD_BATCH_NPARAMS,
 						   il_delta_batch_param_types(), p->deltas);
+	*warm = false;
 	return u->plan;
 }
 
@@ -933,6 +941,7 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 	char		nulls[INCRLOAD_BATCH_NPARAMS + 1];
 	bool		full;
 	bool		truncated = false;
+	bool		warm = false;	/* the upsert's plan was made before */
 	int64		consumed = 0;
 	Datum		watermark;
 	bool		isnull;
@@ -1049,7 +1058,7 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 							 sizeof(result->reason)))
 			full = true;
 		if (!full && consumed > 0 &&
-			!apply_batch(p, get_upsert(p, view, changed), params, nulls, snap,
+			!apply_batch(p, get_upsert(p, view, changed, &warm), params, nulls, snap,
 						 result))
 		{
 			ereport(WARNING,
@@ -1126,7 +1135,7 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 			learn_apply_cost(&row, -1, ms, model);
 			learned = true;
 		}
-		else if (!full && consumed > 0 && kind != IL_APPLY_VERIFY)
+		else if (!full && consumed > 0 && kind != IL_APPLY_VERIFY && warm)
 		{
 			learn_apply_cost(&row, consumed, ms, model);
 			learned = true;

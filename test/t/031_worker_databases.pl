@@ -10,6 +10,7 @@
 # leaves a database that becomes a template, and is not stopped by someone
 # who may not drop the database.
 use strict;
+use File::Spec;
 use warnings;
 
 use PostgreSQL::Test::Cluster;
@@ -142,7 +143,8 @@ wait_worker('db2', 'after RENAME in a transaction block');
 check_maintained('db2', 'after RENAME in a transaction block');
 
 # --- SET TABLESPACE ---------------------------------------------------------------
-my $tsdir = PostgreSQL::Test::Utils::tempdir();
+# absolute: PostgreSQL 17's tempdir() is relative to the test's directory
+my $tsdir = File::Spec->rel2abs(PostgreSQL::Test::Utils::tempdir());
 $node->safe_psql('postgres', "CREATE TABLESPACE ts LOCATION '$tsdir'");
 ($ret, $stdout, $stderr) =
   $node->psql('postgres', 'ALTER DATABASE db2 SET TABLESPACE ts');
