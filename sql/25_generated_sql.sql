@@ -21,6 +21,12 @@ SELECT unnest(statements) FROM incrload_explain('SELECT a.g, count(*) AS n, sum(
 SELECT unnest(statements) FROM incrload_explain('SELECT a.id, b.w FROM ga a LEFT JOIN gb b ON b.aid = a.id', show_sql => true);
 -- a subquery in WHERE: the outer rows a change of gb affects
 SELECT unnest(statements) FROM incrload_explain('SELECT a.id FROM ga a WHERE NOT EXISTS (SELECT FROM gb b WHERE b.aid = a.id)', show_sql => true);
+-- a subquery correlated by more than equalities (TPC-H q21's
+-- l2.l_suppkey <> l1.l_suppkey): the outer rows a change of gb affects are
+-- found through an EXISTS of the equalities alone first, which the planner
+-- can start from the batch (its conditions are all equalities), then the
+-- whole condition
+SELECT unnest(statements) FROM incrload_explain('SELECT a.id FROM ga a WHERE EXISTS (SELECT FROM gb b WHERE b.aid = a.id AND b.id <> a.g AND b.w > 0)', show_sql => true);
 -- a set operation: a count per arm
 SELECT unnest(statements) FROM incrload_explain('SELECT g FROM ga UNION SELECT aid FROM gb', show_sql => true);
 \pset format aligned

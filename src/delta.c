@@ -65,6 +65,7 @@
 #include "normalize.h"
 
 static char *batch_cond(const char *alias);
+static bool only_inner_joins(Node *node);
 
 static Oid	batch_param_types[INCRLOAD_BATCH_NPARAMS] = {PG_SNAPSHOTOID, XID8OID, INT8OID};
 
@@ -926,6 +927,89 @@ may_be_null(Node *expr, Query *outer)
 }
 
 /*
+ * Whether conjunct c of a subquery's WHERE equates an expression of the
+ * subquery's own rows with one of the outer row's, by an operator a join
+ * can hash or merge: l2.l_orderkey = l1.l_orderkey.
+ */
+static bool
+correlating_equality(Node *c)
+{
+	OpExpr	   *op = (OpExpr *) c;
+	Node	   *l;
+	Node	   *r;
+	Oid			ltype;
+
+	if (!IsA(c, OpExpr) || list_length(op->args) != 2)
+		return false;
+	l = linitial(op->args);
+	r = lsecond(op->args);
+	ltype = exprType(l);
+	if (!op_mergejoinable(op->opno, ltype) && !op_hashjoinable(op->opno, ltype))
+		return false;
+	return (contain_vars_of_level(l, 0) && !contain_vars_of_level(l, 1) &&
+			contain_vars_of_level(r, 1) && !contain_vars_of_level(r, 0)) ||
+		(contain_vars_of_level(r, 0) && !contain_vars_of_level(r, 1) &&
+		 contain_vars_of_level(l, 1) && !contain_vars_of_level(l, 0));
+}
+
+/*
+ * EXISTS over sub (its input in its batch) keeping, of its WHERE, only the
+ * equalities with the outer row and what does not refer to it; or NULL
+ * when that is all its WHERE has, or it has no such equality.  Implied by
+ * EXISTS over sub, it changes no result, but the planner can join the
+ * batch to the outer rows through it: a semi join whose conditions are
+ * all equalities can be made unique on the batch's side and drive the
+ * join (index probes of the outer tables from the changed rows), where one
+ * with another correlated condition (q21's l2.l_suppkey <> l1.l_suppkey)
+ * must read every outer row and probe the batch for each.
+ */
+static Node *
+equality_prefilter(Query *sub)
+{
+	List	   *kept = NIL;
+	bool		dropped = false;
+	bool		keyed = false;
+	ListCell   *lc;
+	Query	   *eq;
+
+	if (sub->setOperations != NULL || sub->limitCount != NULL ||
+		sub->limitOffset != NULL || !only_inner_joins((Node *) sub->jointree))
+		return NULL;
+	foreach(lc, make_ands_implicit((Expr *) copyObject(sub->jointree->quals)))
+	{
+		Node	   *c = lfirst(lc);
+
+		if (checkExprHasSubLink(c) || contain_volatile_functions(c))
+			dropped = true;
+		else if (!contain_vars_of_level(c, 1))
+			kept = lappend(kept, c);
+		else if (correlating_equality(c))
+		{
+			kept = lappend(kept, c);
+			keyed = true;
+		}
+		else
+			dropped = true;
+	}
+	if (!dropped || !keyed)
+		return NULL;
+	eq = copyObject(sub);
+	eq->jointree->quals = (Node *) make_ands_explicit(kept);
+	eq->hasSubLinks = false;
+	return exists_in(eq, NULL);
+}
+
+/* EXISTS over sub, after its equality_prefilter when it has one */
+static Node *
+exists_prefiltered(Query *sub, Node *qual)
+{
+	Node	   *pre = equality_prefilter(sub);
+	Node	   *ex = exists_in(sub, qual);
+
+	return pre ? (Node *) make_and_qual(pre, ex) : ex;
+}
+
+/*
  * The rows of the outer query whose subquery value a change of input
  * (sublink sl, reference rtindex) may alter, as alternatives that exclude
  * each other, each a condition to add to the outer query's WHERE.  In
@@ -970,7 +1054,7 @@ affected_quals(SubLink *sl, List *bases, const Term *term, int first, Query *out
 
 	if ((sl->subLinkType != ANY_SUBLINK && sl->subLinkType != ALL_SUBLINK) ||
 		!plain || sl->testexpr == NULL)
-		return list_make1(exists_in(sub, NULL));
+		return list_make1(exists_prefiltered(sub, NULL));
 
 	/* the comparison, inside the subquery: outer columns one level up */
 	test = copyObject(sl->testexpr);
@@ -1018,8 +1102,8 @@ affected_quals(SubLink *sl, List *bases, const Term *term, int first, Query *out
 
 	IncrementVarSublevelsUp(test, 1, 0);
 	test = il_normalize_replace_params(test, tlist);
-	return list_make1(exists_in(sub, bool_test(test, sl->subLinkType == ANY_SUBLINK ?
-											  IS_NOT_FALSE : IS_NOT_TRUE)));
+	return list_make1(exists_prefiltered(sub, bool_test(test, sl->subLinkType == ANY_SUBLINK ?
+													   IS_NOT_FALSE : IS_NOT_TRUE)));
 }
 
 /* Whether a join tree joins only inner: no row is there for lack of another. */
