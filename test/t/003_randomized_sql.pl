@@ -1071,6 +1071,18 @@ my @view_defs = (
 	[ 'sq_multi_self',
 	  'SELECT o.oid FROM ord o WHERE EXISTS (SELECT FROM ord o2 WHERE o2.cid = o.cid AND o2.oid <> o.oid) '
 	  . 'AND NOT EXISTS (SELECT FROM ret t WHERE t.oid = o.oid)' ],
+	# TPC-H q21's shape: correlated by an equality and an inequality, an
+	# EXISTS and a NOT EXISTS over the outer table itself, joined, grouped
+	[ 'sq_q21_shape',
+	  'SELECT c.tier, count(*) AS n FROM ord o JOIN cust c ON c.cid = o.cid '
+	  . 'WHERE o.qty > 2 AND EXISTS (SELECT FROM ord o2 WHERE o2.cid = o.cid AND o2.pid <> o.pid) '
+	  . 'AND NOT EXISTS (SELECT FROM ord o3 WHERE o3.cid = o.cid AND o3.pid <> o.pid AND o3.qty > o.qty) '
+	  . 'GROUP BY c.tier' ],
+	# equalities with two outer tables, an inequality, NULLs in both
+	[ 'sq_mixed_corr',
+	  'SELECT o.oid, t.reason FROM ord o LEFT JOIN ret t ON t.oid = o.oid '
+	  . 'WHERE NOT EXISTS (SELECT FROM ret r2 WHERE r2.cid = o.cid AND r2.pid = o.pid AND r2.amt >= o.qty * 10 '
+	  . 'AND r2.reason IS DISTINCT FROM t.reason)' ],
 	# one subquery twice, in the select list and in WHERE
 	[ 'sq_twice',
 	  'SELECT c.cid, (SELECT count(*) FROM ord o WHERE o.cid = c.cid) AS n FROM cust c '
