@@ -36,7 +36,7 @@ $node->safe_psql('postgres', q{
 	INSERT INTO e SELECT i, i * 3 % 210, i / 7.0 FROM generate_series(1, 120) i;
 	CREATE VIEW plain_v AS SELECT id, g, a FROM t WHERE a > 10;
 	GRANT SELECT ON t, d, e, plain_v TO major_owner;
-	GRANT TRIGGER ON t TO major_owner;
+	GRANT TRIGGER ON t, d, e TO major_owner;
 	GRANT CREATE ON SCHEMA public TO major_owner;
 	GRANT EXECUTE ON FUNCTION incrload_register_view(text, text, interval, text, interval),
 	  incrload_refresh(regclass) TO major_owner;
