@@ -79,6 +79,21 @@ SELECT incrload_refresh('fv');
 SELECT reason FROM incrload_refresh_history WHERE view_name = 'fv'::regclass ORDER BY id DESC LIMIT 1;
 SET incrload.adaptive = on;
 
+-- only applies whose statements were planned before in the session are
+-- learned from: a new session's first apply plans them (often longer than
+-- the apply itself), which would make a small view look dear
+UPDATE incrload.view SET apply_model = '{10,10,100,100}', recompute_cost = 10 WHERE view_name = 'fv'::regclass;
+\c
+SET incrload.adaptive = on;
+UPDATE f SET v = v + 1 WHERE id <= 2;
+SELECT incrload_refresh('fv');
+SELECT apply_model = '{10,10,100,100}' AS first_apply_not_learned
+  FROM incrload.view WHERE view_name = 'fv'::regclass;
+UPDATE f SET v = v + 1 WHERE id <= 2;
+SELECT incrload_refresh('fv');
+SELECT apply_model <> '{10,10,100,100}' AS second_apply_learned
+  FROM incrload.view WHERE view_name = 'fv'::regclass;
+
 -- a TRUNCATE recomputes, and says so
 TRUNCATE f;
 SELECT incrload_refresh('fj');
