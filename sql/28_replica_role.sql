@@ -185,6 +185,17 @@ ALTER TABLE t ENABLE TRIGGER ALL;
 ALTER TABLE m_1 DISABLE TRIGGER incrload_capture_row;
 ALTER TABLE t ENABLE TRIGGER incrload_capture_ins;
 DROP TRIGGER incrload_capture_row ON t;
+-- on the storage table of a view another view reads, what pg_restore runs
+-- to make the row trigger fire as it did is taken; another firing is not
+SELECT reg('inner_v', 'SELECT id, a FROM t');
+SELECT reg('outer_v', 'SELECT count(*) AS n, sum(a) AS s FROM inner_v');
+ALTER TABLE incrload.inner_v_storage ENABLE REPLICA TRIGGER incrload_capture_row;
+ALTER TABLE incrload.inner_v_storage ENABLE ALWAYS TRIGGER incrload_capture_row;
+SELECT tgname, tgenabled FROM pg_trigger
+ WHERE tgrelid = 'incrload.inner_v_storage'::regclass AND tgname LIKE 'incrload_capture%' ORDER BY tgname;
+SELECT v, diff(v, q) FROM views WHERE v::text IN ('inner_v', 'outer_v') ORDER BY v::text;
+DELETE FROM views WHERE v::text IN ('inner_v', 'outer_v');
+SELECT incrload_unregister_view('outer_v'), incrload_unregister_view('inner_v');
 
 -- the misuse of the trigger function as a row trigger
 CREATE TABLE plain (id int);

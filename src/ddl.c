@@ -606,7 +606,12 @@ harmless_subcommand(AlterTableCmd *cmd)
 			return true;
 		case AT_EnableTrig:
 		case AT_EnableAlwaysTrig:
-			/* pg_restore makes our triggers fire (ddl_command_end checks how) */
+		case AT_EnableReplicaTrig:
+			/*
+			 * pg_restore makes our triggers fire as they did (ENABLE REPLICA
+			 * for the row trigger, also on a storage table another view
+			 * reads); ddl_command_end checks that it is how they must
+			 */
 			return cmd->name != NULL && is_incrload_trigger_name(cmd->name);
 		default:
 			return false;
