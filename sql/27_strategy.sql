@@ -93,6 +93,14 @@ UPDATE f SET v = v + 1 WHERE id <= 2;
 SELECT incrload_refresh('fv');
 SELECT apply_model <> '{10,10,100,100}' AS second_apply_learned
   FROM incrload.view WHERE view_name = 'fv'::regclass;
+-- and a recompute's first run in a session is kept only when no cost is known
+UPDATE incrload.view SET recompute_cost = 50000 WHERE view_name = 'fj'::regclass;
+SELECT incrload_full_refresh('fj') IS NOT NULL AS recomputed;
+SELECT recompute_cost = 50000 AS first_recompute_not_learned
+  FROM incrload.view WHERE view_name = 'fj'::regclass;
+SELECT incrload_full_refresh('fj') IS NOT NULL AS recomputed;
+SELECT recompute_cost < 50000 AS second_recompute_learned
+  FROM incrload.view WHERE view_name = 'fj'::regclass;
 
 -- a TRUNCATE recomputes, and says so
 TRUNCATE f;
