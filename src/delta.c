@@ -993,9 +993,9 @@ equality_prefilter(Query *sub)
 	}
 	if (!dropped || !keyed)
 		return NULL;
+	/* (hasSubLinks stays: a JOIN's ON in the FROM may still hold one) */
 	eq = copyObject(sub);
 	eq->jointree->quals = (Node *) make_ands_explicit(kept);
-	eq->hasSubLinks = false;
 	return exists_in(eq, NULL);
 }
 
