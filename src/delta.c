@@ -240,6 +240,55 @@ batch_cte(const char *sql)
 }
 
 /*
+ * SQL from batch_subquery_sql names its shared CTEs in a WITH of its own,
+ * so that it parses alone; once parsed, those definitions go, wherever
+ * they sit in the query: the statement's WITH defines them
+ * (il_delta_batch_ctes), and the deparsed query reads them from there.
+ */
+static bool
+shared_cte(const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, batch_ctes)
+	{
+		if (strcmp(lsecond((List *) lfirst(lc)), name) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool
+strip_shared_ctes_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		Query	   *q = (Query *) node;
+		List	   *kept = NIL;
+		ListCell   *lc;
+
+		foreach(lc, q->cteList)
+		{
+			CommonTableExpr *cte = lfirst(lc);
+
+			if (!shared_cte(cte->ctename))
+				kept = lappend(kept, cte);
+		}
+		q->cteList = kept;
+		return query_tree_walker(q, strip_shared_ctes_walker, context, 0);
+	}
+	return expression_tree_walker(node, strip_shared_ctes_walker, context);
+}
+
+static void
+strip_shared_ctes(Query *q)
+{
+	(void) strip_shared_ctes_walker((Node *) q, NULL);
+}
+
+/*
  * The WITH list items of the batches the last il_delta_pre_sql read
  * ("name AS MATERIALIZED (sql), ..."), or NULL.
  */
@@ -639,20 +688,36 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 									"WHERE n.__incrload_k OPERATOR(pg_catalog.<) 0",
 									ucols_n.data, net, copies, ucols_n.data, net);
 				/*
-				 * The old-only rows alone depend on the batch only: computed
-				 * once per statement (a MATERIALIZED CTE), not again each
-				 * time a join or subplan rescans them, which, with a
-				 * batch taken to be small (batch.c), a nested loop does
-				 * for every outer row.
+				 * The old-only rows depend on the batch only: computed once
+				 * per statement (one of its shared CTEs, see batch_cte),
+				 * not again each time a join or subplan rescans them,
+				 * which, with a batch taken to be small (batch.c), a
+				 * nested loop does for every outer row, nor again in
+				 * every term and subquery that reads the table's old
+				 * state (q21 reads lineitem's in ten places).
 				 */
-				if (arms == OLD_ARM_GONE)
-					sql = psprintf("WITH u AS MATERIALIZED (%s) SELECT %s FROM u",
-								   gone, outcols.data);
+				if (arms & OLD_ARM_GONE)
+				{
+					const char *cte = batch_cte(gone);
+
+					/*
+					 * With both arms, the kept rows stay a plain subquery
+					 * so that an outer row's correlated condition reaches
+					 * the table's index, while the old-only rows are read
+					 * from the shared CTE (pushed into them, the condition
+					 * would net the whole batch again for every outer row:
+					 * q20's storage of an aggregated subquery).
+					 */
+					if (arms == OLD_ARM_GONE)
+						sql = psprintf("WITH %s AS (%s) SELECT %s FROM %s u",
+									   cte, gone, outcols.data, cte);
+					else
+						sql = psprintf("WITH %s AS (%s) SELECT %s FROM (%s UNION ALL "
+									   "SELECT * FROM %s) u",
+									   cte, gone, outcols.data, kept, cte);
+				}
 				else
-					sql = psprintf("SELECT %s FROM (%s%s%s) u", outcols.data,
-								   (arms & OLD_ARM_KEPT) ? kept : "",
-								   arms == OLD_ARMS_ALL ? " UNION ALL " : "",
-								   (arms & OLD_ARM_GONE) ? gone : "");
+					sql = psprintf("SELECT %s FROM (%s) u", outcols.data, kept);
 				break;
 			}
 		default:
@@ -819,8 +884,7 @@ substitute_rte_arms(Query *pre, IncrloadBaseRef *ref, InputState state, int arms
 									batch_param_types, INCRLOAD_BATCH_NPARAMS,
 									NULL);
 	/* a shared batch is defined at the top of the statement, not here */
-	if (arms & BATCH_SHARED)
-		sub->cteList = NIL;
+	strip_shared_ctes(sub);
 
 	rte->rtekind = RTE_SUBQUERY;
 	rte->subquery = sub;
@@ -1298,6 +1362,7 @@ keyed_gone(Query *sub, IncrloadBaseRef *ref, Node **keys)
 	raw = pg_parse_query(sql);
 	fq = parse_analyze_fixedparams(linitial_node(RawStmt, raw), sql, batch_param_types,
 								   INCRLOAD_BATCH_NPARAMS, NULL);
+	strip_shared_ctes(fq);
 	test = replace_rte_variables(fq->jointree->quals, 1, 0, keyed_var, keys, &dummy);
 	quals = replace_rte_variables(copyObject(sub->jointree->quals), ref->rtindex, 0,
 								  keyed_var, keys, &dummy);
@@ -1365,6 +1430,7 @@ gone_prefilter(Query *sub, IncrloadBaseRef *ref, Node **keys)
 	raw = pg_parse_query(sql);
 	fq = parse_analyze_fixedparams(linitial_node(RawStmt, raw), sql, batch_param_types,
 								   INCRLOAD_BATCH_NPARAMS, NULL);
+	strip_shared_ctes(fq);
 	test = bool_test(replace_rte_variables(fq->jointree->quals, 1, 0, keyed_var,
 										   keys, &dummy), IS_TRUE);
 	/* from inside the subquery to the outer query */
