@@ -9,6 +9,7 @@ OBJS = \
 	src/settings.o \
 	src/analyze.o \
 	src/normalize.o \
+	src/grouping_sets.o \
 	src/decorrelate.o \
 	src/delta.o \
 	src/storage.o \

@@ -86,5 +86,6 @@ SELECT incrload_unregister_view('q11_total');
 SELECT incrload_unregister_view('q11');
 SELECT incrload_unregister_view('q20');
 SELECT view_name FROM incrload_stats ORDER BY view_name::text;
+\i sql/include/helpers_end.sql
 SET client_min_messages = warning;
 DROP EXTENSION incrload CASCADE;

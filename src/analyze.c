@@ -574,8 +574,21 @@ il_analyze(Query *query, bool incremental)
 		refuse("LIMIT and OFFSET are");
 	if (query->hasDistinctOn)
 		refuse("DISTINCT ON is");
+	/*
+	 * Grouping sets are rewritten as a UNION ALL (grouping_sets.c) before
+	 * analysis; what is left here is what that rewrite cannot keep exact.
+	 */
 	if (query->groupingSets != NIL)
+	{
+		if (query->distinctClause != NIL)
+			refuse("DISTINCT over GROUPING SETS, ROLLUP or CUBE is");
+		if (!query->hasAggs)
+			refuse("GROUPING SETS, ROLLUP and CUBE with an empty grouping set (a grand total) and no aggregate are");
+		if (checkExprHasSubLink((Node *) query->targetList) ||
+			checkExprHasSubLink(query->havingQual))
+			refuse("subqueries in the select list or HAVING of a query with GROUPING SETS, ROLLUP or CUBE are");
 		refuse("GROUPING SETS, ROLLUP and CUBE are");
+	}
 	(void) query_tree_walker(query, check_expr_walker, NULL, 0);
 
 	if (query->hasAggs || query->groupClause != NIL)

@@ -48,6 +48,7 @@
 #include "decorrelate.h"
 #include "catalog.h"
 #include "guard.h"
+#include "grouping_sets.h"
 #include "normalize.h"
 #include "register.h"
 #include "settings.h"
@@ -327,6 +328,7 @@ il_register_view(Oid nsp, const char *relname, Query *query, bool incremental,
 		ctx.owner = owner;
 		ctx.explain = explain;
 		ctx.auxes = &auxes;
+		query = il_rewrite_grouping_sets(query);
 		il_normalize_inline_ctes(query);
 		make_aux_views(query, true, &ctx);
 	}

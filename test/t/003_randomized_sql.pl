@@ -844,6 +844,18 @@ my @view_defs = (
 	  q{SELECT p.pid, p.price, (SELECT count(*) FROM ord o WHERE o.pid IN (SELECT pid FROM ret WHERE reason = 'late')) AS n_late }
 	  . q{FROM prod p} ],
 
+	# --- GROUPING SETS, ROLLUP, CUBE (a UNION ALL of groupings) ------------
+	[ 'gs_rollup',
+	  q{SELECT c.tier, o.status, sum(o.amt) AS s, count(*) AS n, GROUPING(c.tier, o.status) AS g }
+	  . q{FROM ord o JOIN cust c ON c.cid = o.cid GROUP BY ROLLUP (c.tier, o.status)} ],
+	[ 'gs_cube',
+	  q{SELECT pid, qty % 3 AS q3, max(amt) AS top, count(DISTINCT cid) AS custs FROM ord }
+	  . q{GROUP BY CUBE (pid, qty % 3) HAVING count(*) > 1} ],
+	[ 'gs_sets',
+	  q{SELECT r.rname, p.cat, avg(r2.amt) AS a, GROUPING(p.cat) AS gc FROM ret r2 }
+	  . q{JOIN prod p ON p.pid = r2.pid LEFT JOIN cust c ON c.cid = r2.cid LEFT JOIN region r ON r.rid = c.rid }
+	  . q{GROUP BY GROUPING SETS ((r.rname, p.cat), (p.cat), (r.rname), ())} ],
+
 	# --- settings-dependent expressions (TimeZone, DateStyle) --------------
 	# Registered under America/New_York and DateStyle SQL, DMY, applied by
 	# sessions and workers under the server's defaults, checked under the
