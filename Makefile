@@ -10,6 +10,7 @@ OBJS = \
 	src/analyze.o \
 	src/normalize.o \
 	src/grouping_sets.o \
+	src/distinct_on.o \
 	src/decorrelate.o \
 	src/delta.o \
 	src/storage.o \

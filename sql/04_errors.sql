@@ -57,10 +57,10 @@ SELECT incrload_register_view('v', 'SELECT x FROM generate_series(1, 3) x');
 SELECT incrload_register_view('v', 'WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3) SELECT n FROM r');
 SELECT incrload_register_view('v', 'WITH c AS (SELECT g, row_number() OVER () AS n FROM t) SELECT n FROM c');
 SELECT incrload_register_view('v', 'SELECT id FROM t t0 WHERE id IN (SELECT id FROM u WHERE EXISTS (SELECT FROM t WHERE t.g = t0.g))');
-SELECT incrload_register_view('v', 'SELECT g FROM (SELECT DISTINCT ON (g) g FROM t) s');
+SELECT incrload_register_view('v', 'SELECT g FROM (SELECT DISTINCT ON (g) g, id::text::json AS j FROM t) s');
 SELECT incrload_register_view('v', 'SELECT id FROM (SELECT id FROM t LIMIT 5) s');
 SELECT incrload_register_view('v', 'SELECT id FROM t UNION SELECT id FROM u ORDER BY 1 LIMIT 2');
-SELECT incrload_register_view('v', 'SELECT DISTINCT ON (g) g, id FROM t');
+SELECT incrload_register_view('v', 'SELECT DISTINCT ON (g) g, id::text::json AS j FROM t');
 SELECT incrload_register_view('v', 'SELECT g FROM t GROUP BY ROLLUP (g)');
 
 SELECT incrload_register_view('v', 'SELECT g, stddev(DISTINCT a) FROM t GROUP BY g');

@@ -572,8 +572,9 @@ il_analyze(Query *query, bool incremental)
 		refuse("subqueries in HAVING that refer to the grouped query are");
 	if (query->limitCount != NULL || query->limitOffset != NULL)
 		refuse("LIMIT and OFFSET are");
+	/* rewritten as a GROUP BY (distinct_on.c) where that is exact */
 	if (query->hasDistinctOn)
-		refuse("DISTINCT ON is");
+		refuse("DISTINCT ON with an output column whose type has no ordering (such as json) is");
 	/*
 	 * Grouping sets are rewritten as a UNION ALL (grouping_sets.c) before
 	 * analysis; what is left here is what that rewrite cannot keep exact.

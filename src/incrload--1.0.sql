@@ -31,6 +31,27 @@ AS 'MODULE_PATHNAME', 'incrload_in_batch'
 LANGUAGE C IMMUTABLE PARALLEL SAFE
 SUPPORT incrload.in_batch_support;
 
+/*
+ * The value of a group's first row in the call's ORDER BY: the columns of a
+ * DISTINCT ON view are maintained as these (distinct_on.c).
+ */
+CREATE FUNCTION incrload.first_step(internal, anyelement)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'incrload_first_step'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION incrload.first_final(internal, anyelement)
+RETURNS anyelement
+AS 'MODULE_PATHNAME', 'incrload_first_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE incrload.first(anyelement) (
+	SFUNC = incrload.first_step,
+	STYPE = internal,
+	FINALFUNC = incrload.first_final,
+	FINALFUNC_EXTRA
+);
+
 /* One row per registered view. */
 CREATE TABLE incrload.view (
 	view_name regclass PRIMARY KEY,

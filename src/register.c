@@ -46,6 +46,7 @@
 #include "apply.h"
 #include "capture.h"
 #include "decorrelate.h"
+#include "distinct_on.h"
 #include "catalog.h"
 #include "guard.h"
 #include "grouping_sets.h"
@@ -328,7 +329,7 @@ il_register_view(Oid nsp, const char *relname, Query *query, bool incremental,
 		ctx.owner = owner;
 		ctx.explain = explain;
 		ctx.auxes = &auxes;
-		query = il_rewrite_grouping_sets(query);
+		query = il_rewrite_distinct_on(il_rewrite_grouping_sets(query));
 		il_normalize_inline_ctes(query);
 		make_aux_views(query, true, &ctx);
 	}

@@ -228,10 +228,12 @@ il_storage_describe_agg(IncrloadQuery *q, Aggref *aggref)
 	if (arg != NULL)
 		argtype = agg->argtype = exprType(arg);
 
-	if (fnsp != PG_CATALOG_NAMESPACE)
+	/* ours: the first row's value, of DISTINCT ON (distinct_on.c) */
+	if (fnsp == il_catalog_namespace() && strcmp(fname, "first") == 0)
+		agg->kind = IL_AGG_RECOMPUTE;
+	else if (fnsp != PG_CATALOG_NAMESPACE)
 		goto unsupported;
-
-	if (order_sensitive(fname))
+	else if (order_sensitive(fname))
 	{
 		/*
 		 * Without ORDER BY the order of the elements is whatever order the

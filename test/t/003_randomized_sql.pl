@@ -856,6 +856,15 @@ my @view_defs = (
 	  . q{JOIN prod p ON p.pid = r2.pid LEFT JOIN cust c ON c.cid = r2.cid LEFT JOIN region r ON r.rid = c.rid }
 	  . q{GROUP BY GROUPING SETS ((r.rname, p.cat), (p.cat), (r.rname), ())} ],
 
+	# --- DISTINCT ON (a GROUP BY of each group's first row) ------------------
+	[ 'don_latest',
+	  q{SELECT DISTINCT ON (cid) cid, oid, amt, status FROM ord ORDER BY cid, ts DESC NULLS LAST, oid} ],
+	[ 'don_join',
+	  q{SELECT DISTINCT ON (c.tier, p.cat) c.tier, p.cat, o.amt, o.oid FROM ord o JOIN cust c ON c.cid = o.cid }
+	  . q{JOIN prod p ON p.pid = o.pid ORDER BY c.tier, p.cat, o.amt DESC, o.oid} ],
+	[ 'don_agg',
+	  q{SELECT DISTINCT ON (pid) pid, cid, count(*) AS n FROM ord GROUP BY pid, cid ORDER BY pid, count(*) DESC, cid} ],
+
 	# --- settings-dependent expressions (TimeZone, DateStyle) --------------
 	# Registered under America/New_York and DateStyle SQL, DMY, applied by
 	# sessions and workers under the server's defaults, checked under the
