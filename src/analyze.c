@@ -557,8 +557,9 @@ il_analyze(Query *query, bool incremental)
 		analyze_setop(q);
 		return q;
 	}
+	/* aggregates over whole partitions are subqueries by now (window_aggregates.c) */
 	if (query->hasWindowFuncs)
-		refuse("window functions are");
+		refuse("window functions other than aggregates over whole partitions (OVER (PARTITION BY ...) without ORDER BY or frame, by at most one expression that can be NULL, in a query without GROUP BY) are");
 	if (query->hasTargetSRFs)
 		refuse("set-returning functions are");
 	/*

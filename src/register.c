@@ -54,6 +54,7 @@
 #include "register.h"
 #include "settings.h"
 #include "storage.h"
+#include "window_aggregates.h"
 
 static Query *read_view_query(Oid view);
 static void run_as_caller(const char *sql);
@@ -329,6 +330,7 @@ il_register_view(Oid nsp, const char *relname, Query *query, bool incremental,
 		ctx.owner = owner;
 		ctx.explain = explain;
 		ctx.auxes = &auxes;
+		query = il_rewrite_window_aggregates(query);
 		query = il_rewrite_distinct_on(il_rewrite_grouping_sets(query));
 		il_normalize_inline_ctes(query);
 		make_aux_views(query, true, &ctx);

@@ -865,6 +865,14 @@ my @view_defs = (
 	[ 'don_agg',
 	  q{SELECT DISTINCT ON (pid) pid, cid, count(*) AS n FROM ord GROUP BY pid, cid ORDER BY pid, count(*) DESC, cid} ],
 
+	# --- aggregates over whole window partitions (correlated subqueries) ----
+	[ 'win_share',
+	  q{SELECT oid, cid, amt, sum(amt) OVER (PARTITION BY cid) AS cust_total, count(*) OVER () AS n_all FROM ord} ],
+	[ 'win_join',
+	  q{SELECT o.oid, p.cat, max(o.qty) OVER (PARTITION BY p.cat) AS top_qty, }
+	  . q{avg(o.amt) FILTER (WHERE o.status = 'ok') OVER (PARTITION BY p.cat) AS avg_ok }
+	  . q{FROM ord o JOIN prod p ON p.pid = o.pid WHERE o.qty > 0} ],
+
 	# --- settings-dependent expressions (TimeZone, DateStyle) --------------
 	# Registered under America/New_York and DateStyle SQL, DMY, applied by
 	# sessions and workers under the server's defaults, checked under the

@@ -1,0 +1,59 @@
+-- Aggregates over whole window partitions (OVER (PARTITION BY ...) without
+-- ORDER BY), maintained incrementally as subqueries correlated by the
+-- partition (src/window_aggregates.c), each an auxiliary view grouped by
+-- it: a change reaches the rows of the partitions it touched.
+CREATE EXTENSION incrload;
+\i sql/include/helpers.sql
+CREATE TABLE ord (id int PRIMARY KEY, cust int, cat text NOT NULL, amt numeric(10,2), qty int);
+CREATE INDEX ON ord (cust);
+INSERT INTO ord SELECT i, CASE WHEN i % 7 = 0 THEN NULL ELSE i % 5 END, 'c' || (i % 3), i * 1.5, i % 4
+  FROM generate_series(1, 60) i;
+CREATE TABLE cust (cust int PRIMARY KEY, region text);
+INSERT INTO cust SELECT i, 'r' || (i % 2) FROM generate_series(0, 5) i;
+
+-- a share of the partition's total (a NULL partition is one partition),
+-- two keys of which one cannot be NULL, the whole query as the partition
+SELECT reg('shares', $$SELECT id, amt / sum(amt) OVER (PARTITION BY cust) AS share,
+  count(*) OVER (PARTITION BY cust, cat) AS n, max(amt) OVER () AS top FROM ord$$);
+-- NOT NULL keys only, FILTER, avg, count(x) over NULLs, a WHERE
+SELECT reg('by_cat', $$SELECT id, cat, avg(qty) OVER w AS avg_qty, count(qty) FILTER (WHERE qty > 1) OVER w AS big,
+  min(amt) OVER w AS low FROM ord WHERE amt > 10 WINDOW w AS (PARTITION BY cat)$$);
+-- over a join, partitioned by a column of the other table, DISTINCT on top
+SELECT reg('by_region', $$SELECT DISTINCT c.region, sum(o.qty) OVER (PARTITION BY c.region) AS q
+  FROM ord o JOIN cust c ON c.cust = o.cust$$);
+-- an expression as the partition
+SELECT reg('by_parity', $$SELECT id, sum(qty) OVER (PARTITION BY id % 2) AS s FROM ord$$);
+SELECT v, diff(v, q) FROM views ORDER BY v::text;
+SELECT kind, auxiliary_views FROM incrload_explain($$SELECT id, sum(amt) OVER (PARTITION BY cust) FROM ord$$);
+
+-- writes: into and out of the NULL partition, a partition emptied, a new one,
+-- a rollback, the join's other side
+UPDATE ord SET cust = NULL WHERE id IN (3, 4);
+UPDATE ord SET cust = 4 WHERE id = 14;
+DELETE FROM ord WHERE cust = 2;
+INSERT INTO ord VALUES (100, 9, 'c1', 1000, 3), (101, NULL, 'c9', 5, NULL), (102, 9, 'c9', NULL, 2);
+BEGIN;
+DELETE FROM ord WHERE cust = 1;
+ROLLBACK;
+UPDATE cust SET region = 'r7' WHERE cust = 3;
+SELECT count(*) > 0 FROM (SELECT incrload_refresh(v) FROM views) r;
+SELECT v, diff(v, q) FROM views ORDER BY v::text;
+DELETE FROM ord WHERE id > 50;
+UPDATE ord SET qty = qty + 1 WHERE id % 3 = 0;
+SELECT count(*) > 0 FROM (SELECT incrload_refresh(v) FROM views) r;
+SELECT v, diff(v, q) FROM views ORDER BY v::text;
+SELECT v, incrload_verify(v) FROM views ORDER BY v::text;
+
+-- refused, naming what stays out; explain agrees
+SELECT incrload_register_view('r1', $$SELECT id, row_number() OVER (PARTITION BY cust ORDER BY id) FROM ord$$);
+SELECT incrload_register_view('r2', $$SELECT id, sum(qty) OVER (PARTITION BY cust ORDER BY id) FROM ord$$);
+SELECT incrload_register_view('r3', $$SELECT cust, sum(sum(qty)) OVER () FROM ord GROUP BY cust$$);
+-- two partition keys that can be NULL
+SELECT incrload_register_view('r4', $$SELECT id, count(*) OVER (PARTITION BY cust, qty) FROM ord$$);
+SELECT reason FROM incrload_explain($$SELECT id, rank() OVER (PARTITION BY cat ORDER BY amt) FROM ord$$);
+
+SELECT incrload_unregister_view(v) FROM views;
+SELECT * FROM leftovers();
+\i sql/include/helpers_end.sql
+SET client_min_messages = warning;
+DROP EXTENSION incrload CASCADE;

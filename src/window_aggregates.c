@@ -1,0 +1,288 @@
+/*-------------------------------------------------------------------------
+ *
+ * window_aggregates.c
+ *	  Aggregates over whole window partitions as correlated subqueries.
+ *
+ * An aggregate used as a window function over a whole partition (OVER
+ * (PARTITION BY ...) without ORDER BY or frame) gives every row the
+ * aggregate of the rows of the query that share its partition values.
+ * That is a scalar subquery over the query's own FROM and WHERE,
+ * correlated by the partition expressions, which the rules keep as an
+ * auxiliary view grouped by them (decorrelate.c): a change reaches the
+ * rows of the partitions it touched, through the groups it changed.  For
+ *
+ *	 SELECT id, amt / sum(amt) OVER (PARTITION BY cust) AS share FROM ord
+ *
+ * the query registered is
+ *
+ *	 SELECT id, amt / (SELECT sum(o.amt) FROM ord o WHERE o.cust = ord.cust)
+ *	 FROM ord
+ *
+ * A partition of NULL values is one partition, where = matches nothing:
+ * for one partition expression that can be NULL, the subquery is
+ * CASE WHEN e IS NULL THEN (... WHERE e IS NULL) ELSE (... WHERE e = e')
+ * END, whose first arm is uncorrelated (an auxiliary view of one row).
+ * Other window functions (row_number, rank, lag ...), ORDER BY or a frame
+ * in OVER, and windows over grouped queries are left for analysis to
+ * refuse.
+ *
+ * IDENTIFICATION
+ *	  src/window_aggregates.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_aggregate.h"
+#include "catalog/pg_attribute.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
+#include "optimizer/optimizer.h"
+#include "parser/parsetree.h"
+#include "rewrite/rewriteManip.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "utils/typcache.h"
+
+#include "analyze.h"
+#include "window_aggregates.h"
+
+typedef struct WindowContext
+{
+	Query	   *query;
+	bool		ok;				/* every window function could be rewritten */
+} WindowContext;
+
+/* Whether the query joins with an outer join (its columns may be NULL) */
+static bool
+has_outer_join(Node *jtnode)
+{
+	if (jtnode == NULL || IsA(jtnode, RangeTblRef))
+		return false;
+	if (IsA(jtnode, FromExpr))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((FromExpr *) jtnode)->fromlist)
+		{
+			if (has_outer_join(lfirst(lc)))
+				return true;
+		}
+		return false;
+	}
+	if (IsA(jtnode, JoinExpr))
+	{
+		JoinExpr   *j = (JoinExpr *) jtnode;
+
+		return j->jointype != JOIN_INNER || has_outer_join(j->larg) ||
+			has_outer_join(j->rarg);
+	}
+	return true;
+}
+
+/* Whether a partition expression is a column that cannot be NULL */
+static bool
+never_null(Query *query, Node *expr)
+{
+	Var		   *var;
+	RangeTblEntry *rte;
+
+	if (!IsA(expr, Var) || has_outer_join((Node *) query->jointree))
+		return false;
+	var = (Var *) expr;
+	if (var->varlevelsup != 0 || var->varattno <= 0)
+		return false;
+	rte = rt_fetch(var->varno, query->rtable);
+	if (rte->rtekind != RTE_RELATION)
+		return false;
+	{
+		HeapTuple	tup = SearchSysCache2(ATTNUM, ObjectIdGetDatum(rte->relid),
+										  Int16GetDatum(var->varattno));
+		bool		notnull;
+
+		if (!HeapTupleIsValid(tup))
+			return false;
+		notnull = ((Form_pg_attribute) GETSTRUCT(tup))->attnotnull;
+		ReleaseSysCache(tup);
+		return notnull;
+	}
+}
+
+static Node *
+is_null(Node *expr)
+{
+	NullTest   *nt = makeNode(NullTest);
+
+	nt->arg = (Expr *) copyObject(expr);
+	nt->nulltesttype = IS_NULL;
+	nt->location = -1;
+	return (Node *) nt;
+}
+
+/* inner = outer, by the type's default equality */
+static Node *
+equals_outer(Node *inner, Node *outer)
+{
+	Oid			type = exprType(inner);
+	TypeCacheEntry *tc = lookup_type_cache(type, TYPECACHE_EQ_OPR);
+
+	if (!OidIsValid(tc->eq_opr))
+		return NULL;
+	return (Node *) make_opclause(tc->eq_opr, BOOLOID, false, (Expr *) inner,
+								  (Expr *) outer, InvalidOid, exprCollation(inner));
+}
+
+/*
+ * (SELECT agg(args) FROM the query's FROM WHERE its WHERE AND extra): extra
+ * refers to the outer query one level up.
+ */
+static SubLink *
+partition_sublink(Query *query, WindowFunc *wf, Node *extra)
+{
+	Query	   *sub = copyObject(query);
+	Aggref	   *agg = makeNode(Aggref);
+	SubLink    *sl = makeNode(SubLink);
+	ListCell   *lc;
+	int			i = 0;
+
+	agg->aggfnoid = wf->winfnoid;
+	agg->aggtype = wf->wintype;
+	agg->aggcollid = wf->wincollid;
+	agg->inputcollid = wf->inputcollid;
+	agg->aggstar = wf->winstar;
+	agg->aggfilter = (Expr *) copyObject(wf->aggfilter);
+	agg->aggkind = AGGKIND_NORMAL;
+	agg->aggsplit = AGGSPLIT_SIMPLE;
+	agg->location = -1;
+	foreach(lc, wf->args)
+	{
+		agg->aggargtypes = lappend_oid(agg->aggargtypes, exprType(lfirst(lc)));
+		agg->args = lappend(agg->args, makeTargetEntry(copyObject(lfirst(lc)), ++i,
+													   NULL, false));
+	}
+	sub->targetList = list_make1(makeTargetEntry((Expr *) agg, 1, "v", false));
+	sub->windowClause = NIL;
+	sub->hasWindowFuncs = false;
+	sub->hasAggs = true;
+	sub->sortClause = NIL;
+	sub->distinctClause = NIL;
+	sub->hasDistinctOn = false;
+	sub->jointree->quals = (Node *) make_and_qual(sub->jointree->quals, extra);
+
+	sl->subLinkType = EXPR_SUBLINK;
+	sl->subselect = (Node *) sub;
+	sl->location = -1;
+	return sl;
+}
+
+static Node *
+window_mutator(Node *node, WindowContext *ctx)
+{
+	Query	   *query = ctx->query;
+	WindowFunc *wf;
+	WindowClause *wc = NULL;
+	List	   *correlation = NIL;
+	Node	   *nullable = NULL;
+	ListCell   *lc;
+
+	if (node == NULL)
+		return NULL;
+	if (!IsA(node, WindowFunc))
+		return expression_tree_mutator(node, window_mutator, ctx);
+	wf = (WindowFunc *) node;
+	foreach(lc, query->windowClause)
+	{
+		if (((WindowClause *) lfirst(lc))->winref == wf->winref)
+			wc = lfirst(lc);
+	}
+	if (!wf->winagg || wc == NULL || wc->orderClause != NIL ||
+		wc->frameOptions != FRAMEOPTION_DEFAULTS ||
+		contain_window_function((Node *) wf->args))
+	{
+		ctx->ok = false;
+		return copyObject(node);
+	}
+
+	/* the partition expressions: each equal to the outer row's */
+	foreach(lc, wc->partitionClause)
+	{
+		Node	   *expr = get_sortgroupclause_expr(lfirst_node(SortGroupClause, lc),
+													query->targetList);
+		Node	   *outer = copyObject(expr);
+		Node	   *eq;
+
+		IncrementVarSublevelsUp(outer, 1, 0);
+		eq = equals_outer(copyObject(expr), outer);
+		if (eq == NULL || (!never_null(query, expr) && nullable != NULL))
+		{
+			ctx->ok = false;
+			return copyObject(node);
+		}
+		if (!never_null(query, expr))
+			nullable = expr;
+		correlation = lappend(correlation, eq);
+	}
+	if (nullable == NULL)
+		return (Node *) partition_sublink(query, wf, (Node *) make_ands_explicit(correlation));
+
+	/* one that can be NULL: its NULL partition apart */
+	{
+		CaseExpr   *c = makeNode(CaseExpr);
+		CaseWhen   *w = makeNode(CaseWhen);
+		List	   *nulls = NIL;
+
+		foreach(lc, correlation)
+		{
+			OpExpr	   *eq = lfirst(lc);
+
+			if (equal(linitial(eq->args), nullable))
+				nulls = lappend(nulls, is_null(nullable));
+			else
+				nulls = lappend(nulls, eq);
+		}
+		w->expr = (Expr *) is_null(nullable);
+		w->result = (Expr *) partition_sublink(query, wf, (Node *) make_ands_explicit(nulls));
+		w->location = -1;
+		c->casetype = wf->wintype;
+		c->casecollid = wf->wincollid;
+		c->args = list_make1(w);
+		c->defresult = (Expr *) partition_sublink(query, wf,
+												  (Node *) make_ands_explicit(correlation));
+		c->location = -1;
+		return (Node *) c;
+	}
+}
+
+/*
+ * The query with its aggregates over whole window partitions written as
+ * correlated subqueries, or the query itself when it has none or any
+ * window function it cannot rewrite so.
+ */
+Query *
+il_rewrite_window_aggregates(Query *query)
+{
+	WindowContext ctx = {query, true};
+	Query	   *rewritten;
+
+	if (!query->hasWindowFuncs)
+		return query;
+	if (query->hasAggs || query->groupClause != NIL || query->groupingSets != NIL ||
+		query->havingQual != NULL || query->hasTargetSRFs ||
+		query->setOperations != NULL || query->cteList != NIL ||
+		query->limitCount != NULL || query->limitOffset != NULL ||
+		query->hasDistinctOn)
+		return query;
+
+	rewritten = copyObject(query);
+	rewritten->targetList = (List *) window_mutator((Node *) query->targetList, &ctx);
+	if (!ctx.ok)
+		return query;
+	rewritten->windowClause = NIL;
+	rewritten->hasWindowFuncs = false;
+	rewritten->hasSubLinks = true;
+	/* the order of a view's rows is not kept */
+	rewritten->sortClause = NIL;
+	return il_analyze_parse(il_analyze_querydef(rewritten));
+}
