@@ -23,6 +23,9 @@ SELECT reg('by_region', $$SELECT DISTINCT c.region, sum(o.qty) OVER (PARTITION B
   FROM ord o JOIN cust c ON c.cust = o.cust$$);
 -- an expression as the partition
 SELECT reg('by_parity', $$SELECT id, sum(qty) OVER (PARTITION BY id % 2) AS s FROM ord$$);
+-- in a FROM subquery, filtered on: the subquery is an auxiliary view
+SELECT reg('big_shares', $$SELECT s.id, s.share FROM (SELECT id, amt / sum(amt) OVER (PARTITION BY cat) AS share FROM ord) s
+  WHERE s.share > 0.05$$);
 SELECT v, diff(v, q) FROM views ORDER BY v::text;
 SELECT kind, auxiliary_views FROM incrload_explain($$SELECT id, sum(amt) OVER (PARTITION BY cust) FROM ord$$);
 
@@ -51,6 +54,7 @@ SELECT incrload_register_view('r3', $$SELECT cust, sum(sum(qty)) OVER () FROM or
 -- two partition keys that can be NULL
 SELECT incrload_register_view('r4', $$SELECT id, count(*) OVER (PARTITION BY cust, qty) FROM ord$$);
 SELECT reason FROM incrload_explain($$SELECT id, rank() OVER (PARTITION BY cat ORDER BY amt) FROM ord$$);
+SELECT incrload_register_view('r5', $$SELECT * FROM (SELECT id, rank() OVER (PARTITION BY cat ORDER BY amt) AS r FROM ord) s WHERE r = 1$$);
 
 SELECT incrload_unregister_view(v) FROM views;
 SELECT * FROM leftovers();

@@ -1240,6 +1240,11 @@ il_normalize_is_flat(Query *q)
 		}
 		return true;
 	}
+	/*
+	 * Window functions too: an auxiliary view rewrites those it can keep
+	 * (window_aggregates.c), so a query can filter on a window's result.
+	 */
 	return !(q->hasAggs || q->groupClause != NIL || q->havingQual != NULL ||
-			 q->groupingSets != NIL || q->distinctClause != NIL);
+			 q->groupingSets != NIL || q->distinctClause != NIL ||
+			 q->hasWindowFuncs);
 }
