@@ -41,6 +41,7 @@
 #include "access/table.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "nodes/makefuncs.h"
@@ -86,6 +87,36 @@ char *
 il_sql_col(const char *alias, const char *name)
 {
 	return psprintf("%s.%s", alias, quote_identifier(name));
+}
+
+/*
+ * The direction of an ORDER BY item sorting a value of the type with
+ * sortop: " ASC" or " DESC" for the type's own order, else " USING
+ * OPERATOR(schema.op)"; then NULLS FIRST or LAST, always written.
+ */
+void
+il_sql_sort_order(StringInfo buf, Oid type, Oid sortop, bool nulls_first)
+{
+	TypeCacheEntry *tc = lookup_type_cache(type, TYPECACHE_LT_OPR | TYPECACHE_GT_OPR);
+
+	if (sortop == tc->lt_opr)
+		appendStringInfoString(buf, " ASC");
+	else if (sortop == tc->gt_opr)
+		appendStringInfoString(buf, " DESC");
+	else
+	{
+		HeapTuple	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(sortop));
+		Form_pg_operator op;
+
+		if (!HeapTupleIsValid(tup))
+			elog(ERROR, "cache lookup failed for operator %u", sortop);
+		op = (Form_pg_operator) GETSTRUCT(tup);
+		appendStringInfo(buf, " USING OPERATOR(%s.%s)",
+						 quote_identifier(get_namespace_name(op->oprnamespace)),
+						 NameStr(op->oprname));
+		ReleaseSysCache(tup);
+	}
+	appendStringInfoString(buf, nulls_first ? " NULLS FIRST" : " NULLS LAST");
 }
 
 /*

@@ -12,6 +12,8 @@
 #ifndef INCRLOAD_DELTA_H
 #define INCRLOAD_DELTA_H
 
+#include "lib/stringinfo.h"
+
 #include "analyze.h"
 
 /* Statement parameters shared by every batch-reading statement. */
@@ -27,6 +29,7 @@
 
 extern char *il_sql_type(Oid type, int32 typmod);
 extern char *il_sql_col(const char *alias, const char *name);
+extern void il_sql_sort_order(StringInfo buf, Oid type, Oid sortop, bool nulls_first);
 extern char *il_delta_pre_sql(IncrloadQuery *q, bool delta, List *changed);
 extern char *il_delta_batch_ctes(void);
 extern char *il_delta_batch_info_sql(Oid delta);

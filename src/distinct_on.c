@@ -35,8 +35,6 @@
  */
 #include "postgres.h"
 
-#include "access/htup_details.h"
-#include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
@@ -45,7 +43,6 @@
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
-#include "utils/syscache.h"
 #include "utils/typcache.h"
 
 #include "analyze.h"
@@ -65,33 +62,13 @@ inner_name(TargetEntry *tle)
 	return psprintf(INCRLOAD_HIDDEN_PREFIX "j%d", tle->resno);
 }
 
-/* ORDER BY direction of one sort item, written for s.<column> */
+/* One ORDER BY item, written for s.<column> */
 static void
 append_sort_item(StringInfo buf, SortGroupClause *sgc, TargetEntry *tle)
 {
-	Oid			type = exprType((Node *) tle->expr);
-	TypeCacheEntry *tc = lookup_type_cache(type, TYPECACHE_LT_OPR | TYPECACHE_GT_OPR);
-
 	appendStringInfo(buf, "%ss.%s", buf->len ? ", " : "",
 					 quote_identifier(inner_name(tle)));
-	if (sgc->sortop == tc->lt_opr)
-		appendStringInfoString(buf, " ASC");
-	else if (sgc->sortop == tc->gt_opr)
-		appendStringInfoString(buf, " DESC");
-	else
-	{
-		HeapTuple	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(sgc->sortop));
-		Form_pg_operator op;
-
-		if (!HeapTupleIsValid(tup))
-			elog(ERROR, "cache lookup failed for operator %u", sgc->sortop);
-		op = (Form_pg_operator) GETSTRUCT(tup);
-		appendStringInfo(buf, " USING OPERATOR(%s.%s)",
-						 quote_identifier(get_namespace_name(op->oprnamespace)),
-						 NameStr(op->oprname));
-		ReleaseSysCache(tup);
-	}
-	appendStringInfoString(buf, sgc->nulls_first ? " NULLS FIRST" : " NULLS LAST");
+	il_sql_sort_order(buf, exprType((Node *) tle->expr), sgc->sortop, sgc->nulls_first);
 }
 
 /*

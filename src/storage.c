@@ -42,6 +42,7 @@
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
+#include "rewrite/rewriteManip.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/ruleutils.h"
@@ -209,11 +210,24 @@ il_storage_describe_agg(IncrloadQuery *q, Aggref *aggref)
 	agg->rescoll = aggref->aggcollid;
 	agg->scale = -1;
 
+	/*
+	 * Ordered-set and hypothetical-set aggregates (percentile_cont, mode,
+	 * rank(x) WITHIN GROUP ...) read their group sorted: a changed group
+	 * is recomputed.  Their direct arguments are written into that
+	 * recompute as they are: constants only.
+	 */
 	if (aggref->aggkind != AGGKIND_NORMAL)
-		ereport(ERROR,
-				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				errmsg("ordered-set aggregate %s() is not supported in incremental mode", fname),
-				errhint("Use mode => 'full' to maintain this view by recomputation."));
+	{
+		if (fnsp != PG_CATALOG_NAMESPACE || contain_var_clause((Node *) aggref->aggdirectargs) ||
+			checkExprHasSubLink((Node *) aggref->aggdirectargs))
+			ereport(ERROR,
+					errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					errmsg("ordered-set aggregate %s() is not supported in incremental mode", fname),
+					errdetail("Only built-in ordered-set aggregates whose direct arguments are constants are maintained."),
+					errhint("Use mode => 'full' to maintain this view by recomputation."));
+		agg->kind = IL_AGG_RECOMPUTE;
+		goto columns;
+	}
 
 	/* the arguments proper; ORDER BY expressions are resjunk entries */
 	foreach(lc, aggref->args)
@@ -361,6 +375,7 @@ il_storage_describe_agg(IncrloadQuery *q, Aggref *aggref)
 		agg->scale = Max((((tm & 0x7ff) ^ 1024) - 1024), 0);
 	}
 
+columns:
 	if (agg->kind == IL_AGG_RECOMPUTE)
 	{
 		foreach(lc, aggref->args)
@@ -380,7 +395,7 @@ unsupported:
 				   fname, OidIsValid(argtype) ? format_type_be(argtype) : "*"),
 			errdetail("Incremental mode maintains count, sum, avg, min, max, bool_and, bool_or, every, "
 					  "the stddev and variance families, count, sum and avg with DISTINCT, "
-					  "and string_agg and array_agg with ORDER BY."),
+					  "string_agg and array_agg with ORDER BY, and the built-in ordered-set aggregates."),
 			errhint("Use mode => 'full' to maintain this view by recomputation."));
 	return NULL;				/* keep compiler quiet */
 }
@@ -849,13 +864,28 @@ storage_columns(IncrloadQuery *q, List **sets_out)
  * The aggregate call as the query writes it, over the pre relation:
  * DISTINCT, every argument, ORDER BY, FILTER.
  */
+/* Where in an aggregate's arguments one is */
+static int
+arg_position(List *args, TargetEntry *tle)
+{
+	ListCell   *lc;
+
+	foreach(lc, args)
+	{
+		if (lfirst(lc) == tle)
+			return foreach_current_index(lc);
+	}
+	elog(ERROR, "incrload: an aggregate's ORDER BY item is not among its arguments");
+	return -1;
+}
+
 static char *
 recompute_call(IncrloadAgg *agg)
 {
 	Aggref	   *aggref = agg->aggref;
 	StringInfoData buf;
+	const char *order_by = " ORDER BY ";
 	ListCell   *lc;
-	int			i = 0;
 	bool		first = true;
 
 	initStringInfo(&buf);
@@ -863,59 +893,43 @@ recompute_call(IncrloadAgg *agg)
 					 quote_qualified_identifier(get_namespace_name(get_func_namespace(aggref->aggfnoid)),
 												get_func_name(aggref->aggfnoid)),
 					 aggref->aggdistinct ? "DISTINCT " : "");
-	foreach(lc, aggref->args)
+	if (AGGKIND_IS_ORDERED_SET(aggref->aggkind))
 	{
-		TargetEntry *tle = lfirst_node(TargetEntry, lc);
-
-		if (!tle->resjunk)
+		/*
+		 * fn(direct arguments) WITHIN GROUP (ORDER BY the aggregated ones):
+		 * the direct arguments are constants (analysis saw to it).
+		 */
+		foreach(lc, aggref->aggdirectargs)
+			appendStringInfo(&buf, "%s%s", foreach_current_index(lc) ? ", " : "",
+							 deparse_expression(lfirst(lc), NIL, false, false));
+		appendStringInfoChar(&buf, ')');
+		order_by = " WITHIN GROUP (ORDER BY ";
+	}
+	else
+	{
+		foreach(lc, aggref->args)
 		{
+			TargetEntry *tle = lfirst_node(TargetEntry, lc);
+
+			if (tle->resjunk)
+				continue;
 			appendStringInfo(&buf, "%s%s", first ? "" : ", ",
-							 pre_col(list_nth_int(agg->argcols, i)));
+							 pre_col(list_nth_int(agg->argcols, foreach_current_index(lc))));
 			first = false;
 		}
-		i++;
+		if (aggref->args == NIL)
+			appendStringInfoChar(&buf, '*');
 	}
-	if (aggref->args == NIL)
-		appendStringInfoChar(&buf, '*');
 	first = true;
 	foreach(lc, aggref->aggorder)
 	{
 		SortGroupClause *sgc = lfirst_node(SortGroupClause, lc);
 		TargetEntry *tle = get_sortgroupclause_tle(sgc, aggref->args);
-		Oid			type = exprType((Node *) tle->expr);
-		TypeCacheEntry *tc = lookup_type_cache(type, TYPECACHE_LT_OPR |
-											   TYPECACHE_GT_OPR);
 
-		int			pos = 0;
-		ListCell   *lc2;
-
-		foreach(lc2, aggref->args)
-		{
-			if (lfirst(lc2) == tle)
-				break;
-			pos++;
-		}
-		appendStringInfo(&buf, "%s%s", first ? " ORDER BY " : ", ",
-						 pre_col(list_nth_int(agg->argcols, pos)));
+		appendStringInfo(&buf, "%s%s", first ? order_by : ", ",
+						 pre_col(list_nth_int(agg->argcols, arg_position(aggref->args, tle))));
 		first = false;
-		if (sgc->sortop == tc->lt_opr)
-			appendStringInfoString(&buf, " ASC");
-		else if (sgc->sortop == tc->gt_opr)
-			appendStringInfoString(&buf, " DESC");
-		else
-		{
-			HeapTuple	optup = SearchSysCache1(OPEROID, ObjectIdGetDatum(sgc->sortop));
-			Form_pg_operator op;
-
-			if (!HeapTupleIsValid(optup))
-				elog(ERROR, "cache lookup failed for operator %u", sgc->sortop);
-			op = (Form_pg_operator) GETSTRUCT(optup);
-			appendStringInfo(&buf, " USING OPERATOR(%s.%s)",
-							 quote_identifier(get_namespace_name(op->oprnamespace)),
-							 NameStr(op->oprname));
-			ReleaseSysCache(optup);
-		}
-		appendStringInfoString(&buf, sgc->nulls_first ? " NULLS FIRST" : " NULLS LAST");
+		il_sql_sort_order(&buf, exprType((Node *) tle->expr), sgc->sortop, sgc->nulls_first);
 	}
 	appendStringInfo(&buf, ")%s", filter_clause(agg, NULL));
 	return buf.data;

@@ -126,11 +126,9 @@ $dst->safe_psql('restored', q{
 	v_join  => 'SELECT d.name, count(*) AS n FROM t2 JOIN d ON d.g = t2.grp GROUP BY d.name',
 	v_proj  => 'SELECT id, a FROM t2 WHERE a % 3 = 0',
 	v_full  => 'SELECT g, count(*) OVER () AS c FROM d',
-	# rewritten before registration: the catalog keeps the rewritten
-	# query (auxiliary views, incrload.first), which must restore
-	v_rollup => 'SELECT g, a % 2 AS odd, sum(a) AS s, GROUPING(g, a % 2) AS gg FROM t GROUP BY ROLLUP (g, a % 2)',
-	v_don    => 'SELECT DISTINCT ON (g) g, id, a FROM t ORDER BY g, a DESC, id',
-	v_win    => 'SELECT id, sum(a) OVER (PARTITION BY g) AS ga FROM t',
+	v_rollup => 'SELECT grp AS g, a % 2 AS odd, sum(a) AS s, GROUPING(grp, a % 2) AS gg FROM t2 GROUP BY ROLLUP (grp, a % 2)',
+	v_don    => 'SELECT DISTINCT ON (grp) grp AS g, id, a FROM t2 ORDER BY grp, a DESC, id',
+	v_win    => 'SELECT id, sum(a) OVER (PARTITION BY grp) AS ga FROM t2',
 );
 for my $v (sort keys %views)
 {
