@@ -873,6 +873,12 @@ my @view_defs = (
 	  . q{avg(o.amt) FILTER (WHERE o.status = 'ok') OVER (PARTITION BY p.cat) AS avg_ok }
 	  . q{FROM ord o JOIN prod p ON p.pid = o.pid WHERE o.qty > 0} ],
 
+	# --- ordered-set aggregates (changed groups recomputed) ------------------
+	[ 'os_pct',
+	  q{SELECT c.tier, percentile_cont(0.5) WITHIN GROUP (ORDER BY o.amt) AS med, }
+	  . q{mode() WITHIN GROUP (ORDER BY o.status) AS common, percentile_disc(0.9) WITHIN GROUP (ORDER BY o.qty DESC) AS p90 }
+	  . q{FROM ord o LEFT JOIN cust c ON c.cid = o.cid GROUP BY c.tier} ],
+
 	# --- settings-dependent expressions (TimeZone, DateStyle) --------------
 	# Registered under America/New_York and DateStyle SQL, DMY, applied by
 	# sessions and workers under the server's defaults, checked under the
