@@ -192,8 +192,8 @@ typedef struct Term
  * (1.0 = 1.00), floats (0 = -0), interval ('1 day' = '24 hours'), char(n),
  * nondeterministic collations, and most types we know nothing of.
  */
-static bool
-equality_is_identity(Oid type, Oid collation)
+bool
+il_equality_is_identity(Oid type, Oid collation)
 {
 	switch (type)
 	{
@@ -467,7 +467,7 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 			if (!OidIsValid(tc->eq_opr) ||
 				(!OidIsValid(tc->lt_opr) && !OidIsValid(tc->hash_proc)))
 				nettable = false;
-			else if (!equality_is_identity(attr->atttypid, attr->attcollation))
+			else if (!il_equality_is_identity(attr->atttypid, attr->attcollation))
 				appendStringInfo(&netgroup, ", (%s)::pg_catalog.text",
 								 il_sql_col(da, name));
 		}
@@ -510,7 +510,7 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 			 * identity, is matched on its text and NULL-ness, which both
 			 * hash: the net change carries them as t<n> and z<n>.
 			 */
-			identity = equality_is_identity(attr->atttypid, attr->attcollation);
+			identity = il_equality_is_identity(attr->atttypid, attr->attcollation);
 			if (!identity)
 				appendStringInfo(&cgroup, ", (x.c%d)::pg_catalog.text", ncols);
 			col = il_sql_col("r", name);
@@ -538,22 +538,39 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 			 * equality (an index scan) when its values are not NULL, else
 			 * with an OR that finds the NULLs.
 			 */
-			appendStringInfo(&match_eq, " AND n.c%d OPERATOR(pg_catalog.=) %s", ncols, col);
-			if (attr->attnotnull)
-				appendStringInfo(&match_null, " AND n.c%d OPERATOR(pg_catalog.=) %s", ncols, col);
-			else
 			{
-				appendStringInfo(&match_null, " AND (n.c%d OPERATOR(pg_catalog.=) %s OR (n.c%d IS NULL AND %s IS NULL))",
-								 ncols, col, ncols, col);
-				appendStringInfo(&nonnull, "%sn.c%d IS NOT NULL",
-								 nonnull.len > 0 ? " AND " : "", ncols);
+				/*
+				 * The type's own equality, wherever it lives (hstore's
+				 * is in the schema of its extension); a type without one
+				 * is matched on its text alone.
+				 */
+				TypeCacheEntry *tce = lookup_type_cache(attr->atttypid, TYPECACHE_EQ_OPR);
+				StringInfoData eq;
+
+				initStringInfo(&eq);
+				if (OidIsValid(tce->eq_opr))
+					generate_operator_clause(&eq, psprintf("n.c%d", ncols), attr->atttypid,
+											 tce->eq_opr, col, attr->atttypid);
+				if (eq.len > 0)
+				{
+					appendStringInfo(&match_eq, " AND %s", eq.data);
+					if (attr->attnotnull)
+						appendStringInfo(&match_null, " AND %s", eq.data);
+					else
+						appendStringInfo(&match_null, " AND (%s OR (n.c%d IS NULL AND %s IS NULL))",
+										 eq.data, ncols, col);
+				}
+				if (!attr->attnotnull)
+					appendStringInfo(&nonnull, "%sn.c%d IS NOT NULL",
+									 nonnull.len > 0 ? " AND " : "", ncols);
 			}
 			if (!identity)
 			{
 				appendStringInfo(&match_eq, " AND n.t%d OPERATOR(pg_catalog.=) (%s)::pg_catalog.text",
 								 ncols, col);
-				appendStringInfo(&match_null, " AND n.t%d OPERATOR(pg_catalog.=) COALESCE((%s)::pg_catalog.text, '')",
-								 ncols, col);
+				appendStringInfo(&match_null, " AND n.t%d OPERATOR(pg_catalog.=) COALESCE((%s)::pg_catalog.text, '')"
+								 " AND n.z%d OPERATOR(pg_catalog.=) (%s IS NULL)",
+								 ncols, col, ncols, col);
 			}
 		}
 		else
@@ -1283,8 +1300,8 @@ keyed_columns(Query *sub, IncrloadBaseRef *ref, bool partial)
 				v->varattno > 0 && v->varattno <= natts && keys[v->varattno] == NULL &&
 				exprType(e) == v->vartype &&
 				op->opno == lookup_type_cache(v->vartype, TYPECACHE_EQ_OPR)->eq_opr &&
-				equality_is_identity(v->vartype, v->varcollid) &&
-				equality_is_identity(v->vartype, op->inputcollid) &&
+				il_equality_is_identity(v->vartype, v->varcollid) &&
+				il_equality_is_identity(v->vartype, op->inputcollid) &&
 				!contain_vars_of_level(e, 0) && !checkExprHasSubLink(e) &&
 				!contain_volatile_functions(e))
 				keys[v->varattno] = e;

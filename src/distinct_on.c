@@ -146,7 +146,14 @@ il_rewrite_distinct_on(Query *query)
 		name = quote_identifier(tle->resname);
 		if (select.len)
 			appendStringInfoString(&select, ", ");
-		if (tle->ressortgroupref != 0 && list_member_int(keys, tle->ressortgroupref))
+		/*
+		 * A key is the group's value, unless values equal by its type's
+		 * equality can differ ('a' and 'A' as citext): then it too is the
+		 * first row's.
+		 */
+		if (tle->ressortgroupref != 0 && list_member_int(keys, tle->ressortgroupref) &&
+			il_equality_is_identity(exprType((Node *) tle->expr),
+									exprCollation((Node *) tle->expr)))
 			appendStringInfo(&select, "s.%s", name);
 		else
 			appendStringInfo(&select, "%s.first(s.%s ORDER BY %s%s)::%s AS %s",
