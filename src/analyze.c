@@ -559,7 +559,7 @@ il_analyze(Query *query, bool incremental)
 	}
 	/* aggregates over whole partitions are subqueries by now (window_aggregates.c) */
 	if (query->hasWindowFuncs)
-		refuse("window functions other than aggregates over whole partitions (OVER (PARTITION BY ...) without ORDER BY or frame, by at most one expression that can be NULL, in a query without GROUP BY) are");
+		refuse("window functions other than aggregates over whole partitions (OVER (PARTITION BY ...) without ORDER BY or frame, by at most one expression that can be NULL) are");
 	if (query->hasTargetSRFs)
 		refuse("set-returning functions are");
 	/*

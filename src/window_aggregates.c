@@ -22,9 +22,9 @@
  * for one partition expression that can be NULL, the subquery is
  * CASE WHEN e IS NULL THEN (... WHERE e IS NULL) ELSE (... WHERE e = e')
  * END, whose first arm is uncorrelated (an auxiliary view of one row).
- * Other window functions (row_number, rank, lag ...), ORDER BY or a frame
- * in OVER, and windows over grouped queries are left for analysis to
- * refuse.
+ * Over a grouped query, the grouping first becomes a FROM subquery (see
+ * split_grouped_windows).  Other window functions (row_number, rank, lag
+ * ...) and ORDER BY or a frame in OVER are left for analysis to refuse.
  *
  * IDENTIFICATION
  *	  src/window_aggregates.c
@@ -256,6 +256,133 @@ window_mutator(Node *node, WindowContext *ctx)
 }
 
 /*
+ * Windows over a grouped query: the grouping and the aggregates become a
+ * FROM subquery of their own, over which the windows run, as the planner
+ * runs them over the grouped rows.  For
+ *
+ *	 SELECT g, sum(x) / sum(sum(x)) OVER () AS share FROM t GROUP BY g
+ *
+ * that is
+ *
+ *	 SELECT w.c1 AS g, w.c2 / sum(w.c2) OVER () AS share
+ *	 FROM (SELECT g AS c1, sum(x) AS c2 FROM t GROUP BY g) w
+ *
+ * whose window the rewrite above then makes a subquery (the grouped one an
+ * auxiliary view).  NULL when the select list holds what this cannot
+ * split (a subquery, GROUPING()).
+ */
+typedef struct SplitContext
+{
+	Query	   *query;
+	List	   *exprs;			/* the grouped query's columns */
+	bool		ok;
+} SplitContext;
+
+static Node *
+grouped_column(Node *expr, SplitContext *ctx)
+{
+	ListCell   *lc;
+	int			attno = 0;
+
+	foreach(lc, ctx->exprs)
+	{
+		attno++;
+		if (equal(lfirst(lc), expr))
+			return (Node *) makeVar(1, attno, exprType(expr), exprTypmod(expr),
+									exprCollation(expr), 0);
+	}
+	ctx->exprs = lappend(ctx->exprs, copyObject(expr));
+	return (Node *) makeVar(1, attno + 1, exprType(expr), exprTypmod(expr),
+							exprCollation(expr), 0);
+}
+
+static Node *
+split_mutator(Node *node, SplitContext *ctx)
+{
+	ListCell   *lc;
+
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Aggref) && ((Aggref *) node)->agglevelsup == 0)
+		return grouped_column(node, ctx);
+	foreach(lc, ctx->query->groupClause)
+	{
+		if (equal(node, get_sortgroupclause_expr(lfirst_node(SortGroupClause, lc),
+												 ctx->query->targetList)))
+			return grouped_column(node, ctx);
+	}
+	if (IsA(node, SubLink) || IsA(node, GroupingFunc) ||
+		(IsA(node, Var) && ((Var *) node)->varlevelsup == 0))
+		ctx->ok = false;
+	return expression_tree_mutator(node, split_mutator, ctx);
+}
+
+static Query *
+split_grouped_windows(Query *query)
+{
+	SplitContext ctx = {query, NIL, true};
+	Query	   *inner = copyObject(query);
+	Query	   *outer = makeNode(Query);
+	RangeTblEntry *rte = makeNode(RangeTblEntry);
+	List	   *colnames = NIL;
+	ListCell   *lc;
+
+	/* the grouping expressions first, keeping their GROUP BY references */
+	foreach(lc, query->groupClause)
+		ctx.exprs = lappend(ctx.exprs,
+							get_sortgroupclause_expr(lfirst_node(SortGroupClause, lc),
+													 query->targetList));
+	foreach(lc, query->targetList)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+		TargetEntry *otle = flatCopyTargetEntry(tle);
+
+		otle->expr = (Expr *) split_mutator((Node *) tle->expr, &ctx);
+		outer->targetList = lappend(outer->targetList, otle);
+	}
+	if (!ctx.ok)
+		return NULL;
+
+	inner->targetList = NIL;
+	foreach(lc, ctx.exprs)
+	{
+		int			i = foreach_current_index(lc);
+		TargetEntry *tle = makeTargetEntry(copyObject(lfirst(lc)), i + 1,
+										   psprintf("c%d", i + 1), false);
+
+		if (i < list_length(query->groupClause))
+			tle->ressortgroupref = list_nth_node(SortGroupClause, query->groupClause,
+												 i)->tleSortGroupRef;
+		inner->targetList = lappend(inner->targetList, tle);
+		colnames = lappend(colnames, makeString(tle->resname));
+	}
+	inner->windowClause = NIL;
+	inner->hasWindowFuncs = false;
+	inner->sortClause = NIL;
+	inner->distinctClause = NIL;
+
+	rte->rtekind = RTE_SUBQUERY;
+	rte->subquery = inner;
+	rte->alias = makeAlias("w", NIL);
+	rte->eref = makeAlias("w", colnames);
+	rte->inFromCl = true;
+	outer->commandType = CMD_SELECT;
+	outer->querySource = QSRC_ORIGINAL;
+	outer->canSetTag = true;
+	outer->rtable = list_make1(rte);
+	{
+		RangeTblRef *ref = makeNode(RangeTblRef);
+
+		ref->rtindex = 1;
+		outer->jointree = makeFromExpr(list_make1(ref), NULL);
+	}
+	outer->windowClause = query->windowClause;
+	outer->hasWindowFuncs = true;
+	outer->distinctClause = query->distinctClause;
+	return il_analyze_parse(il_analyze_querydef(outer));
+}
+
+/*
  * The query with its aggregates over whole window partitions written as
  * correlated subqueries, or the query itself when it has none or any
  * window function it cannot rewrite so.
@@ -268,6 +395,14 @@ il_rewrite_window_aggregates(Query *query)
 
 	if (!query->hasWindowFuncs)
 		return query;
+	if ((query->hasAggs || query->groupClause != NIL) && query->groupingSets == NIL &&
+		!query->hasTargetSRFs && query->setOperations == NULL && query->cteList == NIL &&
+		query->limitCount == NULL && query->limitOffset == NULL && !query->hasDistinctOn)
+	{
+		Query	   *split = split_grouped_windows(query);
+
+		return split ? il_rewrite_window_aggregates(split) : query;
+	}
 	if (query->hasAggs || query->groupClause != NIL || query->groupingSets != NIL ||
 		query->havingQual != NULL || query->hasTargetSRFs ||
 		query->setOperations != NULL || query->cteList != NIL ||

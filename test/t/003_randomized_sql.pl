@@ -872,6 +872,9 @@ my @view_defs = (
 	  q{SELECT o.oid, p.cat, max(o.qty) OVER (PARTITION BY p.cat) AS top_qty, }
 	  . q{avg(o.amt) FILTER (WHERE o.status = 'ok') OVER (PARTITION BY p.cat) AS avg_ok }
 	  . q{FROM ord o JOIN prod p ON p.pid = o.pid WHERE o.qty > 0} ],
+	[ 'win_grouped',
+	  q{SELECT o.status, count(*) AS n, sum(o.amt) / sum(sum(o.amt)) OVER () AS share, }
+	  . q{max(count(*)) OVER (PARTITION BY min(o.qty) > 4) AS top_n FROM ord o GROUP BY o.status} ],
 
 	# --- ordered-set aggregates (changed groups recomputed) ------------------
 	[ 'os_pct',
