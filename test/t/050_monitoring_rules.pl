@@ -34,9 +34,13 @@ my $rules = YAML::XS::LoadFile("$mon/alerts.yml");
 my @alerts = map { @{ $_->{rules} // [] } } @{ $rules->{groups} // [] };
 ok(scalar @alerts, 'alerts.yml has rules');
 
-if (ok($promtool && -x $promtool,
-		'promtool is installed (Debian package prometheus; scripts/setup.sh installs it)'))
+SKIP:
 {
+	# the checks below need the tool; without it they are skipped, saying so
+	skip 'promtool not found (Debian package prometheus; scripts/setup.sh installs it, '
+	  . 'or set INCRLOAD_PROMTOOL): alerts.yml not checked by promtool', 4
+	  unless $promtool && -x $promtool;
+
 	# promtool resolves the test file's rule_files from its own directory
 	my ($out, $err);
 	my $ok = IPC::Run::run([ $promtool, 'check', 'rules', 'alerts.yml' ],
