@@ -53,6 +53,11 @@ SELECT v, incrload_verify(v) FROM views ORDER BY v::text;
 -- refused, naming what stays out; explain agrees
 SELECT incrload_register_view('r1', $$SELECT id, row_number() OVER (PARTITION BY cust ORDER BY id) FROM ord$$);
 SELECT incrload_register_view('r2', $$SELECT id, sum(qty) OVER (PARTITION BY cust ORDER BY id) FROM ord$$);
+-- a subquery in WHERE: each window's subquery would repeat it, inside a correlated subquery
+SELECT incrload_register_view('r6', $$SELECT id, count(*) OVER (PARTITION BY cat) FROM ord WHERE cust IN (SELECT cust FROM cust)$$);
+SELECT reason FROM incrload_explain($$SELECT id, count(*) OVER (PARTITION BY cat) FROM ord o WHERE EXISTS (SELECT FROM cust c WHERE c.cust = o.cust)$$);
+-- the same over a grouped query holds the subquery in its grouping, an auxiliary view of its own
+SELECT incremental FROM incrload_explain($$SELECT cat, count(*) AS n, sum(count(*)) OVER () AS total FROM ord WHERE cust IN (SELECT cust FROM cust) GROUP BY cat$$);
 -- two partition keys that can be NULL
 SELECT incrload_register_view('r4', $$SELECT id, count(*) OVER (PARTITION BY cust, qty) FROM ord$$);
 SELECT reason FROM incrload_explain($$SELECT id, rank() OVER (PARTITION BY cat ORDER BY amt) FROM ord$$);

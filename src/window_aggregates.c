@@ -414,6 +414,19 @@ il_rewrite_window_aggregates(Query *query)
 	rewritten->targetList = (List *) window_mutator((Node *) query->targetList, &ctx);
 	if (!ctx.ok)
 		return query;
+
+	/*
+	 * Each window's subquery repeats the FROM and WHERE, correlated with
+	 * the query's row; a subquery there would be one inside a correlated
+	 * subquery, which the rules do not keep.  Said in the user's terms,
+	 * not in those of the copy.
+	 */
+	if (checkExprHasSubLink((Node *) query->jointree))
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("window functions over a query with subqueries in its WHERE or JOIN conditions are not supported in incremental mode"),
+				errdetail("Each window aggregate is kept as a subquery over the query's FROM and WHERE."),
+				errhint("Use mode => 'full' to maintain this view by recomputation."));
 	rewritten->windowClause = NIL;
 	rewritten->hasWindowFuncs = false;
 	rewritten->hasSubLinks = true;
