@@ -978,8 +978,8 @@ exists_in(Query *sub, Node *qual)
 	return (Node *) ex;
 }
 
-static Node *
-null_test(Node *arg, NullTestType type)
+Node *
+il_null_test(Node *arg, NullTestType type)
 {
 	NullTest   *nt = makeNode(NullTest);
 
@@ -1011,8 +1011,8 @@ not_expr(Node *arg)
  * Whether an outer-row expression can be NULL: only a column declared NOT
  * NULL of a table of the FROM list is known not to be.
  */
-static bool
-may_be_null(Node *expr, Query *outer)
+bool
+il_may_be_null(Node *expr, Query *outer)
 {
 	Var		   *var;
 	RangeTblEntry *rte;
@@ -1199,14 +1199,14 @@ affected_quals(SubLink *sl, List *bases, const Term *term, int first, Query *out
 			match->args = param_right ? list_make2(xin, copyObject(y)) :
 				list_make2(copyObject(y), xin);
 			e_match = exists_in(sub, (Node *) match);
-			e_null = exists_in(sub, null_test(y, IS_NULL));
+			e_null = exists_in(sub, il_null_test(y, IS_NULL));
 			alts = list_make2(e_match,
 							  make_and_qual(not_expr(copyObject(e_match)), e_null));
-			if (may_be_null(x, outer))
+			if (il_may_be_null(x, outer))
 				alts = lappend(alts,
 							   make_and_qual(make_and_qual(not_expr(copyObject(e_match)),
 														   not_expr(copyObject(e_null))),
-											 make_and_qual(null_test(x, IS_NULL),
+											 make_and_qual(il_null_test(x, IS_NULL),
 														   exists_in(sub, NULL))));
 			return alts;
 		}

@@ -30,6 +30,8 @@
 extern char *il_sql_type(Oid type, int32 typmod);
 extern char *il_sql_col(const char *alias, const char *name);
 extern bool il_equality_is_identity(Oid type, Oid collation);
+extern bool il_may_be_null(Node *expr, Query *outer);
+extern Node *il_null_test(Node *arg, NullTestType type);
 extern void il_sql_sort_order(StringInfo buf, Oid type, Oid sortop, bool nulls_first);
 extern char *il_delta_pre_sql(IncrloadQuery *q, bool delta, List *changed);
 extern char *il_delta_batch_ctes(void);

@@ -33,20 +33,17 @@
  */
 #include "postgres.h"
 
-#include "access/htup_details.h"
 #include "catalog/pg_aggregate.h"
-#include "catalog/pg_attribute.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
-#include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
 #include "utils/lsyscache.h"
-#include "utils/syscache.h"
 #include "utils/typcache.h"
 
 #include "analyze.h"
+#include "delta.h"
 #include "window_aggregates.h"
 
 typedef struct WindowContext
@@ -82,43 +79,14 @@ has_outer_join(Node *jtnode)
 	return true;
 }
 
-/* Whether a partition expression is a column that cannot be NULL */
+/*
+ * Whether a partition expression is a column that cannot be NULL: a NOT
+ * NULL column of a table no outer join makes nullable.
+ */
 static bool
 never_null(Query *query, Node *expr)
 {
-	Var		   *var;
-	RangeTblEntry *rte;
-
-	if (!IsA(expr, Var) || has_outer_join((Node *) query->jointree))
-		return false;
-	var = (Var *) expr;
-	if (var->varlevelsup != 0 || var->varattno <= 0)
-		return false;
-	rte = rt_fetch(var->varno, query->rtable);
-	if (rte->rtekind != RTE_RELATION)
-		return false;
-	{
-		HeapTuple	tup = SearchSysCache2(ATTNUM, ObjectIdGetDatum(rte->relid),
-										  Int16GetDatum(var->varattno));
-		bool		notnull;
-
-		if (!HeapTupleIsValid(tup))
-			return false;
-		notnull = ((Form_pg_attribute) GETSTRUCT(tup))->attnotnull;
-		ReleaseSysCache(tup);
-		return notnull;
-	}
-}
-
-static Node *
-is_null(Node *expr)
-{
-	NullTest   *nt = makeNode(NullTest);
-
-	nt->arg = (Expr *) copyObject(expr);
-	nt->nulltesttype = IS_NULL;
-	nt->location = -1;
-	return (Node *) nt;
+	return !has_outer_join((Node *) query->jointree) && !il_may_be_null(expr, query);
 }
 
 /* inner = outer, by the type's default equality */
@@ -238,11 +206,11 @@ window_mutator(Node *node, WindowContext *ctx)
 			OpExpr	   *eq = lfirst(lc);
 
 			if (equal(linitial(eq->args), nullable))
-				nulls = lappend(nulls, is_null(nullable));
+				nulls = lappend(nulls, il_null_test(nullable, IS_NULL));
 			else
 				nulls = lappend(nulls, eq);
 		}
-		w->expr = (Expr *) is_null(nullable);
+		w->expr = (Expr *) il_null_test(nullable, IS_NULL);
 		w->result = (Expr *) partition_sublink(query, wf, (Node *) make_ands_explicit(nulls));
 		w->location = -1;
 		c->casetype = wf->wintype;
