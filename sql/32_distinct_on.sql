@@ -62,6 +62,14 @@ SELECT incrload_register_view('r1', $$SELECT DISTINCT ON (dev) dev, doc FROM rea
 SELECT incrload_register_view('r2', $$SELECT DISTINCT ON (dev) dev, ts FROM reading ORDER BY dev, ts LIMIT 3$$);
 SELECT reason FROM incrload_explain($$SELECT DISTINCT ON (dev) dev, doc FROM reading ORDER BY dev, ts$$);
 
+-- incrload.first on its own: the first value in the call's order, NULL included
+SELECT incrload.first(x ORDER BY x) AS lowest, incrload.first(x ORDER BY x DESC) AS nulls_first_desc,
+  incrload.first(t ORDER BY x DESC NULLS LAST) AS t_of_highest
+  FROM (VALUES (1, 'a'), (3, 'c'), (NULL, 'n')) v(x, t);
+SELECT incrload.first(x ORDER BY x) FROM (SELECT 1 WHERE false) v(x);
+-- its step function is an aggregate's only
+SELECT incrload.first_step(NULL, 1);
+
 SELECT incrload_unregister_view(v) FROM views;
 SELECT * FROM leftovers();
 \i sql/include/helpers_end.sql
