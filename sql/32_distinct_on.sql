@@ -68,7 +68,7 @@ SELECT incrload.first(x ORDER BY x) AS lowest, incrload.first(x ORDER BY x DESC)
   FROM (VALUES (1, 'a'), (3, 'c'), (NULL, 'n')) v(x, t);
 SELECT incrload.first(x ORDER BY x) FROM (SELECT 1 WHERE false) v(x);
 -- its step function is an aggregate's only
-SELECT incrload.first_step(NULL, 1);
+SELECT incrload.first_step(NULL::internal, 1);
 
 SELECT incrload_unregister_view(v) FROM views;
 SELECT * FROM leftovers();
