@@ -67,8 +67,6 @@ SELECT incrload.first(x ORDER BY x) AS lowest, incrload.first(x ORDER BY x DESC)
   incrload.first(t ORDER BY x DESC NULLS LAST) AS t_of_highest
   FROM (VALUES (1, 'a'), (3, 'c'), (NULL, 'n')) v(x, t);
 SELECT incrload.first(x ORDER BY x) FROM (SELECT 1 WHERE false) v(x);
--- its step function is an aggregate's only
-SELECT incrload.first_step(NULL::internal, 1);
 
 SELECT incrload_unregister_view(v) FROM views;
 SELECT * FROM leftovers();
