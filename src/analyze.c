@@ -63,6 +63,7 @@
 #include "normalize.h"
 #include "settings.h"
 #include "storage.h"
+#include "top_n.h"
 
 typedef struct ViewExprContext
 {
@@ -571,9 +572,11 @@ il_analyze(Query *query, bool incremental)
 	 */
 	if (query->havingQual && having_correlated_walker(query->havingQual, NULL))
 		refuse("subqueries in HAVING that refer to the grouped query are");
-	if (query->limitCount != NULL || query->limitOffset != NULL)
-		refuse("LIMIT and OFFSET are");
+	/* applied when the view is read (top_n.c) */
+	il_top_n_check(query);
 	/* rewritten as a GROUP BY (distinct_on.c) where that is exact */
+	if (query->hasDistinctOn && il_top_n(query))
+		refuse("LIMIT and OFFSET with DISTINCT ON are");
 	if (query->hasDistinctOn)
 		refuse("DISTINCT ON with an output column whose type has no ordering (such as json) is");
 	/*
@@ -584,6 +587,8 @@ il_analyze(Query *query, bool incremental)
 	{
 		if (query->distinctClause != NIL)
 			refuse("DISTINCT over GROUPING SETS, ROLLUP or CUBE is");
+		if (il_top_n(query))
+			refuse("LIMIT and OFFSET with GROUPING SETS, ROLLUP or CUBE are");
 		if (!query->hasAggs)
 			refuse("GROUPING SETS, ROLLUP and CUBE with an empty grouping set (a grand total) and no aggregate are");
 		if (checkExprHasSubLink((Node *) query->targetList) ||
@@ -617,6 +622,12 @@ il_analyze(Query *query, bool incremental)
 			(void) collect_aggs_walker((Node *) ((TargetEntry *) lfirst(lc))->expr, q);
 		/* HAVING may use aggregates the select list does not show */
 		(void) collect_aggs_walker(query->havingQual, q);
+		/* and so may the ORDER BY of a top-N view */
+		if (il_top_n(query))
+			foreach(lc, query->sortClause)
+				(void) collect_aggs_walker((Node *) get_sortgroupclause_expr(lfirst(lc),
+																			 query->targetList),
+										   q);
 
 		/* a visible column that is exactly an aggregate shows its name */
 		i = 0;
@@ -651,6 +662,23 @@ il_analyze(Query *query, bool incremental)
 			q->key_names = lappend(q->key_names, tle->resname);
 			q->nkeys++;
 		}
+		/*
+		 * What a top-N view orders by but does not show is kept too, a
+		 * hidden part of the row key (top_n.c).  (Under DISTINCT the
+		 * ORDER BY can only name shown columns.)
+		 */
+		if (il_top_n(query))
+			foreach(lc, query->sortClause)
+			{
+				TargetEntry *tle = get_sortgroupclause_tle(lfirst(lc), query->targetList);
+
+				if (!tle->resjunk)
+					continue;
+				check_key_type((Node *) tle->expr, "ORDER BY expression");
+				q->pre_exprs = lappend(q->pre_exprs, tle->expr);
+				q->key_names = lappend(q->key_names, il_top_n_hidden_name(tle));
+				q->nkeys++;
+			}
 	}
 
 	add_branches(q, make_pre_query(q));
@@ -763,8 +791,8 @@ analyze_setop(IncrloadQuery *q)
 	ListCell   *lcoll;
 	int			i = 0;
 
-	if (q->query->limitCount != NULL || q->query->limitOffset != NULL)
-		refuse("LIMIT and OFFSET are");
+	/* applied when the view is read (top_n.c) */
+	il_top_n_check(q->query);
 	q->kind = IL_VIEW_SETOP;
 	q->setop = number_leaves(q, (Node *) top, &leaves);
 	q->nleaves = list_length(leaves);
@@ -808,7 +836,7 @@ analyze_setop(IncrloadQuery *q)
 		if (leaf->hasTargetSRFs)
 			refuse("set-returning functions are");
 		if (leaf->limitCount != NULL || leaf->limitOffset != NULL)
-			refuse("LIMIT and OFFSET are");
+			refuse("LIMIT and OFFSET in an arm of UNION, INTERSECT or EXCEPT are");
 		(void) query_tree_walker(leaf, check_expr_walker, NULL, 0);
 
 		forthree(lt, leaf->targetList, lm, top->colTypes, lcoll, top->colTypmods)

@@ -45,6 +45,7 @@
 #include "catalog.h"
 #include "compat.h"
 #include "normalize.h"
+#include "top_n.h"
 
 /* Branches beyond this many make the view's SQL too big to be worth it. */
 #define MAX_BRANCHES 64
@@ -177,6 +178,9 @@ inline_query(Query *q, List *outer, bool views)
 			Query	   *sub = il_normalize_view_query(rte->relid);
 			IncrloadView row;
 
+			if (il_top_n(sub))
+				il_top_n_refuse_read(rte->relid);
+
 			/*
 			 * A registered view reads its storage table, which is a base
 			 * table like any other (captured, its changes those of the view).
@@ -269,7 +273,7 @@ check_simple(Query *q)
 	if (q->distinctClause != NIL)
 		refuse("subqueries in FROM with DISTINCT are");
 	if (q->limitCount != NULL || q->limitOffset != NULL)
-		refuse("LIMIT and OFFSET are");
+		refuse("LIMIT and OFFSET in a subquery are");
 	if (q->hasWindowFuncs)
 		refuse("window functions are");
 	if (q->hasTargetSRFs)
@@ -519,7 +523,7 @@ normalize_query(Query *q)
 		ListCell   *lc;
 
 		if (q->limitCount != NULL || q->limitOffset != NULL)
-			refuse("LIMIT and OFFSET are");
+			refuse("LIMIT and OFFSET in a subquery are");
 		branches = normalize_setop(q, q->setOperations);
 
 		/* each arm's columns, as the set operation's output types */
@@ -943,7 +947,7 @@ sublinks_mutator(Node *node, void *context)
 		if (sub->setOperations)
 			refuse("UNION, INTERSECT and EXCEPT inside subqueries in expressions are");
 		if (sub->limitCount != NULL || sub->limitOffset != NULL)
-			refuse("LIMIT and OFFSET are");
+			refuse("LIMIT and OFFSET in a subquery are");
 		if (sub->hasWindowFuncs)
 			refuse("window functions are");
 		if (sub->hasTargetSRFs)

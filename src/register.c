@@ -54,6 +54,7 @@
 #include "register.h"
 #include "settings.h"
 #include "storage.h"
+#include "top_n.h"
 #include "window_aggregates.h"
 
 static Query *read_view_query(Oid view);
@@ -121,6 +122,9 @@ register_aux_quietly(Query *auxq, AuxContext *ctx)
 	ResourceOwner owner = CurrentResourceOwner;
 	Oid			aux = InvalidOid;
 
+	/* a read of a top-N view is no relation to follow (top_n.c) */
+	if (il_top_n(auxq))
+		return InvalidOid;
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
@@ -264,6 +268,13 @@ make_aux_views(Query *q, bool top, AuxContext *ctx)
 					errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					errmsg("LATERAL references are not supported in incremental mode"),
 					errhint("Use mode => 'full' to maintain this view by recomputation."));
+		/*
+		 * The rows a read of a top-N view returns are not a relation the
+		 * delta rules can follow: only the view's own query may cut its
+		 * rows (top_n.c).
+		 */
+		if (il_top_n(sub))
+			il_top_n_refuse_read(plain_view);
 		if (il_normalize_is_flat(sub) ||
 			(setop_arms && !sub->hasAggs && sub->groupClause == NIL &&
 			 sub->havingQual == NULL && sub->setOperations == NULL))
@@ -398,6 +409,13 @@ il_register_view(Oid nsp, const char *relname, Query *query, bool incremental,
 	storage = get_relname_relid(storage_name, il_catalog_namespace());
 	/* which only our applies write */
 	il_guard_protect(storage);
+	/* a top-N view is read through an index on its ORDER BY (top_n.c) */
+	{
+		char	   *index = il_storage_top_n_index_sql(q, storage);
+
+		if (index != NULL)
+			il_capture_run_ddl(index);
+	}
 	foreach(lc, il_storage_sets(storage))
 		il_guard_protect(lfirst_oid(lc));
 

@@ -39,6 +39,7 @@
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "lib/stringinfo.h"
+#include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
@@ -52,6 +53,7 @@
 #include "catalog.h"
 #include "delta.h"
 #include "storage.h"
+#include "top_n.h"
 
 /* What a storage column holds. */
 typedef enum ColRole
@@ -1095,8 +1097,109 @@ il_storage_drop_sql(Oid storage)
 }
 
 /*
+ * The storage attnos of an aggregate view's keys, and of each aggregate's
+ * visible value, as il_analyze_view_expr maps them.
+ */
+static void
+view_attnos(IncrloadQuery *q, List *cols, List **key_attnos, List **agg_attnos)
+{
+	ListCell   *lc;
+	ListCell   *lc2;
+	int			attno = 0;
+
+	*key_attnos = *agg_attnos = NIL;
+	foreach(lc, cols)
+	{
+		StorageCol *col = lfirst(lc);
+
+		attno++;
+		if (col->role == COL_KEY)
+			*key_attnos = lappend_int(*key_attnos, attno);
+	}
+	foreach(lc2, q->aggs)
+	{
+		IncrloadAgg *agg = lfirst(lc2);
+
+		attno = 0;
+		foreach(lc, cols)
+		{
+			StorageCol *col = lfirst(lc);
+
+			attno++;
+			if (col->agg == agg && strcmp(col->name, agg->name) == 0)
+			{
+				*agg_attnos = lappend_int(*agg_attnos, attno);
+				break;
+			}
+		}
+	}
+}
+
+/*
+ * A top-N view's ORDER BY items as expressions over its storage table
+ * (range table entry 1): through the aggregates and keys of a grouped
+ * view, else the key column that keeps each (top_n.c).
+ */
+static List *
+top_n_exprs(IncrloadQuery *q, List *cols)
+{
+	List	   *result = NIL;
+	List	   *key_attnos;
+	List	   *agg_attnos;
+	ListCell   *lc;
+
+	view_attnos(q, cols, &key_attnos, &agg_attnos);
+	foreach(lc, q->query->sortClause)
+	{
+		TargetEntry *tle = get_sortgroupclause_tle(lfirst(lc), q->query->targetList);
+		const char *name = tle->resjunk ? il_top_n_hidden_name(tle) : tle->resname;
+		ListCell   *lc2;
+		int			attno = 0;
+
+		if (q->kind == IL_VIEW_AGG || q->kind == IL_VIEW_GLOBAL)
+		{
+			result = lappend(result, il_analyze_view_expr(q, (Node *) tle->expr,
+														  key_attnos, agg_attnos));
+			continue;
+		}
+		foreach(lc2, cols)
+		{
+			StorageCol *col = lfirst(lc2);
+
+			attno++;
+			if (col->role == COL_KEY && strcmp(col->name, name) == 0)
+				break;
+		}
+		if (lc2 == NULL)
+			elog(ERROR, "incrload: no storage column keeps ORDER BY item \"%s\"", name);
+		result = lappend(result, makeVar(1, attno, exprType((Node *) tle->expr),
+										 exprTypmod((Node *) tle->expr),
+										 exprCollation((Node *) tle->expr), 0));
+	}
+	return result;
+}
+
+/*
+ * The index a top-N view is read through (top_n.c), or NULL: built once
+ * the storage table exists.
+ */
+char *
+il_storage_top_n_index_sql(IncrloadQuery *q, Oid storage)
+{
+	if (q->kind == IL_VIEW_FULL || !il_top_n(q->query))
+		return NULL;
+	return il_top_n_index_sql(q->query, top_n_exprs(q, storage_columns(q, NULL)),
+							  storage, storage_qualname(storage));
+}
+
+/*
  * The SELECT behind the user-facing view: exactly the query's columns,
- * computed from the storage table.
+ * computed from the storage table; a top-N view's ORDER BY and LIMIT
+ * last.
+ *
+ *	 SELECT k AS k, s AS total FROM incrload.v_storage WHERE <HAVING>
+ *	 SELECT s.a AS a, ... FROM incrload.v_storage s
+ *	   CROSS JOIN LATERAL generate_series(1, s.__incrload_count) g
  */
 char *
 il_storage_view_sql(IncrloadQuery *q, Oid storage)
@@ -1106,42 +1209,16 @@ il_storage_view_sql(IncrloadQuery *q, Oid storage)
 	ListCell   *lc;
 	bool		first = true;
 	char	   *qualname = storage_qualname(storage);
+	bool		top_n = q->kind != IL_VIEW_FULL && il_top_n(q->query);
 
 	initStringInfo(&buf);
 	if (q->kind == IL_VIEW_AGG || q->kind == IL_VIEW_GLOBAL)
 	{
-		List	   *key_attnos = NIL;
-		List	   *agg_attnos = NIL;
+		List	   *key_attnos;
+		List	   *agg_attnos;
 		List	   *dpcontext;
-		int			attno = 0;
-		ListCell   *lc2;
 
-		foreach(lc, cols)
-		{
-			StorageCol *col = lfirst(lc);
-
-			attno++;
-			if (col->role == COL_KEY)
-				key_attnos = lappend_int(key_attnos, attno);
-		}
-		foreach(lc2, q->aggs)
-		{
-			IncrloadAgg *agg = lfirst(lc2);
-
-			attno = 0;
-			foreach(lc, cols)
-			{
-				StorageCol *col = lfirst(lc);
-
-				attno++;
-				if (col->agg == agg && strcmp(col->name, agg->name) == 0)
-				{
-					agg_attnos = lappend_int(agg_attnos, attno);
-					break;
-				}
-			}
-		}
-
+		view_attnos(q, cols, &key_attnos, &agg_attnos);
 		dpcontext = deparse_context_for(get_rel_name(storage), storage);
 		appendStringInfoString(&buf, q->distinct ? "SELECT DISTINCT " : "SELECT ");
 		foreach(lc, q->outputs)
@@ -1168,6 +1245,8 @@ il_storage_view_sql(IncrloadQuery *q, Oid storage)
 							 deparse_expression(il_analyze_view_expr(q, q->query->havingQual,
 																	 key_attnos, agg_attnos),
 												dpcontext, false, false));
+		if (top_n)
+			il_top_n_append(&buf, q->query, top_n_exprs(q, cols), dpcontext, false);
 		return buf.data;
 	}
 
@@ -1176,7 +1255,9 @@ il_storage_view_sql(IncrloadQuery *q, Oid storage)
 	{
 		StorageCol *col = lfirst(lc);
 
-		if (col->role != COL_KEY && col->role != COL_OUTPUT)
+		/* a top-N view's hidden ORDER BY keys are not shown */
+		if ((col->role != COL_KEY && col->role != COL_OUTPUT) ||
+			strncmp(col->name, INCRLOAD_HIDDEN_PREFIX, strlen(INCRLOAD_HIDDEN_PREFIX)) == 0)
 			continue;
 		appendStringInfo(&buf, "%s%s AS %s", first ? "" : ", ",
 						 il_sql_col("s", col->name), quote_identifier(col->name));
@@ -1191,6 +1272,9 @@ il_storage_view_sql(IncrloadQuery *q, Oid storage)
 		appendStringInfo(&buf,
 						 " CROSS JOIN LATERAL pg_catalog.generate_series(1::pg_catalog.int8, %s) g",
 						 setop_count(q, q->setop));
+	if (top_n)
+		il_top_n_append(&buf, q->query, top_n_exprs(q, cols),
+						deparse_context_for("s", storage), true);
 	return buf.data;
 }
 

@@ -48,6 +48,7 @@ extern char *il_storage_ddl(IncrloadQuery *q, const char *relname,
 extern List *il_storage_sets(Oid storage);
 extern char *il_storage_drop_sql(Oid storage);
 extern char *il_storage_view_sql(IncrloadQuery *q, Oid storage);
+extern char *il_storage_top_n_index_sql(IncrloadQuery *q, Oid storage);
 extern char *il_storage_multiplicity(IncrloadQuery *q);
 extern IncrloadSql *il_storage_build(IncrloadQuery *q, Oid view, Oid storage,
 									 List *changed);

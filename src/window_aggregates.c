@@ -45,6 +45,7 @@
 
 #include "analyze.h"
 #include "delta.h"
+#include "top_n.h"
 #include "window_aggregates.h"
 
 typedef struct WindowContext
@@ -136,6 +137,8 @@ partition_sublink(Query *query, WindowFunc *wf, Node *extra)
 	sub->hasWindowFuncs = false;
 	sub->hasAggs = true;
 	sub->sortClause = NIL;
+	sub->limitCount = sub->limitOffset = NULL;
+	sub->limitOption = LIMIT_OPTION_DEFAULT;
 	sub->distinctClause = NIL;
 	sub->hasDistinctOn = false;
 	sub->jointree->quals = (Node *) make_and_qual(sub->jointree->quals, extra);
@@ -328,6 +331,8 @@ split_grouped_windows(Query *query)
 	inner->windowClause = NIL;
 	inner->hasWindowFuncs = false;
 	inner->sortClause = NIL;
+	inner->limitCount = inner->limitOffset = NULL;
+	inner->limitOption = LIMIT_OPTION_DEFAULT;
 	inner->distinctClause = NIL;
 
 	rte->rtekind = RTE_SUBQUERY;
@@ -348,6 +353,14 @@ split_grouped_windows(Query *query)
 	outer->windowClause = query->windowClause;
 	outer->hasWindowFuncs = true;
 	outer->distinctClause = query->distinctClause;
+	/* a top-N view's order and LIMIT, over the windows (top_n.c) */
+	if (il_top_n(query))
+	{
+		outer->sortClause = query->sortClause;
+		outer->limitCount = query->limitCount;
+		outer->limitOffset = query->limitOffset;
+		outer->limitOption = query->limitOption;
+	}
 	return il_analyze_parse(il_analyze_querydef(outer));
 }
 
@@ -366,7 +379,7 @@ il_rewrite_window_aggregates(Query *query)
 		return query;
 	if ((query->hasAggs || query->groupClause != NIL) && query->groupingSets == NIL &&
 		!query->hasTargetSRFs && query->setOperations == NULL && query->cteList == NIL &&
-		query->limitCount == NULL && query->limitOffset == NULL && !query->hasDistinctOn)
+		!query->hasDistinctOn)
 	{
 		Query	   *split = split_grouped_windows(query);
 
@@ -375,7 +388,6 @@ il_rewrite_window_aggregates(Query *query)
 	if (query->hasAggs || query->groupClause != NIL || query->groupingSets != NIL ||
 		query->havingQual != NULL || query->hasTargetSRFs ||
 		query->setOperations != NULL || query->cteList != NIL ||
-		query->limitCount != NULL || query->limitOffset != NULL ||
 		query->hasDistinctOn)
 		return query;
 
@@ -399,7 +411,8 @@ il_rewrite_window_aggregates(Query *query)
 	rewritten->windowClause = NIL;
 	rewritten->hasWindowFuncs = false;
 	rewritten->hasSubLinks = true;
-	/* the order of a view's rows is not kept */
-	rewritten->sortClause = NIL;
+	/* the order of a view's rows is not kept, but for a top-N view's (top_n.c) */
+	if (!il_top_n(query))
+		rewritten->sortClause = NIL;
 	return il_analyze_parse(il_analyze_querydef(rewritten));
 }

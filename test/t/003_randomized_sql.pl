@@ -882,6 +882,22 @@ my @view_defs = (
 	  . q{mode() WITHIN GROUP (ORDER BY o.status) AS common, percentile_disc(0.9) WITHIN GROUP (ORDER BY o.qty DESC) AS p90 }
 	  . q{FROM ord o LEFT JOIN cust c ON c.cid = o.cid GROUP BY c.tier} ],
 
+	# --- top-N: ORDER BY ... LIMIT applied at read (total orders, or WITH TIES) --
+	[ 'topn_orders',
+	  q{SELECT oid, cid, amt FROM ord ORDER BY amt DESC NULLS LAST, oid LIMIT 10} ],
+	[ 'topn_cust',
+	  q{SELECT c.cname, sum(o.amt) AS s, count(*) AS n FROM ord o JOIN cust c ON c.cid = o.cid }
+	  . q{GROUP BY c.cid, c.cname HAVING count(*) > 1 ORDER BY sum(o.amt) DESC NULLS LAST, c.cid LIMIT 5} ],
+	[ 'topn_page',
+	  q{SELECT oid, reason FROM ret ORDER BY amt NULLS FIRST, oid, reason, cid, pid OFFSET 3 LIMIT 6} ],
+	[ 'topn_ties',
+	  q{SELECT pid, cat FROM prod ORDER BY price DESC NULLS LAST FETCH FIRST 3 ROWS WITH TIES} ],
+	[ 'topn_union',
+	  q{SELECT cid FROM ord UNION SELECT cid FROM ret ORDER BY 1 DESC NULLS FIRST LIMIT 4} ],
+	[ 'topn_lonely',
+	  q{SELECT c.cid, c.cname FROM cust c WHERE NOT EXISTS (SELECT 1 FROM ord o WHERE o.cid = c.cid) }
+	  . q{ORDER BY c.cname NULLS FIRST, c.cid LIMIT 5} ],
+
 	# --- settings-dependent expressions (TimeZone, DateStyle) --------------
 	# Registered under America/New_York and DateStyle SQL, DMY, applied by
 	# sessions and workers under the server's defaults, checked under the
