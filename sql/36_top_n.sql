@@ -97,3 +97,7 @@ SELECT count(*) FROM incrload.best_full_storage;
 SELECT count(incrload_unregister_view(v)) FROM views;
 SELECT incrload_unregister_view('best_full');
 SELECT * FROM leftovers();
+DROP FUNCTION in_order(regclass, text);
+\i sql/include/helpers_end.sql
+DROP TABLE item, cat;
+DROP EXTENSION incrload CASCADE;

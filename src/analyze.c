@@ -74,7 +74,7 @@ typedef struct ViewExprContext
 
 /* construct names the construct and ends with its verb: "window functions are" */
 pg_noreturn static void refuse(const char *construct);
-static List *check_range_table(IncrloadQuery *q, List *rtable);
+static List *check_range_table(IncrloadQuery *q, List *rtable, bool expansions);
 static Query *make_pre_query(IncrloadQuery *q);
 static void analyze_setop(IncrloadQuery *q);
 static Node *number_leaves(IncrloadQuery *q, Node *op, List **leaves);
@@ -189,12 +189,46 @@ check_expr_walker(Node *node, void *context)
 	return expression_tree_walker(node, check_expr_walker, context);
 }
 
+/* Does a Var or aggregate of an enclosing query occur in node? */
+static bool
+outer_reference_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+		return ((Var *) node)->varlevelsup > 0;
+	if (IsA(node, SubLink))
+		return true;
+	return expression_tree_walker(node, outer_reference_walker, context);
+}
+
+/*
+ * A set-returning function in the FROM of a branch, LATERAL over its base
+ * tables (FROM t, unnest(t.tags) AS tag) or over nothing: an expansion of
+ * each row of the tables it reads, which the delta rules leave in every
+ * term, so that it expands the batch, the old state or the table a term
+ * reads in its place, each row's rows with that row's weight.  That is
+ * exact when the expansion depends on the row alone: immutable functions
+ * (check_expr_walker), over the branch's own rows (not over an enclosing
+ * query's, as in a subquery of an expression or the NULL-extended side of
+ * an outer join, which the branches make one: expansions is false there).
+ */
+static void
+check_expansion(RangeTblEntry *rte, bool expansions)
+{
+	if (!expansions)
+		refuse("set-returning functions in FROM inside a subquery of an expression, or on the nullable side of an outer join, are");
+	if (outer_reference_walker((Node *) rte->functions, NULL))
+		refuse("set-returning functions in FROM over columns of an enclosing query or over subqueries are");
+}
+
 /*
  * The base tables of a (normalized) range table, checked: every one must
- * be a table whose changes capture sees.
+ * be a table whose changes capture sees.  Functions in FROM are
+ * expansions of those tables' rows where expansions allows them.
  */
 static List *
-check_range_table(IncrloadQuery *q, List *rtable)
+check_range_table(IncrloadQuery *q, List *rtable, bool expansions)
 {
 	ListCell   *lc;
 	int			rtindex = 0;
@@ -205,6 +239,11 @@ check_range_table(IncrloadQuery *q, List *rtable)
 		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
 
 		rtindex++;
+		if (rte->rtekind == RTE_FUNCTION)
+		{
+			check_expansion(rte, expansions);
+			continue;
+		}
 		if (rte->lateral)
 			refuse("LATERAL references are");
 		switch (rte->rtekind)
@@ -328,9 +367,6 @@ check_range_table(IncrloadQuery *q, List *rtable)
 				break;
 			case RTE_SUBQUERY:
 				refuse("subqueries in FROM are");
-				break;
-			case RTE_FUNCTION:
-				refuse("functions in FROM are");
 				break;
 			case RTE_TABLEFUNC:
 				refuse("table functions in FROM are");
@@ -731,7 +767,7 @@ add_branches(IncrloadQuery *q, Query *pre)
 		if (!il_settings_needed((Node *) b->query) &&
 			contain_mutable_functions((Node *) b->query))
 			refuse("expressions that are not immutable are");
-		b->bases = check_range_table(q, b->query->rtable);
+		b->bases = check_range_table(q, b->query->rtable, true);
 		if (b->bases == NIL)
 			ereport(ERROR,
 					errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -743,7 +779,7 @@ add_branches(IncrloadQuery *q, Query *pre)
 			SubLink    *sl = lfirst(lc2);
 
 			b->sublink_bases = lappend(b->sublink_bases,
-									   check_range_table(q, castNode(Query, sl->subselect)->rtable));
+									   check_range_table(q, castNode(Query, sl->subselect)->rtable, false));
 			ninputs += list_length(llast(b->sublink_bases));
 		}
 		check_inputs(ninputs);

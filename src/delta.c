@@ -801,10 +801,19 @@ used_columns(Query *q, int rtindex, bool *other)
 	Bitmapset  *raw = NULL;
 	Bitmapset  *used = NULL;
 	int			x = -1;
+	ListCell   *lc;
 
 	pull_varattnos((Node *) q->targetList, rtindex, &raw);
 	pull_varattnos((Node *) q->jointree, rtindex, &raw);
 	pull_varattnos(q->havingQual, rtindex, &raw);
+	/* and what functions in FROM expand (FROM t, unnest(t.tags)) */
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+		if (rte->rtekind == RTE_FUNCTION)
+			pull_varattnos((Node *) rte->functions, rtindex, &raw);
+	}
 	if (other)
 		*other = false;
 	/* pull_varattnos offsets attribute numbers by this */
@@ -869,6 +878,7 @@ read_columns(Query *q, int rtindex, Oid relid, bool *all)
 	DeepColumns ctx;
 	Bitmapset  *cols = NULL;
 	int			x = -1;
+	ListCell   *lc;
 
 	table_close(rel, AccessShareLock);
 	ctx.rtindex = rtindex;
@@ -876,6 +886,14 @@ read_columns(Query *q, int rtindex, Oid relid, bool *all)
 	ctx.cols = NULL;
 	ctx.whole = false;
 	(void) query_tree_walker(q, deep_columns_walker, &ctx, QTW_IGNORE_RANGE_TABLE);
+	/* what functions in FROM expand (FROM t, unnest(t.tags)) */
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+		if (rte->rtekind == RTE_FUNCTION)
+			(void) deep_columns_walker((Node *) rte->functions, &ctx);
+	}
 	*all = ctx.whole;
 	while ((x = bms_next_member(ctx.cols, x)) >= 0)
 		if (x <= natts)

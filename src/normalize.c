@@ -362,6 +362,7 @@ pull_up(Query *q, int rtindex, Query *sub)
 	int			offset = list_length(q->rtable);
 	RangeTblEntry *rte = rt_fetch(rtindex, q->rtable);
 	bool		sublinks = q->hasSubLinks;
+	ListCell   *lc;
 
 	sub = copyObject(sub);
 	OffsetVarNodes((Node *) sub, offset, 0);
@@ -374,6 +375,16 @@ pull_up(Query *q, int rtindex, Query *sub)
 								   sub->targetList, &sublinks);
 	q->havingQual = il_replace_vars_from_tlist(q->havingQual, rtindex, 0, rte,
 											   sub->targetList, &sublinks);
+	/* functions in FROM that expand the subquery's rows */
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *f = lfirst_node(RangeTblEntry, lc);
+
+		if (f->rtekind == RTE_FUNCTION && foreach_current_index(lc) < offset)
+			f->functions = (List *)
+				il_replace_vars_from_tlist((Node *) f->functions, rtindex, 0, rte,
+										   sub->targetList, &sublinks);
+	}
 	q->jointree = (FromExpr *) replace_rangetblref((Node *) q->jointree,
 												   rtindex,
 												   (Node *) sub->jointree);
@@ -458,16 +469,32 @@ flatten(Query *q)
 	OffsetVarNodes((Node *) q->targetList, RENUMBER_OFFSET, 0);
 	OffsetVarNodes((Node *) q->jointree, RENUMBER_OFFSET, 0);
 	OffsetVarNodes(q->havingQual, RENUMBER_OFFSET, 0);
+	/* functions in FROM read the entries they expand (FROM t, unnest(t.tags)) */
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+		if (rte->rtekind == RTE_FUNCTION)
+			OffsetVarNodes((Node *) rte->functions, RENUMBER_OFFSET, 0);
+	}
 	foreach(lc, items)
 	{
 		RangeTblRef *ref = lfirst_node(RangeTblRef, lc);
 		int			old = ref->rtindex;
+		ListCell   *lc2;
 
 		rtable = lappend(rtable, rt_fetch(old - RENUMBER_OFFSET, q->rtable));
 		n++;
 		ChangeVarNodes((Node *) q->targetList, old, n, 0);
 		ChangeVarNodes((Node *) q->jointree, old, n, 0);
 		ChangeVarNodes(q->havingQual, old, n, 0);
+		foreach(lc2, q->rtable)
+		{
+			RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc2);
+
+			if (rte->rtekind == RTE_FUNCTION)
+				ChangeVarNodes((Node *) rte->functions, old, n, 0);
+		}
 	}
 	q->rtable = rtable;
 	(void) query_tree_walker(q, reset_varnosyn_walker, NULL, QTW_IGNORE_RANGE_TABLE);
@@ -777,6 +804,7 @@ apply_alt(Query *q, JoinAlt *alt)
 	FromExpr   *f;
 	int			x = -1;
 	bool		sublinks = v->hasSubLinks;
+	ListCell   *lc;
 
 	f = IsA(alt->jt, FromExpr) ? (FromExpr *) copyObject(alt->jt) :
 		makeFromExpr(list_make1(copyObject(alt->jt)), NULL);
@@ -798,6 +826,15 @@ apply_alt(Query *q, JoinAlt *alt)
 		v->havingQual = replace_rte_variables(v->havingQual, x, 0,
 											  null_var_callback, NULL,
 											  &sublinks);
+		foreach(lc, v->rtable)
+		{
+			RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+			if (rte->rtekind == RTE_FUNCTION)
+				rte->functions = (List *)
+					replace_rte_variables((Node *) rte->functions, x, 0,
+										  null_var_callback, NULL, &sublinks);
+		}
 	}
 	v->hasSubLinks = sublinks;
 	return v;

@@ -36,6 +36,7 @@
 #include "catalog/pg_aggregate.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_operator.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "lib/stringinfo.h"
@@ -138,16 +139,19 @@ static char *storage_qualname(Oid storage);
 static char *setop_count(IncrloadQuery *q, Node *op);
 static char *aux_relname(const char *storage_relname, int no);
 static char *recompute_call(IncrloadAgg *agg);
-static void check_distinct_type(const char *fname, Oid type);
+static bool distinct_type_ok(Oid type);
+static bool recomputable(Aggref *aggref, const char *fname);
 static bool order_sensitive(const char *fname);
 static bool variance_family(const char *fname, bool *stddev, bool *sample);
 
 
 /*
- * The aggregates whose result depends on the order of their input: kept
- * only with an ORDER BY inside the call, recomputed per changed group.
- * (json_agg and jsonb_agg are stable, not immutable: analyze.c refuses
- * them before they get here.)
+ * The aggregates whose result depends on the order of their input:
+ * recomputed per changed group.  Without an ORDER BY inside the call the
+ * order of the elements is the order the recompute reads the group's rows
+ * in, one of the answers PostgreSQL may give, not necessarily the one a
+ * run of the query gives.  (json_agg and jsonb_agg are stable, not
+ * immutable: analyze.c refuses them before they get here.)
  */
 static bool
 order_sensitive(const char *fname)
@@ -174,19 +178,47 @@ variance_family(const char *fname, bool *stddev, bool *sample)
 }
 
 /* The values of a set become a column of its auxiliary table and a key. */
-static void
-check_distinct_type(const char *fname, Oid type)
+static bool
+distinct_type_ok(Oid type)
 {
 	TypeCacheEntry *tc = lookup_type_cache(type, TYPECACHE_EQ_OPR |
 										   TYPECACHE_BTREE_OPFAMILY);
 
-	if (type == RECORDOID || !OidIsValid(tc->eq_opr) ||
-		!OidIsValid(tc->btree_opf))
-		ereport(ERROR,
-				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				errmsg("DISTINCT in aggregate %s() over type %s is not supported in incremental mode",
-					   fname, format_type_be(type)),
-				errhint("Use mode => 'full' to maintain this view by recomputation."));
+	return type != RECORDOID && OidIsValid(tc->eq_opr) && OidIsValid(tc->btree_opf);
+}
+
+/*
+ * Can a changed group be recomputed with the aggregate itself?  When it
+ * runs only immutable functions: its transition and final functions (the
+ * volatility of the aggregate's own pg_proc row is the default for
+ * CREATE AGGREGATE, which says nothing; a built-in one's may).
+ */
+static bool
+recomputable(Aggref *aggref, const char *fname)
+{
+	HeapTuple	tup = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(aggref->aggfnoid));
+	Form_pg_aggregate aggform;
+	Oid			fns[2];
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for aggregate %u", aggref->aggfnoid);
+	aggform = (Form_pg_aggregate) GETSTRUCT(tup);
+	fns[0] = aggform->aggtransfn;
+	fns[1] = aggform->aggfinalfn;
+	ReleaseSysCache(tup);
+	if (func_volatile(aggref->aggfnoid) != PROVOLATILE_IMMUTABLE)
+		return false;
+	for (int i = 0; i < lengthof(fns); i++)
+	{
+		if (OidIsValid(fns[i]) && func_volatile(fns[i]) != PROVOLATILE_IMMUTABLE)
+			ereport(ERROR,
+					errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					errmsg("aggregate %s() is not supported in incremental mode", fname),
+					errdetail("Its %s function %s() is not immutable, so a group recomputed later might not get what the query gives.",
+							  i == 0 ? "transition" : "final", get_func_name(fns[i])),
+					errhint("Use mode => 'full' to maintain this view by recomputation."));
+	}
+	return true;
 }
 
 /*
@@ -244,39 +276,23 @@ il_storage_describe_agg(IncrloadQuery *q, Aggref *aggref)
 	if (arg != NULL)
 		argtype = agg->argtype = exprType(arg);
 
-	/* ours: the first row's value, of DISTINCT ON (distinct_on.c) */
+	/*
+	 * Ours (the first row's value, of DISTINCT ON: distinct_on.c), the
+	 * order-sensitive ones, and any aggregate not named below, built-in or
+	 * user-defined, with one argument or several: recomputed per changed
+	 * group.
+	 */
 	if (fnsp == il_catalog_namespace() && strcmp(fname, "first") == 0)
 		agg->kind = IL_AGG_RECOMPUTE;
-	else if (fnsp != PG_CATALOG_NAMESPACE)
-		goto unsupported;
-	else if (order_sensitive(fname))
-	{
-		/*
-		 * Without ORDER BY the order of the elements is whatever order the
-		 * rows were read in: a recompute of one group would not match the
-		 * query.
-		 */
-		if (aggref->aggorder == NIL)
-			ereport(ERROR,
-					errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					errmsg("aggregate %s() without ORDER BY is not supported in incremental mode",
-						   fname),
-					errdetail("Without ORDER BY inside the call the order of the result is undefined."),
-					errhint("Add ORDER BY inside the call, as in %s(... ORDER BY ...), or use mode => 'full'.",
-							fname));
-		agg->kind = IL_AGG_RECOMPUTE;
-	}
-	else if (nargs > 1)
-		ereport(ERROR,
-				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				errmsg("aggregate %s() with more than one argument is not supported in incremental mode", fname),
-				errhint("Use mode => 'full' to maintain this view by recomputation."));
+	else if (fnsp != PG_CATALOG_NAMESPACE || order_sensitive(fname) || nargs > 1)
+		goto recompute;
 	else if (strcmp(fname, "count") == 0)
 	{
 		agg->kind = arg == NULL ? IL_AGG_COUNT_STAR : IL_AGG_COUNT;
 		if (distinct && arg != NULL)
 		{
-			check_distinct_type(fname, argtype);
+			if (!distinct_type_ok(argtype))
+				goto recompute;
 			agg->distinct = true;
 		}
 	}
@@ -299,7 +315,7 @@ il_storage_describe_agg(IncrloadQuery *q, Aggref *aggref)
 				break;
 			case CASHOID:
 				if (is_avg)
-					goto unsupported;
+					goto recompute;
 				agg->kind = IL_AGG_SUM;
 				agg->sumtype = CASHOID;
 				break;
@@ -314,11 +330,12 @@ il_storage_describe_agg(IncrloadQuery *q, Aggref *aggref)
 				agg->kind = IL_AGG_RECOMPUTE;
 				break;
 			default:
-				goto unsupported;
+				goto recompute;
 		}
 		if (distinct && agg->kind != IL_AGG_RECOMPUTE)
 		{
-			check_distinct_type(fname, argtype);
+			if (!distinct_type_ok(argtype))
+				goto recompute;
 			agg->distinct = true;
 		}
 	}
@@ -328,7 +345,7 @@ il_storage_describe_agg(IncrloadQuery *q, Aggref *aggref)
 
 		/* DISTINCT changes nothing here */
 		if (!OidIsValid(tc->lt_opr))
-			goto unsupported;
+			goto recompute;
 		agg->kind = fname[1] == 'i' ? IL_AGG_MIN : IL_AGG_MAX;
 	}
 	else if (strcmp(fname, "bool_and") == 0 || strcmp(fname, "every") == 0)
@@ -337,11 +354,9 @@ il_storage_describe_agg(IncrloadQuery *q, Aggref *aggref)
 		agg->kind = IL_AGG_BOOL_OR;
 	else if (variance_family(fname, &stddev, &sample))
 	{
+		/* over distinct values, sums of squares would need a set each */
 		if (distinct)
-			ereport(ERROR,
-					errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					errmsg("DISTINCT in aggregate %s() is not supported in incremental mode", fname),
-					errhint("Use mode => 'full' to maintain this view by recomputation."));
+			goto recompute;
 		switch (argtype)
 		{
 			case INT2OID:
@@ -358,11 +373,11 @@ il_storage_describe_agg(IncrloadQuery *q, Aggref *aggref)
 				agg->kind = IL_AGG_RECOMPUTE;
 				break;
 			default:
-				goto unsupported;
+				goto recompute;
 		}
 	}
 	else
-		goto unsupported;
+		goto recompute;
 
 	/*
 	 * A numeric column or cast with a typmod rounds every value to its
@@ -390,16 +405,17 @@ columns:
 		agg->filtercol = il_analyze_add_pre_expr(q, (Node *) aggref->aggfilter);
 	return agg;
 
-unsupported:
-	ereport(ERROR,
-			errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			errmsg("aggregate function %s(%s) is not supported in incremental mode",
-				   fname, OidIsValid(argtype) ? format_type_be(argtype) : "*"),
-			errdetail("Incremental mode maintains count, sum, avg, min, max, bool_and, bool_or, every, "
-					  "the stddev and variance families, count, sum and avg with DISTINCT, "
-					  "string_agg and array_agg with ORDER BY, and the built-in ordered-set aggregates."),
-			errhint("Use mode => 'full' to maintain this view by recomputation."));
-	return NULL;				/* keep compiler quiet */
+recompute:
+	if (!recomputable(aggref, fname))
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("aggregate function %s(%s) is not supported in incremental mode",
+					   fname, OidIsValid(argtype) ? format_type_be(argtype) : "*"),
+				errdetail("It is not immutable, so a group recomputed later might not get what the query gives."),
+				errhint("Use mode => 'full' to maintain this view by recomputation."));
+	agg->kind = IL_AGG_RECOMPUTE;
+	agg->distinct = false;
+	goto columns;
 }
 
 static char *
@@ -1520,6 +1536,47 @@ col_flag(StorageCol *col, const char *alias)
 }
 
 /*
+ * An output column that is exactly array_agg(x) or string_agg(x, 'sep')
+ * over text without ORDER BY inside the call: its elements come in
+ * whatever order the rows were read, by the query and by a recompute of
+ * the group alike, so verify compares them sorted, as a text[]:
+ *
+ *	 (SELECT array_agg(e::text ORDER BY e::text) FROM unnest(col) e)
+ *	 (SELECT array_agg(e ORDER BY e) FROM unnest(string_to_array(col, 'sep')) e)
+ *
+ * NULL otherwise.
+ */
+static char *
+unordered_elements(TargetEntry *tle)
+{
+	Aggref	   *aggref = (Aggref *) tle->expr;
+	const char *col = quote_identifier(tle->resname);
+	char	   *fname;
+
+	if (!IsA(aggref, Aggref) || aggref->aggorder != NIL ||
+		aggref->aggkind != AGGKIND_NORMAL ||
+		get_func_namespace(aggref->aggfnoid) != PG_CATALOG_NAMESPACE)
+		return NULL;
+	fname = get_func_name(aggref->aggfnoid);
+	if (strcmp(fname, "array_agg") == 0)
+		return psprintf("(SELECT pg_catalog.array_agg(e::pg_catalog.text ORDER BY e::pg_catalog.text) "
+						"FROM pg_catalog.unnest(%s) e)", col);
+	if (strcmp(fname, "string_agg") == 0 && aggref->aggtype == TEXTOID &&
+		list_length(aggref->args) == 2 &&
+		IsA(lsecond_node(TargetEntry, aggref->args)->expr, Const))
+	{
+		Const	   *sep = (Const *) lsecond_node(TargetEntry, aggref->args)->expr;
+
+		if (sep->constisnull || sep->consttype != TEXTOID)
+			return NULL;
+		return psprintf("(SELECT pg_catalog.array_agg(e ORDER BY e) FROM "
+						"pg_catalog.unnest(pg_catalog.string_to_array(%s, %s)) e)",
+						col, quote_literal_cstr(TextDatumGetCString(sep->constvalue)));
+	}
+	return NULL;
+}
+
+/*
  * The verify query's select list: columns whose type has no equality
  * (json, json[] ...) are compared as text.
  */
@@ -1536,11 +1593,15 @@ verify_list(IncrloadQuery *q)
 		TargetEntry *tle = lfirst_node(TargetEntry, lc);
 		TypeCacheEntry *tc = lookup_type_cache(exprType((Node *) tle->expr),
 											   TYPECACHE_EQ_OPR);
+		char	   *unordered = unordered_elements(tle);
 
-		appendStringInfo(&buf, "%s%s%s", buf.len ? ", " : "",
-						 quote_identifier(tle->resname),
-						 OidIsValid(tc->eq_opr) ? "" : "::pg_catalog.text");
-		any |= !OidIsValid(tc->eq_opr);
+		appendStringInfoString(&buf, buf.len ? ", " : "");
+		if (unordered != NULL)
+			appendStringInfo(&buf, "%s AS %s", unordered, quote_identifier(tle->resname));
+		else
+			appendStringInfo(&buf, "%s%s", quote_identifier(tle->resname),
+							 OidIsValid(tc->eq_opr) ? "" : "::pg_catalog.text");
+		any |= !OidIsValid(tc->eq_opr) || unordered != NULL;
 	}
 	return any ? buf.data : "*";
 }

@@ -822,6 +822,9 @@ CREATE VIEW cust_region AS
     FROM cust c LEFT JOIN region r ON r.rid = c.rid;
 CREATE VIEW big_ord AS
   SELECT oid, cid, pid, amt FROM live_ord WHERE amt > 150 OR qty >= 9;
+CREATE FUNCTION path_sf(text, text) RETURNS text IMMUTABLE LANGUAGE sql
+  AS $$SELECT coalesce($1 || '>', '') || coalesce($2, '-')$$;
+CREATE AGGREGATE path(text) (sfunc = path_sf, stype = text);
 };
 
 my @view_defs = (
@@ -897,6 +900,12 @@ my @view_defs = (
 	[ 'topn_lonely',
 	  q{SELECT c.cid, c.cname FROM cust c WHERE NOT EXISTS (SELECT 1 FROM ord o WHERE o.cid = c.cid) }
 	  . q{ORDER BY c.cname NULLS FIRST, c.cid LIMIT 5} ],
+
+	# --- other aggregates, user-defined ones: changed groups recomputed -----
+	[ 'agg_other',
+	  q{SELECT o.status, bit_or(o.qty) AS bo, count(DISTINCT (o.cid, o.pid)) AS pairs, }
+	  . q{stddev(DISTINCT o.qty) AS sdq, path(o.note ORDER BY o.oid) AS notes, }
+	  . q{array_agg(DISTINCT c.tier) AS tiers FROM ord o LEFT JOIN cust c ON c.cid = o.cid GROUP BY o.status} ],
 
 	# --- settings-dependent expressions (TimeZone, DateStyle) --------------
 	# Registered under America/New_York and DateStyle SQL, DMY, applied by
