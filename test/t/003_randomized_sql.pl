@@ -907,6 +907,16 @@ my @view_defs = (
 	  . q{stddev(DISTINCT o.qty) AS sdq, path(o.note ORDER BY o.oid) AS notes, }
 	  . q{array_agg(DISTINCT c.tier) AS tiers FROM ord o LEFT JOIN cust c ON c.cid = o.cid GROUP BY o.status} ],
 
+	# --- set-returning functions in FROM: expansions of each row ------------
+	[ 'lat_qty',
+	  q{SELECT o.oid, g FROM ord o, generate_series(1, least(o.qty, 4)) g WHERE o.status IS DISTINCT FROM 'void'} ],
+	[ 'lat_words',
+	  q{SELECT w, count(*) AS n, sum(o.qty) AS q FROM ord o }
+	  . q{CROSS JOIN LATERAL unnest(string_to_array(o.note || ' ' || coalesce(o.status, '-'), ' ')) AS w GROUP BY w} ],
+	[ 'lat_join',
+	  q{SELECT c.tier, g, count(*) AS n FROM cust c JOIN ord o ON o.cid = c.cid, }
+	  . q{unnest(ARRAY[o.pid, o.qty, NULL]) WITH ORDINALITY AS u(g, pos) WHERE u.pos < 3 GROUP BY c.tier, g} ],
+
 	# --- settings-dependent expressions (TimeZone, DateStyle) --------------
 	# Registered under America/New_York and DateStyle SQL, DMY, applied by
 	# sessions and workers under the server's defaults, checked under the
