@@ -52,7 +52,7 @@ SELECT incrload_register_view('v', 'SELECT t.id FROM t LEFT JOIN u ON u.id IN (S
 SELECT incrload_register_view('v', 'SELECT id, row_number() OVER () FROM t');
 SELECT incrload_register_view('v', 'SELECT id FROM t LIMIT 1');
 SELECT incrload_register_view('v', 'SELECT id FROM t OFFSET 1');
-SELECT incrload_register_view('v', 'SELECT generate_series(1, id) FROM t');
+SELECT incrload_register_view('v', 'SELECT generate_series(1, id), count(*) FROM t GROUP BY id');
 SELECT incrload_register_view('v', 'SELECT x FROM generate_series(1, 3) x');
 SELECT incrload_register_view('v', 'WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3) SELECT n FROM r');
 SELECT incrload_register_view('v', 'WITH c AS (SELECT g, row_number() OVER () AS n FROM t) SELECT n FROM c');

@@ -35,6 +35,14 @@ SELECT reg('with_cat', $$SELECT d.id, t, (SELECT c.cat FROM tagcat c WHERE c.tag
 SELECT reg('distinct_tags', $$SELECT DISTINCT t FROM doc d, unnest(d.tags) t$$);
 SELECT reg('tag_union', $$SELECT id, t FROM doc d, unnest(d.tags) t UNION SELECT 0, tag FROM tagcat$$);
 SELECT reg('sub', $$SELECT s.id, s.t FROM (SELECT d.id, t FROM doc d, unnest(d.tags) t) s WHERE s.t IS NOT NULL$$);
+-- in the select list: each row's expansion, zipped as PostgreSQL zips
+-- several (the shorter padded with NULLs); DISTINCT; in a FROM subquery
+-- (an auxiliary view)
+SELECT reg('sel_tags', $$SELECT id, unnest(tags) AS tag FROM doc$$);
+SELECT reg('sel_zip', $$SELECT d.id, unnest(d.tags) AS tag, generate_series(d.lo, d.hi) AS g, c.cat
+  FROM doc d JOIN tagcat c ON c.tag = d.tags[1]$$);
+SELECT reg('sel_distinct', $$SELECT DISTINCT jsonb_array_elements_text(CASE jsonb_typeof(body) WHEN 'array' THEN body END) AS e FROM doc$$);
+SELECT reg('sel_sub', $$SELECT x.t, count(*) AS n FROM (SELECT unnest(tags) AS t FROM doc) x GROUP BY x.t$$);
 -- over a registered view
 SELECT reg('shouts', $$SELECT t, count(*) AS n FROM tags, unnest(ARRAY[tags.tag, tags.tag || '!']) t GROUP BY t$$);
 SELECT v, diff(v, q) FROM views ORDER BY v::text;
@@ -74,6 +82,7 @@ SELECT incrload_register_view('bad', $$SELECT d.id, t FROM doc d, unnest((SELECT
 SELECT incrload_register_view('bad', $$SELECT d.id, t FROM doc d LEFT JOIN LATERAL unnest(d.tags) t ON true$$);
 SELECT incrload_register_view('bad', $$SELECT d.id FROM doc d WHERE EXISTS (SELECT 1 FROM unnest(d.tags) t WHERE t = 'a')$$);
 SELECT incrload_register_view('bad', $$SELECT x FROM generate_series(1, 3) x$$);
+SELECT incrload_register_view('bad', $$SELECT unnest(tags) AS t, count(*) FROM doc GROUP BY 1$$);
 
 SELECT count(incrload_unregister_view(v)) FROM (SELECT v FROM views ORDER BY v = 'tags'::regclass) s;
 SELECT * FROM leftovers();

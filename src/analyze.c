@@ -597,8 +597,15 @@ il_analyze(Query *query, bool incremental)
 	/* aggregates over whole partitions are subqueries by now (window_aggregates.c) */
 	if (query->hasWindowFuncs)
 		refuse("window functions other than aggregates over whole partitions (OVER (PARTITION BY ...) without ORDER BY or frame, by at most one expression that can be NULL) are");
-	if (query->hasTargetSRFs)
-		refuse("set-returning functions are");
+	/*
+	 * A set-returning function in the select list of a query without
+	 * aggregates expands each input row, as one in FROM does: the pre
+	 * relation repeats the row's weight for each of its rows (immutable
+	 * ones only: check_expr_walker).  With aggregates it could only stand
+	 * above the grouping, which the storage does not evaluate.
+	 */
+	if (query->hasTargetSRFs && (query->hasAggs || query->groupClause != NIL))
+		refuse("set-returning functions in the select list of a query with aggregates or GROUP BY are");
 	/*
 	 * HAVING filters groups when the view is read (storage.c), so a
 	 * subquery in it is evaluated then, over what it reads at that time:

@@ -62,7 +62,7 @@ typedef struct InlineContext
 static void inline_query(Query *q, List *outer, bool views);
 static void keep_column_names(RangeTblEntry *rte);
 static bool inline_walker(Node *node, InlineContext *ctx);
-static List *normalize_query(Query *q);
+static List *normalize_query(Query *q, bool top);
 static List *expand_from(Query *q);
 static Node *sublinks_mutator(Node *node, void *context);
 static Node *in_to_exists(Node *quals);
@@ -75,7 +75,7 @@ static Query *pull_up(Query *q, int rtindex, Query *sub);
 static Node *replace_rangetblref(Node *jtnode, int rtindex, Node *with);
 static void flatten_jointree(Node *jtnode, List **items, List **quals);
 static Query *flatten(Query *q);
-static void check_simple(Query *q);
+static void check_simple(Query *q, bool top);
 pg_noreturn static void refuse(const char *construct);
 static Node *drop_repetition(Node *jtnode, Query *q);
 static bool setop_all_union_all(Node *op);
@@ -265,7 +265,7 @@ inline_walker(Node *node, InlineContext *ctx)
 
 /* A subquery that can be pulled up, or whose arms can be. */
 static void
-check_simple(Query *q)
+check_simple(Query *q, bool top)
 {
 	if (q->hasAggs || q->groupClause != NIL || q->havingQual != NULL ||
 		q->groupingSets != NIL)
@@ -276,8 +276,9 @@ check_simple(Query *q)
 		refuse("LIMIT and OFFSET in a subquery are");
 	if (q->hasWindowFuncs)
 		refuse("window functions are");
-	if (q->hasTargetSRFs)
-		refuse("set-returning functions are");
+	/* the view's own select list may expand rows (analyze.c) */
+	if (q->hasTargetSRFs && !top)
+		refuse("set-returning functions in the select list of a subquery are");
 	if (q->rowMarks != NIL)
 		refuse("FOR UPDATE and FOR SHARE are");
 }
@@ -521,7 +522,7 @@ normalize_setop(Query *setq, Node *op)
 		RangeTblEntry *rte = rt_fetch(((RangeTblRef *) op)->rtindex,
 									  setq->rtable);
 
-		return normalize_query(rte->subquery);
+		return normalize_query(rte->subquery, false);
 	}
 	if (IsA(op, SetOperationStmt))
 	{
@@ -541,7 +542,7 @@ normalize_setop(Query *setq, Node *op)
  * q's.
  */
 static List *
-normalize_query(Query *q)
+normalize_query(Query *q, bool top)
 {
 	if (q->setOperations)
 	{
@@ -571,7 +572,7 @@ normalize_query(Query *q)
 		return branches;
 	}
 
-	check_simple(q);
+	check_simple(q, top);
 	return expand_from(q);
 }
 
@@ -879,7 +880,7 @@ expand_from(Query *q)
 			refuse("queries of this many nested subqueries are");
 		{
 			RangeTblEntry *rte = rt_fetch(r, cur->rtable);
-			List	   *subs = normalize_query(rte->subquery);
+			List	   *subs = normalize_query(rte->subquery, false);
 			ListCell   *slc;
 
 			foreach(slc, subs)
@@ -901,7 +902,7 @@ il_normalize(Query *pre)
 	ListCell   *lc;
 
 	inline_query(q, NIL, true);
-	branches = normalize_query(q);
+	branches = normalize_query(q, true);
 
 	/* subqueries in expressions: their FROM flattened the same way */
 	foreach(lc, branches)
@@ -1283,9 +1284,11 @@ il_normalize_is_flat(Query *q)
 	}
 	/*
 	 * Window functions too: an auxiliary view rewrites those it can keep
-	 * (window_aggregates.c), so a query can filter on a window's result.
+	 * (window_aggregates.c), so a query can filter on a window's result;
+	 * and set-returning functions in the select list, which expand rows
+	 * only as a view's own select list (analyze.c).
 	 */
 	return !(q->hasAggs || q->groupClause != NIL || q->havingQual != NULL ||
 			 q->groupingSets != NIL || q->distinctClause != NIL ||
-			 q->hasWindowFuncs);
+			 q->hasWindowFuncs || q->hasTargetSRFs);
 }
