@@ -131,6 +131,9 @@ check_expr_walker(Node *node, void *context)
 
 	if (node == NULL)
 		return false;
+	/* the JSON builders over values whose JSON form reads only settings */
+	if (il_settings_json_call(node))
+		return expression_tree_walker(node, check_expr_walker, context);
 	if (check_functions_in_node(node, mutable_func_checker, &funcid))
 		ereport(ERROR,
 				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

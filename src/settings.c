@@ -34,6 +34,7 @@
 
 #include "access/htup_details.h"
 #include "access/transam.h"
+#include "catalog/pg_aggregate.h"
 #include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
@@ -44,6 +45,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
+#include "utils/typcache.h"
 
 #include "settings.h"
 
@@ -97,6 +99,131 @@ is_cross_type_comparison(const char *sym)
 	return false;
 }
 
+/*
+ * The JSON builders are stable because they call the output function of
+ * whatever type they are given.  C symbols of those functions, and of the
+ * transition functions of those aggregates (whose own pg_proc row says
+ * "aggregate_dummy"); the _strict and _unique variants are 16+.
+ */
+static const char *const json_symbols[] = {
+	"to_json", "to_jsonb", "row_to_json", "row_to_json_pretty",
+	"json_build_object", "jsonb_build_object", "json_build_array", "jsonb_build_array",
+	"json_agg_transfn", "jsonb_agg_transfn", "json_agg_strict_transfn", "jsonb_agg_strict_transfn",
+	"json_object_agg_transfn", "jsonb_object_agg_transfn",
+	"json_object_agg_strict_transfn", "jsonb_object_agg_strict_transfn",
+	"json_object_agg_unique_transfn", "jsonb_object_agg_unique_transfn",
+	"json_object_agg_unique_strict_transfn", "jsonb_object_agg_unique_strict_transfn",
+};
+
+/* The C symbol of a built-in function, or NULL. */
+static char *
+builtin_symbol(Oid funcid)
+{
+	HeapTuple	tup;
+	char	   *sym = NULL;
+
+	if (funcid >= FirstGenbkiObjectId)
+		return NULL;
+	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	if (!HeapTupleIsValid(tup))
+		return NULL;
+	if (((Form_pg_proc) GETSTRUCT(tup))->prolang == INTERNALlanguageId)
+	{
+		bool		isnull;
+		Datum		src = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_prosrc, &isnull);
+
+		if (!isnull)
+			sym = TextDatumGetCString(src);
+	}
+	ReleaseSysCache(tup);
+	return sym;
+}
+
+/*
+ * Whether the JSON form of a value of type typid depends on the value and
+ * the pinned settings alone: its output function is immutable or reads
+ * only those settings (timestamptz_out, interval_out, cash_out), through
+ * domains, arrays and composite types.  Enums are not (enum_out reads the
+ * catalog: a label can be renamed), nor are anonymous records.
+ */
+static bool
+json_safe_type(Oid typid, int depth)
+{
+	Oid			outfn;
+	bool		varlena;
+	Oid			elem;
+
+	if (depth > 8)
+		return false;
+	typid = getBaseType(typid);
+	if (typid == RECORDOID)
+		return false;
+	if (type_is_rowtype(typid))
+	{
+		TupleDesc	desc = lookup_rowtype_tupdesc(typid, -1);
+		bool		ok = true;
+
+		for (int i = 0; i < desc->natts && ok; i++)
+			if (!TupleDescAttr(desc, i)->attisdropped)
+				ok = json_safe_type(TupleDescAttr(desc, i)->atttypid, depth + 1);
+		ReleaseTupleDesc(desc);
+		return ok;
+	}
+	if (OidIsValid(elem = get_element_type(typid)))
+		return json_safe_type(elem, depth + 1);
+	getTypeOutputInfo(typid, &outfn, &varlena);
+	return func_volatile(outfn) == PROVOLATILE_IMMUTABLE ||
+		(func_volatile(outfn) == PROVOLATILE_STABLE && il_settings_function(outfn));
+}
+
+/*
+ * Whether node is a call of a JSON builder (to_jsonb(x), json_agg(x ORDER
+ * BY ...), jsonb_build_object(...)) over values whose JSON form depends on
+ * them and the pinned settings alone: then it is as deterministic as the
+ * functions above, and a view that calls it keeps the settings.
+ */
+bool
+il_settings_json_call(Node *node)
+{
+	Oid			funcid;
+	List	   *args;
+	char	   *sym;
+	bool		found = false;
+	ListCell   *lc;
+
+	if (IsA(node, FuncExpr))
+	{
+		funcid = ((FuncExpr *) node)->funcid;
+		args = ((FuncExpr *) node)->args;
+	}
+	else if (IsA(node, Aggref))
+	{
+		Aggref	   *agg = (Aggref *) node;
+		HeapTuple	tup = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(agg->aggfnoid));
+
+		if (!HeapTupleIsValid(tup))
+			return false;
+		funcid = ((Form_pg_aggregate) GETSTRUCT(tup))->aggtransfn;
+		ReleaseSysCache(tup);
+		args = NIL;
+		foreach(lc, agg->args)
+			if (!lfirst_node(TargetEntry, lc)->resjunk)
+				args = lappend(args, lfirst_node(TargetEntry, lc)->expr);
+	}
+	else
+		return false;
+	if ((sym = builtin_symbol(funcid)) == NULL)
+		return false;
+	for (int i = 0; i < lengthof(json_symbols) && !found; i++)
+		found = strcmp(sym, json_symbols[i]) == 0;
+	if (!found)
+		return false;
+	foreach(lc, args)
+		if (!json_safe_type(exprType(lfirst(lc)), 0))
+			return false;
+	return true;
+}
+
 /* Whether funcid is a stable built-in that reads only the pinned settings. */
 bool
 il_settings_function(Oid funcid)
@@ -143,7 +270,8 @@ settings_needed_walker(Node *node, void *context)
 {
 	if (node == NULL)
 		return false;
-	if (check_functions_in_node(node, settings_function_checker, context))
+	if (check_functions_in_node(node, settings_function_checker, context) ||
+		il_settings_json_call(node))
 		return true;
 	if (IsA(node, Query))
 		return query_tree_walker((Query *) node, settings_needed_walker,

@@ -15,6 +15,7 @@
 
 extern bool il_settings_function(Oid funcid);
 extern bool il_settings_needed(Node *node);
+extern bool il_settings_json_call(Node *node);
 extern Datum il_settings_current(void);
 extern List *il_settings_from_array(Datum array);
 extern void il_settings_apply(List *settings);

@@ -53,6 +53,7 @@
 
 #include "catalog.h"
 #include "delta.h"
+#include "settings.h"
 #include "storage.h"
 #include "top_n.h"
 
@@ -206,6 +207,9 @@ recomputable(Aggref *aggref, const char *fname)
 	fns[0] = aggform->aggtransfn;
 	fns[1] = aggform->aggfinalfn;
 	ReleaseSysCache(tup);
+	/* json_agg and the like over values whose JSON form reads only settings */
+	if (il_settings_json_call((Node *) aggref))
+		return true;
 	if (func_volatile(aggref->aggfnoid) != PROVOLATILE_IMMUTABLE)
 		return false;
 	for (int i = 0; i < lengthof(fns); i++)
@@ -1536,8 +1540,8 @@ col_flag(StorageCol *col, const char *alias)
 }
 
 /*
- * An output column that is exactly array_agg(x) or string_agg(x, 'sep')
- * over text without ORDER BY inside the call: its elements come in
+ * An output column that is exactly array_agg(x), json_agg(x), jsonb_agg(x)
+ * or string_agg(x, 'sep') over text without ORDER BY inside the call: its elements come in
  * whatever order the rows were read, by the query and by a recompute of
  * the group alike, so verify compares them sorted, as a text[]:
  *
@@ -1561,6 +1565,9 @@ unordered_elements(TargetEntry *tle)
 	if (strcmp(fname, "array_agg") == 0)
 		return psprintf("(SELECT pg_catalog.array_agg(e::pg_catalog.text ORDER BY e::pg_catalog.text) "
 						"FROM pg_catalog.unnest(%s) e)", col);
+	if (strcmp(fname, "json_agg") == 0 || strcmp(fname, "jsonb_agg") == 0)
+		return psprintf("(SELECT pg_catalog.array_agg(e::pg_catalog.text ORDER BY e::pg_catalog.text) "
+						"FROM pg_catalog.%s_array_elements(%s) e)", fname[4] == 'b' ? "jsonb" : "json", col);
 	if (strcmp(fname, "string_agg") == 0 && aggref->aggtype == TEXTOID &&
 		list_length(aggref->args) == 2 &&
 		IsA(lsecond_node(TargetEntry, aggref->args)->expr, Const))
