@@ -67,7 +67,7 @@ SELECT incrload_register_view('v', 'SELECT g, count(*) FROM t GROUP BY ROLLUP (g
 SELECT incrload_register_view('v', 'SELECT DISTINCT ON (g) g, id::text::json AS j FROM t');
 SELECT incrload_register_view('v', 'SELECT g FROM t GROUP BY ROLLUP (g)');
 
-SELECT incrload_register_view('v', 'SELECT g, json_agg(a) FROM t GROUP BY g');
+SELECT incrload_register_view('v', 'SELECT g, json_agg(ROW(g, a)) FROM t GROUP BY g');
 SELECT incrload_register_view('v', 'SELECT g, percentile_cont(g / 10.0) WITHIN GROUP (ORDER BY a) FROM t GROUP BY g');
 SELECT incrload_register_view('v', 'SELECT id, random() FROM t');
 SELECT incrload_register_view('v', 'SELECT id FROM t WHERE ts > now()');

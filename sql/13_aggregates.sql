@@ -199,7 +199,7 @@ SELECT incrload_unregister_view(v) FROM unnest(ARRAY['r_other', 'r_unordered', '
 -- refused, naming the aggregate: direct arguments that read the group, a
 -- stable aggregate, a transition function that is not immutable
 SELECT incrload_register_view('r', 'SELECT g, percentile_disc(g / 100.0) WITHIN GROUP (ORDER BY a) FROM t GROUP BY g');
-SELECT incrload_register_view('r', 'SELECT g, json_agg(a ORDER BY a) FROM t GROUP BY g');
+SELECT incrload_register_view('r', 'SELECT g, json_agg(ROW(a, s) ORDER BY a) FROM t GROUP BY g');
 CREATE FUNCTION my_vol_sf(int, int) RETURNS int VOLATILE LANGUAGE sql AS $$SELECT coalesce($1, 0) + $2$$;
 CREATE AGGREGATE my_vol (int) (sfunc = my_vol_sf, stype = int);
 SELECT incrload_register_view('r', 'SELECT g, my_vol(a) FROM t GROUP BY g');
