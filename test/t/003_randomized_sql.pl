@@ -917,6 +917,13 @@ my @view_defs = (
 	  q{SELECT c.tier, g, count(*) AS n FROM cust c JOIN ord o ON o.cid = c.cid, }
 	  . q{unnest(ARRAY[o.pid, o.qty, NULL]) WITH ORDINALITY AS u(g, pos) WHERE u.pos < 3 GROUP BY c.tier, g} ],
 
+	# --- JSON builders (stable: output functions; settings pinned) ----------
+	[ 'json_cust',
+	  q{SELECT o.cid, jsonb_agg(jsonb_build_object('oid', o.oid, 'amt', o.amt, 'ts', o.ts) ORDER BY o.oid) AS rows, }
+	  . q{jsonb_object_agg(o.oid, o.status ORDER BY o.oid) FILTER (WHERE o.status IS NOT NULL) AS st FROM ord o GROUP BY o.cid} ],
+	[ 'json_row',
+	  q{SELECT p.pid, to_jsonb(p.price) AS pr, jsonb_build_array(p.cat, p.weight) AS a FROM prod p} ],
+
 	# --- settings-dependent expressions (TimeZone, DateStyle) --------------
 	# Registered under America/New_York and DateStyle SQL, DMY, applied by
 	# sessions and workers under the server's defaults, checked under the

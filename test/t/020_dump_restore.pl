@@ -28,6 +28,11 @@ my %views = (
 	v_rollup => 'SELECT g, a % 2 AS odd, sum(a) AS s, GROUPING(g, a % 2) AS gg FROM t GROUP BY ROLLUP (g, a % 2)',
 	v_don    => 'SELECT DISTINCT ON (g) g, id, a FROM t ORDER BY g, a DESC, id',
 	v_win    => 'SELECT id, sum(a) OVER (PARTITION BY g) AS ga FROM t',
+	# read through an index of the storage table; expansions; JSON with
+	# pinned settings
+	v_top    => 'SELECT id, a FROM t ORDER BY a DESC, id LIMIT 7',
+	v_lat    => 'SELECT t.id, x FROM t, generate_series(t.g, 2) x',
+	v_json   => 'SELECT g, jsonb_agg(a ORDER BY id) AS arr FROM t GROUP BY g',
 );
 
 sub check_views
@@ -73,9 +78,11 @@ $dst->command_ok([ 'pg_restore', '-d', $dst->connstr('restored'), $dump ], 'pg_r
 # every view, auxiliary ones included, with its mode and interval
 my $listing = "SELECT string_agg(view_name::text || ':' || mode || ':' || refresh_interval, ',' ORDER BY view_name::text) FROM incrload_stats";
 my $listed = $src->safe_psql('postgres', $listing);
-like($listed, qr/^incrload\.v_rollup_sub:incremental:00:00:07,.*v_agg:incremental:00:00:07,v_don:incremental:00:00:07,v_full:full:00:00:07,v_join:incremental:00:00:07,v_proj:incremental:00:00:07,v_rollup:incremental:00:00:07,v_win:incremental:00:00:07$/,
+like($listed, qr/^incrload\.v_rollup_sub:incremental:00:00:07,.*v_agg:incremental:00:00:07,v_don:incremental:00:00:07,v_full:full:00:00:07,v_join:incremental:00:00:07,v_json:incremental:00:00:07,v_lat:incremental:00:00:07,v_proj:incremental:00:00:07,v_rollup:incremental:00:00:07,v_top:incremental:00:00:07,v_win:incremental:00:00:07$/,
 	'every view listed before the dump');
 is($dst->safe_psql('restored', $listing), $listed, 'views and settings survive');
+is($dst->safe_psql('restored', "SELECT count(*) FROM pg_indexes WHERE tablename = 'v_top_storage'"),
+	'2', 'the index a top-N view is read through survives');
 
 # writes in the new cluster, then the first refresh recomputes
 $dst->safe_psql('restored', 'INSERT INTO t VALUES (1000, 1, 1000); UPDATE t SET a = a + 1 WHERE id % 7 = 0');
@@ -129,6 +136,9 @@ $dst->safe_psql('restored', q{
 	v_rollup => 'SELECT grp AS g, a % 2 AS odd, sum(a) AS s, GROUPING(grp, a % 2) AS gg FROM t2 GROUP BY ROLLUP (grp, a % 2)',
 	v_don    => 'SELECT DISTINCT ON (grp) grp AS g, id, a FROM t2 ORDER BY grp, a DESC, id',
 	v_win    => 'SELECT id, sum(a) OVER (PARTITION BY grp) AS ga FROM t2',
+	v_top    => 'SELECT id, a FROM t2 ORDER BY a DESC, id LIMIT 7',
+	v_lat    => 'SELECT t2.id, x FROM t2, generate_series(t2.grp, 2) x',
+	v_json   => 'SELECT grp AS g, jsonb_agg(a ORDER BY id) AS arr FROM t2 GROUP BY grp',
 );
 for my $v (sort keys %views)
 {
