@@ -138,7 +138,6 @@ partition_sublink(Query *query, WindowFunc *wf, Node *extra)
 	sub->hasAggs = true;
 	sub->sortClause = NIL;
 	sub->limitCount = sub->limitOffset = NULL;
-	sub->limitOption = LIMIT_OPTION_DEFAULT;
 	sub->distinctClause = NIL;
 	sub->hasDistinctOn = false;
 	sub->jointree->quals = (Node *) make_and_qual(sub->jointree->quals, extra);
@@ -332,7 +331,6 @@ split_grouped_windows(Query *query)
 	inner->hasWindowFuncs = false;
 	inner->sortClause = NIL;
 	inner->limitCount = inner->limitOffset = NULL;
-	inner->limitOption = LIMIT_OPTION_DEFAULT;
 	inner->distinctClause = NIL;
 
 	rte->rtekind = RTE_SUBQUERY;
