@@ -51,8 +51,8 @@ SELECT v, diff(v, q) FROM views ORDER BY v::text;
 SELECT v, incrload_verify(v) FROM views ORDER BY v::text;
 
 -- refused, naming what stays out; explain agrees
-SELECT incrload_register_view('r1', $$SELECT id, row_number() OVER (PARTITION BY cust ORDER BY id) FROM ord$$);
-SELECT incrload_register_view('r2', $$SELECT id, sum(qty) OVER (PARTITION BY cust ORDER BY id) FROM ord$$);
+SELECT incrload_register_view('r1', $$SELECT id, lag(qty) OVER (PARTITION BY cust ORDER BY id) FROM ord$$);
+SELECT incrload_register_view('r2', $$SELECT id, sum(qty) OVER (PARTITION BY cust ORDER BY id ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM ord$$);
 -- a subquery in WHERE: each window's subquery would repeat it, inside a correlated subquery
 SELECT incrload_register_view('r6', $$SELECT id, count(*) OVER (PARTITION BY cat) FROM ord WHERE cust IN (SELECT cust FROM cust)$$);
 SELECT reason FROM incrload_explain($$SELECT id, count(*) OVER (PARTITION BY cat) FROM ord o WHERE EXISTS (SELECT FROM cust c WHERE c.cust = o.cust)$$);
@@ -60,8 +60,8 @@ SELECT reason FROM incrload_explain($$SELECT id, count(*) OVER (PARTITION BY cat
 SELECT incremental FROM incrload_explain($$SELECT cat, count(*) AS n, sum(count(*)) OVER () AS total FROM ord WHERE cust IN (SELECT cust FROM cust) GROUP BY cat$$);
 -- two partition keys that can be NULL
 SELECT incrload_register_view('r4', $$SELECT id, count(*) OVER (PARTITION BY cust, qty) FROM ord$$);
-SELECT reason FROM incrload_explain($$SELECT id, rank() OVER (PARTITION BY cat ORDER BY amt) FROM ord$$);
-SELECT incrload_register_view('r5', $$SELECT * FROM (SELECT id, rank() OVER (PARTITION BY cat ORDER BY amt) AS r FROM ord) s WHERE r = 1$$);
+SELECT reason FROM incrload_explain($$SELECT id, ntile(2) OVER (PARTITION BY cat ORDER BY amt) FROM ord$$);
+SELECT incrload_register_view('r5', $$SELECT * FROM (SELECT id, ntile(4) OVER (PARTITION BY cat ORDER BY amt) AS r FROM ord) s WHERE r = 1$$);
 
 SELECT incrload_unregister_view(v) FROM views;
 SELECT * FROM leftovers();

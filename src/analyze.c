@@ -597,9 +597,9 @@ il_analyze(Query *query, bool incremental)
 		analyze_setop(q);
 		return q;
 	}
-	/* aggregates over whole partitions are subqueries by now (window_aggregates.c) */
+	/* the windows it can keep are subqueries by now (window_aggregates.c) */
 	if (query->hasWindowFuncs)
-		refuse("window functions other than aggregates over whole partitions (OVER (PARTITION BY ...) without ORDER BY or frame, by at most one expression that can be NULL) are");
+		refuse("window functions other than aggregates, rank(), dense_rank(), percent_rank(), cume_dist() and row_number() (this one over an ORDER BY that orders the rows totally), with the default frame and at most one PARTITION BY expression that can be NULL, are");
 	/*
 	 * A set-returning function in the select list of a query without
 	 * aggregates expands each input row, as one in FROM does: the pre

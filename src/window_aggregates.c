@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * window_aggregates.c
- *	  Aggregates over whole window partitions as correlated subqueries.
+ *	  Window aggregates and ranking functions as correlated subqueries.
  *
  * An aggregate used as a window function over a whole partition (OVER
  * (PARTITION BY ...) without ORDER BY or frame) gives every row the
@@ -23,8 +23,21 @@
  * CASE WHEN e IS NULL THEN (... WHERE e IS NULL) ELSE (... WHERE e = e')
  * END, whose first arm is uncorrelated (an auxiliary view of one row).
  * Over a grouped query, the grouping first becomes a FROM subquery (see
- * split_grouped_windows).  Other window functions (row_number, rank, lag
- * ...) and ORDER BY or a frame in OVER are left for analysis to refuse.
+ * split_grouped_windows).
+ *
+ * With ORDER BY in OVER and the default frame (the partition's rows up to
+ * the current row's last peer), aggregates run over the rows that sort
+ * before the outer row or with it, and rank(), dense_rank(),
+ * percent_rank(), cume_dist() and row_number() are counts of such rows
+ * (window_value): subqueries correlated by the partition's equalities and
+ * the order's inequalities, which the rules keep as correlated subqueries
+ * (a change re-evaluates the rows of the partitions it touches, each by a
+ * scan of its partition: the square of a partition's size per change).
+ * row_number() only where the PARTITION BY and ORDER BY hold a unique key
+ * of every table (orders_totally); otherwise PostgreSQL numbers peers in
+ * any order and no view could follow it.  Offset functions (lag, lead,
+ * first_value ...), ntile and other frames are left for analysis to
+ * refuse.
  *
  * IDENTIFICATION
  *	  src/window_aggregates.c
@@ -33,6 +46,18 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
+#include "access/relation.h"
+#include "catalog/index.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_operator.h"
+#include "parser/parse_coerce.h"
+#include "parser/parse_oper.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+#include "access/genam.h"
 #include "catalog/pg_aggregate.h"
 #include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
@@ -105,33 +130,15 @@ equals_outer(Node *inner, Node *outer)
 }
 
 /*
- * (SELECT agg(args) FROM the query's FROM WHERE its WHERE AND extra): extra
+ * (SELECT agg FROM the query's FROM WHERE its WHERE AND extra): extra
  * refers to the outer query one level up.
  */
 static SubLink *
-partition_sublink(Query *query, WindowFunc *wf, Node *extra)
+sublink_over(Query *query, Aggref *agg, Node *extra)
 {
 	Query	   *sub = copyObject(query);
-	Aggref	   *agg = makeNode(Aggref);
 	SubLink    *sl = makeNode(SubLink);
-	ListCell   *lc;
-	int			i = 0;
 
-	agg->aggfnoid = wf->winfnoid;
-	agg->aggtype = wf->wintype;
-	agg->aggcollid = wf->wincollid;
-	agg->inputcollid = wf->inputcollid;
-	agg->aggstar = wf->winstar;
-	agg->aggfilter = (Expr *) copyObject(wf->aggfilter);
-	agg->aggkind = AGGKIND_NORMAL;
-	agg->aggsplit = AGGSPLIT_SIMPLE;
-	agg->location = -1;
-	foreach(lc, wf->args)
-	{
-		agg->aggargtypes = lappend_oid(agg->aggargtypes, exprType(lfirst(lc)));
-		agg->args = lappend(agg->args, makeTargetEntry(copyObject(lfirst(lc)), ++i,
-													   NULL, false));
-	}
 	sub->targetList = list_make1(makeTargetEntry((Expr *) agg, 1, "v", false));
 	sub->windowClause = NIL;
 	sub->hasWindowFuncs = false;
@@ -148,6 +155,309 @@ partition_sublink(Query *query, WindowFunc *wf, Node *extra)
 	return sl;
 }
 
+/* An aggregate call, by hand: args and (for DISTINCT) the SortGroupClauses */
+static Aggref *
+make_agg(Oid fnoid, Oid type, Oid coll, List *args, List *distinct, bool star)
+{
+	Aggref	   *agg = makeNode(Aggref);
+	ListCell   *lc;
+	int			i = 0;
+
+	agg->aggfnoid = fnoid;
+	agg->aggtype = type;
+	agg->aggcollid = coll;
+	agg->aggstar = star;
+	agg->aggkind = AGGKIND_NORMAL;
+	agg->aggsplit = AGGSPLIT_SIMPLE;
+	agg->aggdistinct = distinct;
+	agg->location = -1;
+	foreach(lc, args)
+	{
+		TargetEntry *tle = makeTargetEntry(copyObject(lfirst(lc)), ++i, NULL, false);
+
+		tle->ressortgroupref = distinct != NIL ? i : 0;
+		agg->aggargtypes = lappend_oid(agg->aggargtypes, exprType(lfirst(lc)));
+		agg->args = lappend(agg->args, tle);
+		if (OidIsValid(exprCollation(lfirst(lc))))
+			agg->inputcollid = exprCollation(lfirst(lc));
+	}
+	return agg;
+}
+
+/* The window's aggregate over the rows extra selects. */
+static Node *
+window_agg_sublink(Query *query, WindowFunc *wf, Node *extra)
+{
+	Aggref	   *agg = make_agg(wf->winfnoid, wf->wintype, wf->wincollid, wf->args,
+							   NIL, wf->winstar);
+
+	agg->inputcollid = wf->inputcollid;
+	agg->aggfilter = (Expr *) copyObject(wf->aggfilter);
+	return (Node *) sublink_over(query, agg, extra);
+}
+
+/* (SELECT count(*) ...) */
+static Node *
+count_sublink(Query *query, Node *extra)
+{
+	return (Node *) sublink_over(query, make_agg(F_COUNT_, INT8OID, InvalidOid, NIL,
+												 NIL, true), extra);
+}
+
+/* (SELECT count(DISTINCT ROW(keys)) ...): the peer groups among the rows */
+static Node *
+count_peers_sublink(Query *query, List *keys, Node *extra)
+{
+	RowExpr    *row = makeNode(RowExpr);
+	SortGroupClause *sgc = makeNode(SortGroupClause);
+
+	row->args = copyObject(keys);
+	row->row_typeid = RECORDOID;
+	row->row_format = COERCE_IMPLICIT_CAST;
+	row->location = -1;
+	sgc->tleSortGroupRef = 1;
+	sgc->eqop = RECORD_EQ_OP;
+	sgc->sortop = RECORD_LT_OP;
+	sgc->hashable = false;
+	return (Node *) sublink_over(query, make_agg(F_COUNT_ANY, INT8OID, InvalidOid,
+												 list_make1(row), list_make1(sgc), false),
+								 extra);
+}
+
+/* a sorts strictly before b on one ORDER BY item (its direction, NULLS FIRST/LAST) */
+static Node *
+sorts_before(Node *a, Node *b, SortGroupClause *sgc)
+{
+	Node	   *cmp = (Node *) make_opclause(sgc->sortop, BOOLOID, false, (Expr *) a,
+											 (Expr *) b, InvalidOid, exprCollation(a));
+	Node	   *nulls = sgc->nulls_first ?
+		make_and_qual(il_null_test(copyObject(a), IS_NULL), il_null_test(copyObject(b), IS_NOT_NULL)) :
+		make_and_qual(il_null_test(copyObject(a), IS_NOT_NULL), il_null_test(copyObject(b), IS_NULL));
+
+	return (Node *) make_orclause(list_make2(nulls, cmp));
+}
+
+/* a and b are peers on one ORDER BY item: equal, or both NULL */
+static Node *
+sorts_equal(Node *a, Node *b, SortGroupClause *sgc)
+{
+	Node	   *eq = (Node *) make_opclause(sgc->eqop, BOOLOID, false, (Expr *) a,
+											(Expr *) b, InvalidOid, exprCollation(a));
+
+	return (Node *) make_orclause(list_make2(eq,
+											 make_and_qual(il_null_test(copyObject(a), IS_NULL),
+														   il_null_test(copyObject(b), IS_NULL))));
+}
+
+/*
+ * The rows of the subquery (level 0) that sort before the outer row (one
+ * level up) in the window's ORDER BY, lexicographically:
+ * k1 < k1' OR (k1 = k1' AND (k2 < k2' OR ...)); with peers, those that
+ * sort the same too.  NULL in a comparison only ever drops a row: no NOT.
+ */
+static Node *
+rows_before(Query *query, WindowClause *wc, bool peers)
+{
+	Node	   *acc = NULL;
+	List	   *same = NIL;
+	int			n = list_length(wc->orderClause);
+
+	for (int i = n - 1; i >= 0; i--)
+	{
+		SortGroupClause *sgc = list_nth_node(SortGroupClause, wc->orderClause, i);
+		Node	   *inner = get_sortgroupclause_expr(sgc, query->targetList);
+		Node	   *outer = copyObject(inner);
+		Node	   *lt;
+
+		IncrementVarSublevelsUp(outer, 1, 0);
+		lt = sorts_before(copyObject(inner), copyObject(outer), sgc);
+		same = lappend(same, sorts_equal(copyObject(inner), copyObject(outer), sgc));
+		acc = acc == NULL ? lt :
+			(Node *) make_orclause(list_make2(lt, make_and_qual(llast(same) == NULL ? NULL :
+																  copyObject(llast(same)), acc)));
+	}
+	if (!peers)
+		return acc;
+	return (Node *) make_orclause(list_make2(acc, make_ands_explicit(same)));
+}
+
+/*
+ * Whether the window's PARTITION BY and ORDER BY order its rows totally:
+ * they hold every column of a unique key of every table the query reads
+ * (a primary key, or a unique index of NOT NULL columns), or every GROUP
+ * BY column of a grouped FROM subquery (split_grouped_windows).  Then no
+ * two rows are peers, and row_number() is as determined as rank().
+ */
+static bool
+orders_totally(Query *query, WindowClause *wc)
+{
+	List	   *keys = NIL;
+	ListCell   *lc;
+
+	foreach(lc, wc->partitionClause)
+		keys = lappend(keys, get_sortgroupclause_expr(lfirst(lc), query->targetList));
+	foreach(lc, wc->orderClause)
+		keys = lappend(keys, get_sortgroupclause_expr(lfirst(lc), query->targetList));
+
+	foreach(lc, query->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+		int			rti = foreach_current_index(lc) + 1;
+		bool		found = false;
+
+		if (rte->rtekind == RTE_JOIN || !rangeTableEntry_used((Node *) query->jointree, rti, 0))
+			continue;
+		if (rte->rtekind == RTE_SUBQUERY && rte->subquery->groupClause != NIL &&
+			rte->subquery->groupingSets == NIL)
+		{
+			ListCell   *lg;
+
+			found = true;
+			foreach(lg, rte->subquery->groupClause)
+			{
+				TargetEntry *tle = get_sortgroupclause_tle(lfirst(lg), rte->subquery->targetList);
+				Var		   *v = makeVar(rti, tle->resno, exprType((Node *) tle->expr),
+										exprTypmod((Node *) tle->expr),
+										exprCollation((Node *) tle->expr), 0);
+
+				if (tle->resjunk || !list_member(keys, v))
+					found = false;
+			}
+		}
+		else if (rte->rtekind == RTE_RELATION)
+		{
+			Relation	rel = table_open(rte->relid, AccessShareLock);
+			ListCell   *li;
+
+			foreach(li, RelationGetIndexList(rel))
+			{
+				Relation	idx = index_open(lfirst_oid(li), AccessShareLock);
+				Form_pg_index form = idx->rd_index;
+				bool		all = form->indisunique && form->indimmediate &&
+					RelationGetIndexPredicate(idx) == NIL &&
+					form->indnkeyatts == form->indnatts;
+
+				for (int k = 0; all && k < form->indnkeyatts; k++)
+				{
+					AttrNumber	att = form->indkey.values[k];
+					Form_pg_attribute a = att > 0 ? TupleDescAttr(RelationGetDescr(rel), att - 1) : NULL;
+					bool		in_keys = false;
+					ListCell   *lk;
+
+					if (a == NULL || !a->attnotnull)
+					{
+						all = false;
+						break;
+					}
+					foreach(lk, keys)
+					{
+						Var		   *v = lfirst(lk);
+
+						if (IsA(v, Var) && v->varno == rti && v->varattno == att &&
+							v->varlevelsup == 0)
+							in_keys = true;
+					}
+					all = in_keys;
+				}
+				index_close(idx, AccessShareLock);
+				if (all)
+				{
+					found = true;
+					break;
+				}
+			}
+			table_close(rel, AccessShareLock);
+		}
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+static Node *
+int8_plus_one(Node *count, int delta)
+{
+	return (Node *) make_op(NULL, list_make1(makeString(delta > 0 ? "+" : "-")), count,
+							(Node *) makeConst(INT8OID, -1, InvalidOid, sizeof(int64),
+											   Int64GetDatum(1), false, FLOAT8PASSBYVAL),
+							NULL, -1);
+}
+
+static Node *
+as_float8(Node *expr)
+{
+	return coerce_to_target_type(NULL, expr, exprType(expr), FLOAT8OID, -1,
+								 COERCION_EXPLICIT, COERCE_EXPLICIT_CAST, -1);
+}
+
+/*
+ * A window function's value for the outer row, given the conditions that
+ * select its partition's rows (partition).  Without ORDER BY an aggregate
+ * over the partition; with ORDER BY (and the default frame, RANGE
+ * UNBOUNDED PRECEDING to CURRENT ROW: the rows before and the peers):
+ *
+ *	 sum(x) OVER w			(SELECT sum(x) ... AND (before OR peer))
+ *	 rank() OVER w			(SELECT count(*) ... AND before) + 1
+ *	 row_number() OVER w	the same, where w orders totally (else NULL)
+ *	 dense_rank() OVER w	(SELECT count(DISTINCT ROW(order keys)) ... AND before) + 1
+ *	 percent_rank() OVER w	(rank - 1) / greatest(n - 1, 1)
+ *	 cume_dist() OVER w		(SELECT count(*) ... AND (before OR peer)) / n
+ *
+ * n being (SELECT count(*) ... partition).  NULL for what this cannot
+ * rewrite.
+ */
+static Node *
+window_value(Query *query, WindowFunc *wf, WindowClause *wc, Node *partition)
+{
+	char	   *fname;
+	List	   *keys = NIL;
+	ListCell   *lc;
+
+	if (wc->orderClause == NIL)
+		return wf->winagg ? window_agg_sublink(query, wf, partition) : NULL;
+	if (wc->frameOptions != FRAMEOPTION_DEFAULTS)
+		return NULL;
+	if (wf->winagg)
+		return window_agg_sublink(query, wf,
+								  make_and_qual(copyObject(partition), rows_before(query, wc, true)));
+	if (get_func_namespace(wf->winfnoid) != PG_CATALOG_NAMESPACE)
+		return NULL;
+	fname = get_func_name(wf->winfnoid);
+	foreach(lc, wc->orderClause)
+		keys = lappend(keys, get_sortgroupclause_expr(lfirst(lc), query->targetList));
+	if (strcmp(fname, "rank") == 0 ||
+		(strcmp(fname, "row_number") == 0 && orders_totally(query, wc)))
+		return int8_plus_one(count_sublink(query, make_and_qual(copyObject(partition),
+																rows_before(query, wc, false))), 1);
+	if (strcmp(fname, "dense_rank") == 0)
+		return int8_plus_one(count_peers_sublink(query, keys,
+												 make_and_qual(copyObject(partition),
+															   rows_before(query, wc, false))), 1);
+	if (strcmp(fname, "percent_rank") == 0 || strcmp(fname, "cume_dist") == 0)
+	{
+		Node	   *n = count_sublink(query, copyObject(partition));
+		MinMaxExpr *greatest = makeNode(MinMaxExpr);
+
+		if (fname[0] == 'c')
+			return (Node *) make_op(NULL, list_make1(makeString("/")),
+									as_float8(count_sublink(query, make_and_qual(copyObject(partition),
+																				  rows_before(query, wc, true)))),
+									as_float8(n), NULL, -1);
+		/* (rank - 1) / greatest(n - 1, 1): 0 in a partition of one row */
+		greatest->minmaxtype = INT8OID;
+		greatest->op = IS_GREATEST;
+		greatest->args = list_make2(int8_plus_one(n, -1),
+									makeConst(INT8OID, -1, InvalidOid, sizeof(int64),
+											  Int64GetDatum(1), false, FLOAT8PASSBYVAL));
+		greatest->location = -1;
+		return (Node *) make_op(NULL, list_make1(makeString("/")),
+								as_float8(count_sublink(query, make_and_qual(copyObject(partition),
+																			  rows_before(query, wc, false)))),
+								as_float8((Node *) greatest), NULL, -1);
+	}
+	return NULL;
+}
+
 static Node *
 window_mutator(Node *node, WindowContext *ctx)
 {
@@ -156,6 +466,7 @@ window_mutator(Node *node, WindowContext *ctx)
 	WindowClause *wc = NULL;
 	List	   *correlation = NIL;
 	Node	   *nullable = NULL;
+	Node	   *value;
 	ListCell   *lc;
 
 	if (node == NULL)
@@ -168,9 +479,7 @@ window_mutator(Node *node, WindowContext *ctx)
 		if (((WindowClause *) lfirst(lc))->winref == wf->winref)
 			wc = lfirst(lc);
 	}
-	if (!wf->winagg || wc == NULL || wc->orderClause != NIL ||
-		wc->frameOptions != FRAMEOPTION_DEFAULTS ||
-		contain_window_function((Node *) wf->args))
+	if (wc == NULL || contain_window_function((Node *) wf->args))
 	{
 		ctx->ok = false;
 		return copyObject(node);
@@ -195,8 +504,14 @@ window_mutator(Node *node, WindowContext *ctx)
 			nullable = expr;
 		correlation = lappend(correlation, eq);
 	}
+	value = window_value(query, wf, wc, (Node *) make_ands_explicit(correlation));
+	if (value == NULL)
+	{
+		ctx->ok = false;
+		return copyObject(node);
+	}
 	if (nullable == NULL)
-		return (Node *) partition_sublink(query, wf, (Node *) make_ands_explicit(correlation));
+		return value;
 
 	/* one that can be NULL: its NULL partition apart */
 	{
@@ -214,13 +529,12 @@ window_mutator(Node *node, WindowContext *ctx)
 				nulls = lappend(nulls, eq);
 		}
 		w->expr = (Expr *) il_null_test(nullable, IS_NULL);
-		w->result = (Expr *) partition_sublink(query, wf, (Node *) make_ands_explicit(nulls));
+		w->result = (Expr *) window_value(query, wf, wc, (Node *) make_ands_explicit(nulls));
 		w->location = -1;
-		c->casetype = wf->wintype;
-		c->casecollid = wf->wincollid;
+		c->casetype = exprType(value);
+		c->casecollid = exprCollation(value);
 		c->args = list_make1(w);
-		c->defresult = (Expr *) partition_sublink(query, wf,
-												  (Node *) make_ands_explicit(correlation));
+		c->defresult = (Expr *) value;
 		c->location = -1;
 		return (Node *) c;
 	}
