@@ -879,6 +879,17 @@ my @view_defs = (
 	  q{SELECT o.status, count(*) AS n, sum(o.amt) / sum(sum(o.amt)) OVER () AS share, }
 	  . q{max(count(*)) OVER (PARTITION BY min(o.qty) > 4) AS top_n FROM ord o GROUP BY o.status} ],
 
+	# --- ordered windows (correlated by the order: rows before) -------------
+	[ 'win_rank',
+	  q{SELECT oid, cid, rank() OVER (PARTITION BY cid ORDER BY amt DESC NULLS LAST) AS r, }
+	  . q{sum(qty) OVER (PARTITION BY cid ORDER BY oid) AS running, percent_rank() OVER (ORDER BY qty) AS pr FROM ord} ],
+	[ 'win_top',
+	  q{SELECT s.oid, s.pid, s.rn FROM (SELECT oid, pid, row_number() OVER (PARTITION BY pid ORDER BY amt DESC NULLS LAST, oid) AS rn }
+	  . q{FROM ord) s WHERE s.rn <= 2} ],
+	[ 'win_dense',
+	  q{SELECT c.tier, o.oid, dense_rank() OVER (PARTITION BY c.tier ORDER BY o.qty) AS dr }
+	  . q{FROM ord o JOIN cust c ON c.cid = o.cid} ],
+
 	# --- ordered-set aggregates (changed groups recomputed) ------------------
 	[ 'os_pct',
 	  q{SELECT c.tier, percentile_cont(0.5) WITHIN GROUP (ORDER BY o.amt) AS med, }
