@@ -51,7 +51,7 @@ SELECT v, diff(v, q) FROM views ORDER BY v::text;
 SELECT v, incrload_verify(v) FROM views ORDER BY v::text;
 
 -- refused, naming what stays out; explain agrees
-SELECT incrload_register_view('r1', $$SELECT id, lag(qty) OVER (PARTITION BY cust ORDER BY id) FROM ord$$);
+SELECT incrload_register_view('r1', $$SELECT id, lag(qty, 2) OVER (PARTITION BY cust ORDER BY id) FROM ord$$);
 SELECT incrload_register_view('r2', $$SELECT id, sum(qty) OVER (PARTITION BY cust ORDER BY id ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM ord$$);
 -- a subquery in WHERE: each window's subquery would repeat it, inside a correlated subquery
 SELECT incrload_register_view('r6', $$SELECT id, count(*) OVER (PARTITION BY cat) FROM ord WHERE cust IN (SELECT cust FROM cust)$$);

@@ -34,6 +34,11 @@ SELECT reg('by_region', $$SELECT o.id, c.region, rank() OVER (PARTITION BY c.reg
   FROM sale o JOIN buyer c ON c.cid = o.cust_id$$);
 SELECT reg('cust_rank', $$SELECT cust_id, sum(amt) AS s, rank() OVER (ORDER BY sum(amt) DESC NULLS LAST) AS r,
   row_number() OVER (ORDER BY cust_id) AS rn FROM sale GROUP BY cust_id$$);
+-- offsets by one row, the partition's first and the row's last value,
+-- over a total order; a change from the previous row
+SELECT reg('neighbours', $$SELECT id, lag(amt) OVER w AS prev, lead(amt, 1) OVER w AS nxt, first_value(amt) OVER w AS f,
+  last_value(amt) OVER w AS l FROM sale WINDOW w AS (PARTITION BY cust_id ORDER BY amt DESC NULLS FIRST, id)$$);
+SELECT reg('deltas', $$SELECT id, amt - lag(amt) OVER (ORDER BY ts, id) AS delta FROM sale$$);
 SELECT v, diff(v, q) FROM views ORDER BY v::text;
 SELECT * FROM cust_rank ORDER BY r, cust_id;
 
@@ -59,11 +64,13 @@ SELECT v, diff(v, q) FROM views ORDER BY v::text;
 SELECT v, (incrload_verify(v)).* FROM views ORDER BY v::text;
 SELECT * FROM cust_rank ORDER BY r, cust_id;
 
--- incrload_explain agrees; refused: row_number over an order with peers,
--- offset functions, other frames
+-- incrload_explain agrees; refused: row_number and lag over an order with
+-- peers, other offsets, ntile, other frames
 SELECT incremental, kind FROM incrload_explain($$SELECT id, rank() OVER (ORDER BY amt) FROM sale$$);
 SELECT incrload_register_view('bad', $$SELECT id, row_number() OVER (PARTITION BY cust_id ORDER BY amt) FROM sale$$);
-SELECT incrload_register_view('bad', $$SELECT id, lag(amt) OVER (ORDER BY id) FROM sale$$);
+SELECT incrload_register_view('bad', $$SELECT id, lag(amt) OVER (ORDER BY amt) FROM sale$$);
+SELECT incrload_register_view('bad', $$SELECT id, lag(amt, 2) OVER (ORDER BY id) FROM sale$$);
+SELECT incrload_register_view('bad', $$SELECT id, ntile(3) OVER (ORDER BY id) FROM sale$$);
 SELECT incrload_register_view('bad', $$SELECT id, sum(amt) OVER (ORDER BY id ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) FROM sale$$);
 
 SELECT count(incrload_unregister_view(v)) FROM views;

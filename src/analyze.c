@@ -599,7 +599,7 @@ il_analyze(Query *query, bool incremental)
 	}
 	/* the windows it can keep are subqueries by now (window_aggregates.c) */
 	if (query->hasWindowFuncs)
-		refuse("window functions other than aggregates, rank(), dense_rank(), percent_rank(), cume_dist() and row_number() (this one over an ORDER BY that orders the rows totally), with the default frame and at most one PARTITION BY expression that can be NULL, are");
+		refuse("window functions other than aggregates, rank(), dense_rank(), percent_rank() and cume_dist(), and over an ORDER BY that orders the rows totally row_number(), lag() and lead() by one row, first_value() and last_value(), with the default frame and at most one PARTITION BY expression that can be NULL, are");
 	/*
 	 * A set-returning function in the select list of a query without
 	 * aggregates expands each input row, as one in FROM does: the pre

@@ -33,10 +33,15 @@
  * the order's inequalities, which the rules keep as correlated subqueries
  * (a change re-evaluates the rows of the partitions it touches, each by a
  * scan of its partition: the square of a partition's size per change).
- * row_number() only where the PARTITION BY and ORDER BY hold a unique key
- * of every table (orders_totally); otherwise PostgreSQL numbers peers in
- * any order and no view could follow it.  Offset functions (lag, lead,
- * first_value ...), ntile and other frames are left for analysis to
+ * row_number(), lag(x) and lead(x) by one row, first_value(x) and
+ * last_value(x) only where the PARTITION BY and ORDER BY hold a unique key
+ * of every table (orders_totally); otherwise PostgreSQL orders peers in
+ * any order and no view could follow it.  lag and lead are the first row
+ * before or after in the reverse or the window's order
+ * (incrload.first(x ORDER BY ...), as DISTINCT ON uses it); first_value
+ * the partition's first row (an auxiliary view); last_value, with the
+ * default frame ending at the row, the row's own value.  Other offsets,
+ * defaults, nth_value, ntile and other frames are left for analysis to
  * refuse.
  *
  * IDENTIFICATION
@@ -53,6 +58,7 @@
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_operator.h"
 #include "parser/parse_coerce.h"
+#include "parser/parse_func.h"
 #include "parser/parse_oper.h"
 #include "utils/fmgroids.h"
 #include "utils/rel.h"
@@ -69,6 +75,7 @@
 #include "utils/typcache.h"
 
 #include "analyze.h"
+#include "catalog.h"
 #include "delta.h"
 #include "top_n.h"
 #include "window_aggregates.h"
@@ -256,7 +263,7 @@ sorts_equal(Node *a, Node *b, SortGroupClause *sgc)
  * sort the same too.  NULL in a comparison only ever drops a row: no NOT.
  */
 static Node *
-rows_before(Query *query, WindowClause *wc, bool peers)
+rows_around(Query *query, WindowClause *wc, bool peers, bool after)
 {
 	Node	   *acc = NULL;
 	List	   *same = NIL;
@@ -270,7 +277,8 @@ rows_before(Query *query, WindowClause *wc, bool peers)
 		Node	   *lt;
 
 		IncrementVarSublevelsUp(outer, 1, 0);
-		lt = sorts_before(copyObject(inner), copyObject(outer), sgc);
+		lt = after ? sorts_before(copyObject(outer), copyObject(inner), sgc) :
+			sorts_before(copyObject(inner), copyObject(outer), sgc);
 		same = lappend(same, sorts_equal(copyObject(inner), copyObject(outer), sgc));
 		acc = acc == NULL ? lt :
 			(Node *) make_orclause(list_make2(lt, make_and_qual(llast(same) == NULL ? NULL :
@@ -279,6 +287,63 @@ rows_before(Query *query, WindowClause *wc, bool peers)
 	if (!peers)
 		return acc;
 	return (Node *) make_orclause(list_make2(acc, make_ands_explicit(same)));
+}
+
+static Node *
+rows_before(Query *query, WindowClause *wc, bool peers)
+{
+	return rows_around(query, wc, peers, false);
+}
+
+/*
+ * (SELECT incrload.first(value ORDER BY the window's order, or its reverse)
+ * ...): the value of the first (or last) row extra selects.
+ */
+static Node *
+first_sublink(Query *query, Node *value, WindowClause *wc, bool reverse, Node *extra)
+{
+	Oid			argtype = ANYELEMENTOID;
+	Oid			fnoid = LookupFuncName(list_make2(makeString(get_namespace_name(il_catalog_namespace())),
+												  makeString("first")),
+									   1, &argtype, false);
+	List	   *args = list_make1(value);
+	Aggref	   *agg;
+	ListCell   *lc;
+
+	foreach(lc, wc->orderClause)
+		args = lappend(args, get_sortgroupclause_expr(lfirst(lc), query->targetList));
+	agg = make_agg(fnoid, exprType(value), exprCollation(value), args, NIL, false);
+	agg->aggargtypes = list_make1_oid(exprType(value));
+	foreach(lc, wc->orderClause)
+	{
+		SortGroupClause *sgc = copyObject(lfirst_node(SortGroupClause, lc));
+		TargetEntry *tle = list_nth_node(TargetEntry, agg->args, foreach_current_index(lc) + 1);
+
+		tle->resjunk = true;
+		tle->ressortgroupref = foreach_current_index(lc) + 1;
+		sgc->tleSortGroupRef = tle->ressortgroupref;
+		if (reverse)
+		{
+			sgc->sortop = get_commutator(sgc->sortop);
+			sgc->nulls_first = !sgc->nulls_first;
+		}
+		agg->aggorder = lappend(agg->aggorder, sgc);
+	}
+	return (Node *) sublink_over(query, agg, extra);
+}
+
+/* lag(x), lag(x, 1), lead(x), lead(x, 1): the offset is one row */
+static bool
+offset_one(WindowFunc *wf)
+{
+	Const	   *c;
+
+	if (list_length(wf->args) == 1)
+		return true;
+	if (list_length(wf->args) != 2 || !IsA(lsecond(wf->args), Const))
+		return false;
+	c = lsecond_node(Const, wf->args);
+	return !c->constisnull && c->consttype == INT4OID && DatumGetInt32(c->constvalue) == 1;
 }
 
 /*
@@ -402,6 +467,10 @@ as_float8(Node *expr)
  *	 dense_rank() OVER w	(SELECT count(DISTINCT ROW(order keys)) ... AND before) + 1
  *	 percent_rank() OVER w	(rank - 1) / greatest(n - 1, 1)
  *	 cume_dist() OVER w		(SELECT count(*) ... AND (before OR peer)) / n
+ *	 lag(x) OVER w			(SELECT incrload.first(x ORDER BY w's order reversed) ... AND before)
+ *	 lead(x) OVER w			(SELECT incrload.first(x ORDER BY w's order) ... AND after)
+ *	 first_value(x) OVER w	(SELECT incrload.first(x ORDER BY w's order) ... partition)
+ *	 last_value(x) OVER w	x
  *
  * n being (SELECT count(*) ... partition).  NULL for what this cannot
  * rewrite.
@@ -429,6 +498,22 @@ window_value(Query *query, WindowFunc *wf, WindowClause *wc, Node *partition)
 		(strcmp(fname, "row_number") == 0 && orders_totally(query, wc)))
 		return int8_plus_one(count_sublink(query, make_and_qual(copyObject(partition),
 																rows_before(query, wc, false))), 1);
+	/*
+	 * Over a total order: lag(x) is x of the last row before, lead(x) of
+	 * the first row after, first_value(x) of the partition's first row
+	 * (its frame always starts there), last_value(x) the row's own x (the
+	 * frame ends at the row, which has no peers).
+	 */
+	if ((strcmp(fname, "lag") == 0 || strcmp(fname, "lead") == 0) && offset_one(wf) &&
+		orders_totally(query, wc))
+		return first_sublink(query, copyObject(linitial(wf->args)), wc, fname[1] == 'a',
+							 make_and_qual(copyObject(partition),
+										   rows_around(query, wc, false, fname[1] == 'e')));
+	if (strcmp(fname, "first_value") == 0 && orders_totally(query, wc))
+		return first_sublink(query, copyObject(linitial(wf->args)), wc, false,
+							 copyObject(partition));
+	if (strcmp(fname, "last_value") == 0 && orders_totally(query, wc))
+		return copyObject(linitial(wf->args));
 	if (strcmp(fname, "dense_rank") == 0)
 		return int8_plus_one(count_peers_sublink(query, keys,
 												 make_and_qual(copyObject(partition),
