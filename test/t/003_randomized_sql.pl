@@ -886,6 +886,9 @@ my @view_defs = (
 	[ 'win_top',
 	  q{SELECT s.oid, s.pid, s.rn FROM (SELECT oid, pid, row_number() OVER (PARTITION BY pid ORDER BY amt DESC NULLS LAST, oid) AS rn }
 	  . q{FROM ord) s WHERE s.rn <= 2} ],
+	[ 'win_lag',
+	  q{SELECT oid, amt - lag(amt) OVER w AS delta, lead(status) OVER w AS next_status, first_value(qty) OVER w AS first_qty }
+	  . q{FROM ord WINDOW w AS (PARTITION BY cid ORDER BY ts NULLS FIRST, oid)} ],
 	[ 'win_dense',
 	  q{SELECT c.tier, o.oid, dense_rank() OVER (PARTITION BY c.tier ORDER BY o.qty) AS dr }
 	  . q{FROM ord o JOIN cust c ON c.cid = o.cid} ],
