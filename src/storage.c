@@ -140,6 +140,7 @@ static char *storage_qualname(Oid storage);
 static char *setop_count(IncrloadQuery *q, Node *op);
 static char *aux_relname(const char *storage_relname, int no);
 static char *recompute_call(IncrloadAgg *agg);
+static char *view_sql(IncrloadQuery *q, Oid storage, bool cut);
 static bool distinct_type_ok(Oid type);
 static bool recomputable(Aggref *aggref, const char *fname);
 static bool order_sensitive(const char *fname);
@@ -1221,15 +1222,15 @@ il_storage_top_n_index_sql(IncrloadQuery *q, Oid storage)
  *	 SELECT s.a AS a, ... FROM incrload.v_storage s
  *	   CROSS JOIN LATERAL generate_series(1, s.__incrload_count) g
  */
-char *
-il_storage_view_sql(IncrloadQuery *q, Oid storage)
+static char *
+view_sql(IncrloadQuery *q, Oid storage, bool cut)
 {
 	StringInfoData buf;
 	List	   *cols = storage_columns(q, NULL);
 	ListCell   *lc;
 	bool		first = true;
 	char	   *qualname = storage_qualname(storage);
-	bool		top_n = q->kind != IL_VIEW_FULL && il_top_n(q->query);
+	bool		top_n = cut && q->kind != IL_VIEW_FULL && il_top_n(q->query);
 
 	initStringInfo(&buf);
 	if (q->kind == IL_VIEW_AGG || q->kind == IL_VIEW_GLOBAL)
@@ -1296,6 +1297,12 @@ il_storage_view_sql(IncrloadQuery *q, Oid storage)
 		il_top_n_append(&buf, q->query, top_n_exprs(q, cols),
 						deparse_context_for("s", storage), true);
 	return buf.data;
+}
+
+char *
+il_storage_view_sql(IncrloadQuery *q, Oid storage)
+{
+	return view_sql(q, storage, true);
 }
 
 /*
@@ -1632,7 +1639,8 @@ verify_list(IncrloadQuery *q)
  * difference within tolerance in such columns.
  */
 static char *
-verify_sql(IncrloadQuery *q, const char *viewname, const char *vlist)
+verify_sql(IncrloadQuery *q, const char *querydef, const char *viewname,
+		   const char *vlist)
 {
 	StringInfoData match;
 	ListCell   *lc;
@@ -1682,14 +1690,14 @@ verify_sql(IncrloadQuery *q, const char *viewname, const char *vlist)
 						"(SELECT %s FROM (%s) q EXCEPT ALL SELECT %s FROM %s) m), "
 						"(SELECT pg_catalog.count(*) FROM "
 						"(SELECT %s FROM %s EXCEPT ALL SELECT %s FROM (%s) q) e)",
-						vlist, q->querydef, vlist, viewname, vlist, viewname,
-						vlist, q->querydef);
+						vlist, querydef, vlist, viewname, vlist, viewname,
+						vlist, querydef);
 	return psprintf("WITH q AS (SELECT %s FROM (%s) q), v AS (SELECT %s FROM %s), "
 					"m AS (SELECT * FROM q EXCEPT ALL SELECT * FROM v), "
 					"e AS (SELECT * FROM v EXCEPT ALL SELECT * FROM q) "
 					"SELECT (SELECT pg_catalog.count(*) FROM m WHERE NOT EXISTS (SELECT FROM e WHERE %s)), "
 					"(SELECT pg_catalog.count(*) FROM e WHERE NOT EXISTS (SELECT FROM m WHERE %s))",
-					vlist, q->querydef, vlist, viewname, match.data, match.data);
+					vlist, querydef, vlist, viewname, match.data, match.data);
 }
 
 /*
@@ -1882,7 +1890,23 @@ il_storage_build(IncrloadQuery *q, Oid view, Oid storage, List *changed)
 	viewname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(view)),
 										  get_rel_name(view));
 	vlist = verify_list(q);
-	sql->verify = verify_sql(q, viewname, vlist);
+	if (q->kind != IL_VIEW_FULL && il_top_n(q->query))
+	{
+		/*
+		 * A top-N view is verified before its cut: the storage's rows, as
+		 * the view reads them before ORDER BY ... LIMIT, against the
+		 * query's without it, so that rows tied at the boundary, which
+		 * either may pick, do not count as drift (top_n.c).
+		 */
+		Query	   *uncut = copyObject(q->query);
+
+		uncut->sortClause = NIL;
+		uncut->limitCount = uncut->limitOffset = NULL;
+		sql->verify = verify_sql(q, il_analyze_querydef(uncut),
+								 psprintf("(%s) v", view_sql(q, storage, false)), vlist);
+	}
+	else
+		sql->verify = verify_sql(q, q->querydef, viewname, vlist);
 
 	foreach(lc, q->base_relids)
 		sql->batch_info = lappend(sql->batch_info,
