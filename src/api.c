@@ -57,6 +57,7 @@
 #include "guard.h"
 #include "guc.h"
 #include "storage.h"
+#include "top_n.h"
 #include "incrload.h"
 #include "register.h"
 
@@ -462,6 +463,9 @@ incrload_explain(PG_FUNCTION_ARGS)
 			IncrloadView row;
 			const char *kind = describe_kind(q);
 
+			/* a top-N view's cut (top_n.c) */
+			if (q->kind != IL_VIEW_FULL && il_top_n(q->query))
+				kind = psprintf("%s, cut by its ORDER BY and LIMIT/OFFSET when read", kind);
 			/* the settings it would keep, when its query reads some */
 			if (il_catalog_read_view(view, false, &row) && row.settings != NIL)
 				kind = psprintf("%s, with the settings it reads kept: %s", kind,
