@@ -26,8 +26,13 @@ SELECT reg('keys_only', $$SELECT DISTINCT ON (temp::int % 3) temp::int % 3 AS t3
 SELECT reg('per_site', $$SELECT DISTINCT ON (d.site) d.site, r.dev, r.ts FROM reading r JOIN device d ON d.dev = r.dev ORDER BY d.site, r.ts DESC, r.id$$);
 SELECT reg('top_dev', $$SELECT DISTINCT ON (d.site) d.site, r.dev, count(*) AS n FROM reading r JOIN device d USING (dev)
   GROUP BY d.site, r.dev ORDER BY d.site, count(*) DESC, r.dev$$);
+-- top-N: the first devices, or a page of them, in the whole ORDER BY
+-- (keys, then each group's first row)
+SELECT reg('latest_top', $$SELECT DISTINCT ON (dev) dev, ts, temp FROM reading ORDER BY dev NULLS FIRST, ts DESC, id LIMIT 3$$);
+SELECT reg('warm_page', $$SELECT DISTINCT ON (dev) dev, temp FROM reading ORDER BY dev DESC, temp DESC NULLS LAST, id OFFSET 1 LIMIT 2$$);
 SELECT v, diff(v, q) FROM views ORDER BY v::text;
 SELECT * FROM latest ORDER BY dev;
+SELECT * FROM latest_top;
 -- the columns keep their types
 SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'latest'::regclass AND attnum > 0 ORDER BY attnum;
 SELECT kind, aggregates FROM incrload_explain($$SELECT DISTINCT ON (dev) dev, ts FROM reading ORDER BY dev, ts DESC$$);
@@ -57,9 +62,9 @@ SELECT v, diff(v, q) FROM views ORDER BY v::text;
 SELECT v, incrload_verify(v) FROM views ORDER BY v::text;
 
 -- refused: an output column without an order (ties could not be broken
--- alike in every column), LIMIT
+-- alike in every column), also with LIMIT
 SELECT incrload_register_view('r1', $$SELECT DISTINCT ON (dev) dev, doc FROM reading ORDER BY dev, ts$$);
-SELECT incrload_register_view('r2', $$SELECT DISTINCT ON (dev) dev, ts FROM reading ORDER BY dev, ts LIMIT 3$$);
+SELECT incrload_register_view('r2', $$SELECT DISTINCT ON (dev) dev, doc FROM reading ORDER BY dev, ts LIMIT 3$$);
 SELECT reason FROM incrload_explain($$SELECT DISTINCT ON (dev) dev, doc FROM reading ORDER BY dev, ts$$);
 
 -- incrload.first on its own: the first value in the call's order, NULL included

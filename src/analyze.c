@@ -621,8 +621,6 @@ il_analyze(Query *query, bool incremental)
 	/* applied when the view is read (top_n.c) */
 	il_top_n_check(query);
 	/* rewritten as a GROUP BY (distinct_on.c) where that is exact */
-	if (query->hasDistinctOn && il_top_n(query))
-		refuse("LIMIT and OFFSET with DISTINCT ON are");
 	if (query->hasDistinctOn)
 		refuse("DISTINCT ON with an output column whose type has no ordering (such as json) is");
 	/*

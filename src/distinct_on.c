@@ -49,6 +49,7 @@
 #include "catalog.h"
 #include "delta.h"
 #include "distinct_on.h"
+#include "top_n.h"
 
 /*
  * The name of a target entry in the inner query: its own, or one made up
@@ -73,9 +74,9 @@ append_sort_item(StringInfo buf, SortGroupClause *sgc, TargetEntry *tle)
 
 /*
  * The query with DISTINCT ON written as a GROUP BY, or the query itself
- * when it has none, or when the rewrite would not be exact (LIMIT and
- * OFFSET, which pick rows after DISTINCT ON; an output column whose type
- * has no order to break ties with), for analysis to refuse.
+ * when it has none, or when the rewrite would not be exact (an output
+ * column whose type has no order to break ties with), for analysis to
+ * refuse.
  */
 Query *
 il_rewrite_distinct_on(Query *query)
@@ -85,12 +86,12 @@ il_rewrite_distinct_on(Query *query)
 	StringInfoData tiebreak;
 	StringInfoData select;
 	StringInfoData group;
+	StringInfoData top;
 	List	   *keys = NIL;
 	ListCell   *lc;
 	char	   *sql;
 
-	if (!query->hasDistinctOn || query->limitCount != NULL ||
-		query->limitOffset != NULL || query->hasTargetSRFs)
+	if (!query->hasDistinctOn || query->hasTargetSRFs)
 		return query;
 	foreach(lc, query->targetList)
 	{
@@ -166,11 +167,37 @@ il_rewrite_distinct_on(Query *query)
 							 name);
 	}
 
+	/*
+	 * A LIMIT picks rows after DISTINCT ON, in the query's whole ORDER BY:
+	 * the groups' keys, then each later item's value in the group's first
+	 * row (top_n.c cuts the grouped view when it is read).
+	 */
+	initStringInfo(&top);
+	if (il_top_n(query))
+	{
+		foreach(lc, query->sortClause)
+		{
+			SortGroupClause *sgc = lfirst_node(SortGroupClause, lc);
+			TargetEntry *tle = get_sortgroupclause_tle(sgc, query->targetList);
+			const char *name = quote_identifier(inner_name(tle));
+
+			appendStringInfoString(&top, top.len ? ", " : " ORDER BY ");
+			if (list_member_int(keys, sgc->tleSortGroupRef))
+				appendStringInfo(&top, "s.%s", name);
+			else
+				appendStringInfo(&top, "%s.first(s.%s ORDER BY %s%s)", INCRLOAD_SCHEMA, name,
+								 order.data, order.len ? tiebreak.data : tiebreak.data + 2);
+			il_sql_sort_order(&top, exprType((Node *) tle->expr), sgc->sortop, sgc->nulls_first);
+		}
+		il_top_n_append_limit(&top, query);
+	}
+
 	/* the query itself, every row, with what DISTINCT ON and ORDER BY read */
 	inner = copyObject(query);
 	inner->distinctClause = NIL;
 	inner->hasDistinctOn = false;
 	inner->sortClause = NIL;
+	inner->limitCount = inner->limitOffset = NULL;
 	foreach(lc, inner->targetList)
 	{
 		TargetEntry *tle = lfirst_node(TargetEntry, lc);
@@ -181,8 +208,8 @@ il_rewrite_distinct_on(Query *query)
 			tle->resjunk = false;
 		}
 	}
-	sql = psprintf("SELECT %s FROM (%s) s GROUP BY %s", select.data,
-				   il_analyze_querydef(inner), group.data);
+	sql = psprintf("SELECT %s FROM (%s) s GROUP BY %s%s", select.data,
+				   il_analyze_querydef(inner), group.data, top.data);
 	return il_analyze_parse(sql);
 }
 

@@ -139,6 +139,16 @@ il_top_n_append(StringInfo buf, Query *query, List *exprs, List *dpcontext,
 						 deparse_expression(lfirst(le), dpcontext, prefix, false));
 		append_direction(buf, sgc, lfirst(le));
 	}
+	il_top_n_append_limit(buf, query);
+}
+
+/*
+ * The query's OFFSET and LIMIT (or FETCH FIRST ... WITH TIES), written
+ * after an ORDER BY: " OFFSET (m) LIMIT (n)".
+ */
+void
+il_top_n_append_limit(StringInfo buf, Query *query)
+{
 	if (query->limitOffset != NULL)
 		appendStringInfo(buf, " OFFSET (%s)",
 						 deparse_expression(query->limitOffset, NIL, false, false));

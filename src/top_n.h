@@ -20,6 +20,7 @@ extern void il_top_n_refuse_read(Oid view);
 extern char *il_top_n_hidden_name(TargetEntry *tle);
 extern void il_top_n_append(StringInfo buf, Query *query, List *exprs,
 							List *dpcontext, bool prefix);
+extern void il_top_n_append_limit(StringInfo buf, Query *query);
 extern char *il_top_n_index_sql(Query *query, List *exprs, Oid storage,
 								const char *qualname);
 
