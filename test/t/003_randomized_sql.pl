@@ -909,6 +909,8 @@ my @view_defs = (
 	  q{SELECT oid, reason FROM ret ORDER BY amt NULLS FIRST, oid, reason, cid, pid OFFSET 3 LIMIT 6} ],
 	[ 'topn_ties',
 	  q{SELECT pid, cat FROM prod ORDER BY price DESC NULLS LAST FETCH FIRST 3 ROWS WITH TIES} ],
+	[ 'topn_don',
+	  q{SELECT DISTINCT ON (cid) cid, oid, amt FROM ord ORDER BY cid NULLS FIRST, amt DESC NULLS LAST, oid LIMIT 4} ],
 	[ 'topn_union',
 	  q{SELECT cid FROM ord UNION SELECT cid FROM ret ORDER BY 1 DESC NULLS FIRST LIMIT 4} ],
 	[ 'topn_lonely',
