@@ -62,7 +62,7 @@ SELECT incrload_register_view('v', 'SELECT id FROM (SELECT id FROM t LIMIT 5) s'
 SELECT incrload_register_view('v', 'SELECT id FROM t UNION SELECT id FROM u LIMIT 2');
 SELECT incrload_register_view('v', 'SELECT id FROM t UNION (SELECT id FROM u ORDER BY 1 LIMIT 2)');
 SELECT incrload_register_view('v', 'SELECT id FROM t ORDER BY id LIMIT (SELECT count(*) FROM u)');
-SELECT incrload_register_view('v', 'SELECT g, count(*) FROM t GROUP BY ROLLUP (g) ORDER BY g LIMIT 2');
+SELECT incrload_register_view('v', 'SELECT g, count(*) FROM t GROUP BY ROLLUP (g) ORDER BY sum(id) LIMIT 2');
 SELECT incrload_register_view('v', 'SELECT DISTINCT ON (g) g, id::text::json AS j FROM t');
 SELECT incrload_register_view('v', 'SELECT g FROM t GROUP BY ROLLUP (g)');
 

@@ -26,7 +26,11 @@ SELECT reg('by_distinct_sets', $$SELECT region, product, count(*) AS n FROM sale
 CREATE TABLE products (product text PRIMARY KEY, family text);
 INSERT INTO products VALUES ('p0', 'tools'), ('p1', 'tools'), ('p2', 'toys'), ('p3', 'toys');
 SELECT reg('by_family', $$SELECT family, s.region, sum(s.qty) AS q FROM sales s JOIN products USING (product) GROUP BY ROLLUP (family, s.region)$$);
+-- top-N over the groupings, ordered by shown columns (cut when read)
+SELECT reg('top_rollup', $$SELECT region, product, sum(amount) AS total, GROUPING(region, product) AS g
+  FROM sales GROUP BY ROLLUP (region, product) ORDER BY total DESC NULLS LAST, g, region NULLS FIRST, product NULLS FIRST LIMIT 4$$);
 SELECT v, diff(v, q) FROM views ORDER BY v::text;
+SELECT * FROM top_rollup;
 SELECT * FROM by_rollup ORDER BY g, region, product;
 
 -- the view keeps the columns' types and collations

@@ -632,7 +632,7 @@ il_analyze(Query *query, bool incremental)
 		if (query->distinctClause != NIL)
 			refuse("DISTINCT over GROUPING SETS, ROLLUP or CUBE is");
 		if (il_top_n(query))
-			refuse("LIMIT and OFFSET with GROUPING SETS, ROLLUP or CUBE are");
+			refuse("LIMIT and OFFSET with GROUPING SETS, ROLLUP or CUBE ordered by what the select list does not show are");
 		if (!query->hasAggs)
 			refuse("GROUPING SETS, ROLLUP and CUBE with an empty grouping set (a grand total) and no aggregate are");
 		if (checkExprHasSubLink((Node *) query->targetList) ||

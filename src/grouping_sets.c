@@ -39,7 +39,9 @@
 #include "utils/lsyscache.h"
 
 #include "analyze.h"
+#include "delta.h"
 #include "grouping_sets.h"
+#include "top_n.h"
 
 /*
  * Past this many groupings a view would be that many auxiliary views: a
@@ -153,15 +155,54 @@ arm_query(Query *query, List *set)
 	arm->groupClause = group;
 	arm->groupingSets = NIL;
 	arm->groupDistinct = false;
-	/* the order of a view's rows is not kept */
+	/* the order of a view's rows is not kept; a top-N's is the union's */
 	arm->sortClause = NIL;
+	arm->limitCount = arm->limitOffset = NULL;
 	return arm;
+}
+
+/* The position of an output column among the shown ones. */
+static int
+output_position(Query *query, TargetEntry *target)
+{
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, query->targetList)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+
+		if (tle->resjunk)
+			continue;
+		n++;
+		if (tle == target)
+			return n;
+	}
+	return 0;
+}
+
+/*
+ * Whether a top-N query orders by shown columns only: the union's ORDER BY
+ * can name nothing else.
+ */
+static bool
+orders_by_outputs(Query *query)
+{
+	ListCell   *lc;
+
+	foreach(lc, query->sortClause)
+	{
+		if (get_sortgroupclause_tle(lfirst(lc), query->targetList)->resjunk)
+			return false;
+	}
+	return true;
 }
 
 /*
  * The query with its grouping sets written as a UNION ALL, or the query
  * itself when it has none, or when the rewrite would not be exact: with
- * DISTINCT (over all the sets' rows at once), window functions, LIMIT,
+ * DISTINCT (over all the sets' rows at once), window functions, a LIMIT
+ * whose ORDER BY names what the select list does not show,
  * subqueries above the grouping (they may refer to the grouped columns
  * from inside), or an empty set in a query without aggregates (it returns
  * one row even from no rows, which a query without GROUP BY would not).
@@ -176,8 +217,8 @@ il_rewrite_grouping_sets(Query *query)
 	if (query->groupingSets == NIL)
 		return query;
 	if (query->distinctClause != NIL || query->hasWindowFuncs ||
-		query->hasTargetSRFs || query->limitCount != NULL ||
-		query->limitOffset != NULL || query->setOperations != NULL ||
+		query->hasTargetSRFs || (il_top_n(query) && !orders_by_outputs(query)) ||
+		query->setOperations != NULL ||
 		checkExprHasSubLink((Node *) query->targetList) ||
 		checkExprHasSubLink(query->havingQual))
 		return query;
@@ -204,6 +245,20 @@ il_rewrite_grouping_sets(Query *query)
 	{
 		appendStringInfo(&sql, "%s(%s)", sql.len ? " UNION ALL " : "",
 						 il_analyze_querydef(arm_query(query, lfirst(lc))));
+	}
+	/* a top-N view: its ORDER BY by output position, and the LIMIT (top_n.c) */
+	if (il_top_n(query))
+	{
+		foreach(lc, query->sortClause)
+		{
+			SortGroupClause *sgc = lfirst_node(SortGroupClause, lc);
+			TargetEntry *tle = get_sortgroupclause_tle(sgc, query->targetList);
+
+			appendStringInfo(&sql, "%s%d", foreach_current_index(lc) ? ", " : " ORDER BY ",
+							 output_position(query, tle));
+			il_sql_sort_order(&sql, exprType((Node *) tle->expr), sgc->sortop, sgc->nulls_first);
+		}
+		il_top_n_append_limit(&sql, query);
 	}
 	return il_analyze_parse(sql.data);
 }

@@ -911,6 +911,9 @@ my @view_defs = (
 	  q{SELECT pid, cat FROM prod ORDER BY price DESC NULLS LAST FETCH FIRST 3 ROWS WITH TIES} ],
 	[ 'topn_don',
 	  q{SELECT DISTINCT ON (cid) cid, oid, amt FROM ord ORDER BY cid NULLS FIRST, amt DESC NULLS LAST, oid LIMIT 4} ],
+	[ 'topn_rollup',
+	  q{SELECT c.tier, o.status, count(*) AS n, sum(o.qty) AS q FROM ord o JOIN cust c ON c.cid = o.cid }
+	  . q{GROUP BY ROLLUP (c.tier, o.status) ORDER BY n DESC, q DESC NULLS LAST, c.tier NULLS FIRST, o.status NULLS FIRST LIMIT 3} ],
 	[ 'topn_union',
 	  q{SELECT cid FROM ord UNION SELECT cid FROM ret ORDER BY 1 DESC NULLS FIRST LIMIT 4} ],
 	[ 'topn_lonely',
