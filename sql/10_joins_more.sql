@@ -261,7 +261,7 @@ SELECT * FROM check_views();
 
 -- Refused in incremental mode, each construct named, with a hint at 'full'
 SELECT incrload_register_view('r', 'SELECT c.cname, x.n FROM cust c, LATERAL (SELECT count(*) AS n FROM ord o WHERE o.cid = c.cid) x');
-SELECT incrload_register_view('r', 'SELECT c.cname, x.oid FROM cust c JOIN LATERAL (SELECT oid FROM ord o WHERE o.cid = c.cid) x ON true');
+SELECT incrload_register_view('r', 'SELECT c.cname, x.oid FROM cust c LEFT JOIN LATERAL (SELECT oid FROM ord o WHERE o.cid = c.cid) x ON true');
 SELECT incrload_register_view('r', 'SELECT o.oid, g FROM ord o LEFT JOIN LATERAL generate_series(1, o.qty) g ON g > 1');
 SELECT incrload_register_view('r', 'SELECT o.oid, row_number() OVER (ORDER BY o.oid) AS rn FROM ord o JOIN cust c USING (cid)');
 SELECT incrload_register_view('r', 'SELECT c.rid, sum(o.qty) OVER (PARTITION BY c.rid ORDER BY o.oid ROWS 2 PRECEDING) AS s FROM ord o JOIN cust c USING (cid)');

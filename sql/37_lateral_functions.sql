@@ -43,6 +43,11 @@ SELECT reg('sel_zip', $$SELECT d.id, unnest(d.tags) AS tag, generate_series(d.lo
   FROM doc d JOIN tagcat c ON c.tag = d.tags[1]$$);
 SELECT reg('sel_distinct', $$SELECT DISTINCT jsonb_array_elements_text(CASE jsonb_typeof(body) WHEN 'array' THEN body END) AS e FROM doc$$);
 SELECT reg('sel_sub', $$SELECT x.t, count(*) AS n FROM (SELECT unnest(tags) AS t FROM doc) x GROUP BY x.t$$);
+-- plain LATERAL subqueries (no aggregate, DISTINCT or LIMIT) in inner
+-- joins: the joins they are, pulled up; one with a function inside
+SELECT reg('lat_sub', $$SELECT d.id, x.cat FROM doc d, LATERAL (SELECT c.cat FROM tagcat c WHERE c.tag = d.tags[1] AND c.cat <> 'x') x$$);
+SELECT reg('lat_sub_fn', $$SELECT d.id, x.tag, x.alt FROM doc d JOIN LATERAL (SELECT c.tag, a AS alt FROM tagcat c, unnest(c.alts) a
+  WHERE c.tag = ANY (d.tags)) x ON x.alt <> 'B'$$);
 -- over a registered view
 SELECT reg('shouts', $$SELECT t, count(*) AS n FROM tags, unnest(ARRAY[tags.tag, tags.tag || '!']) t GROUP BY t$$);
 SELECT v, diff(v, q) FROM views ORDER BY v::text;
@@ -83,6 +88,9 @@ SELECT incrload_register_view('bad', $$SELECT d.id, t FROM doc d LEFT JOIN LATER
 SELECT incrload_register_view('bad', $$SELECT d.id FROM doc d WHERE EXISTS (SELECT 1 FROM unnest(d.tags) t WHERE t = 'a')$$);
 SELECT incrload_register_view('bad', $$SELECT x FROM generate_series(1, 3) x$$);
 SELECT incrload_register_view('bad', $$SELECT unnest(tags) AS t, count(*) FROM doc GROUP BY 1$$);
+-- a LATERAL subquery that aggregates, or in an outer join
+SELECT incrload_register_view('bad', $$SELECT d.id, x.n FROM doc d, LATERAL (SELECT count(*) AS n FROM tagcat c WHERE c.tag = ANY (d.tags)) x$$);
+SELECT incrload_register_view('bad', $$SELECT d.id, x.cat FROM doc d LEFT JOIN LATERAL (SELECT c.cat FROM tagcat c WHERE c.tag = d.tags[1]) x ON true$$);
 
 SELECT count(incrload_unregister_view(v)) FROM (SELECT v FROM views ORDER BY v = 'tags'::regclass) s;
 SELECT * FROM leftovers();

@@ -283,6 +283,39 @@ check_simple(Query *q, bool top)
 		refuse("FOR UPDATE and FOR SHARE are");
 }
 
+/*
+ * Whether range table entry rtindex sits under an outer join of the join
+ * tree (either side).
+ */
+bool
+il_normalize_in_outer_join(Node *jtnode, int rtindex)
+{
+	if (jtnode == NULL || IsA(jtnode, RangeTblRef))
+		return false;
+	if (IsA(jtnode, FromExpr))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((FromExpr *) jtnode)->fromlist)
+		{
+			if (il_normalize_in_outer_join(lfirst(lc), rtindex))
+				return true;
+		}
+		return false;
+	}
+	if (IsA(jtnode, JoinExpr))
+	{
+		JoinExpr   *j = (JoinExpr *) jtnode;
+
+		if (j->jointype != JOIN_INNER &&
+			(rangeTableEntry_used(j->larg, rtindex, 0) || rangeTableEntry_used(j->rarg, rtindex, 0)))
+			return true;
+		return il_normalize_in_outer_join(j->larg, rtindex) ||
+			il_normalize_in_outer_join(j->rarg, rtindex);
+	}
+	return false;
+}
+
 /* The first subquery RTE referenced by the join tree, or 0. */
 static int
 find_subquery(Node *jtnode, Query *q)
@@ -296,7 +329,9 @@ find_subquery(Node *jtnode, Query *q)
 
 		if (rte->rtekind == RTE_SUBQUERY)
 		{
-			if (rte->lateral)
+			/* a plain one only (register.c), pulled up as a join */
+			if (rte->lateral && (!il_normalize_is_flat(rte->subquery) ||
+								 rte->subquery->setOperations != NULL))
 				refuse("LATERAL references are");
 			return r;
 		}
@@ -367,6 +402,9 @@ pull_up(Query *q, int rtindex, Query *sub)
 
 	sub = copyObject(sub);
 	OffsetVarNodes((Node *) sub, offset, 0);
+	/* a LATERAL one's references to q's entries are q's own now */
+	if (rte->lateral)
+		IncrementVarSublevelsUp((Node *) sub, -1, 1);
 	il_append_range_table(q, sub);
 	q->targetList = (List *)
 		il_replace_vars_from_tlist((Node *) q->targetList, rtindex, 0, rte,

@@ -263,11 +263,26 @@ make_aux_views(Query *q, bool top, AuxContext *ctx)
 			sub = rte->subquery;
 		else
 			continue;
+		/*
+		 * A plain LATERAL subquery (no aggregates, DISTINCT, LIMIT or set
+		 * operation) in inner joins is a join whose conditions name the
+		 * tables before it: normalize.c pulls it up as the planner does.
+		 * Anything else would need its rows per outer row.
+		 */
 		if (rte->lateral)
-			ereport(ERROR,
-					errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					errmsg("LATERAL references are not supported in incremental mode"),
-					errhint("Use mode => 'full' to maintain this view by recomputation."));
+		{
+			if (!il_normalize_is_flat(sub) || sub->setOperations != NULL ||
+				il_top_n(sub) || sub->hasTargetSRFs ||
+				il_normalize_in_outer_join((Node *) q->jointree,
+										   foreach_current_index(lc) + 1))
+				ereport(ERROR,
+						errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("LATERAL subqueries that aggregate, are DISTINCT, have LIMIT, a set operation or set-returning functions in their select list, or sit in an outer join are not supported in incremental mode"),
+						errdetail("A plain LATERAL subquery in inner joins is maintained as the join it is."),
+						errhint("Use mode => 'full' to maintain this view by recomputation."));
+			make_aux_views(sub, false, ctx);
+			continue;
+		}
 		/*
 		 * The rows a read of a top-N view returns are not a relation the
 		 * delta rules can follow: only the view's own query may cut its
