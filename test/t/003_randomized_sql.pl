@@ -932,6 +932,8 @@ my @view_defs = (
 	[ 'lat_words',
 	  q{SELECT w, count(*) AS n, sum(o.qty) AS q FROM ord o }
 	  . q{CROSS JOIN LATERAL unnest(string_to_array(o.note || ' ' || coalesce(o.status, '-'), ' ')) AS w GROUP BY w} ],
+	[ 'lat_sub',
+	  q{SELECT c.cid, x.oid, x.amt FROM cust c, LATERAL (SELECT o.oid, o.amt FROM ord o WHERE o.cid = c.cid AND o.qty > c.credit / 100) x} ],
 	[ 'lat_join',
 	  q{SELECT c.tier, g, count(*) AS n FROM cust c JOIN ord o ON o.cid = c.cid, }
 	  . q{unnest(ARRAY[o.pid, o.qty, NULL]) WITH ORDINALITY AS u(g, pos) WHERE u.pos < 3 GROUP BY c.tier, g} ],
