@@ -281,8 +281,7 @@ rows_around(Query *query, WindowClause *wc, bool peers, bool after)
 			sorts_before(copyObject(inner), copyObject(outer), sgc);
 		same = lappend(same, sorts_equal(copyObject(inner), copyObject(outer), sgc));
 		acc = acc == NULL ? lt :
-			(Node *) make_orclause(list_make2(lt, make_and_qual(llast(same) == NULL ? NULL :
-																  copyObject(llast(same)), acc)));
+			(Node *) make_orclause(list_make2(lt, make_and_qual(copyObject(llast(same)), acc)));
 	}
 	if (!peers)
 		return acc;
