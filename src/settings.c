@@ -228,34 +228,15 @@ il_settings_json_call(Node *node)
 bool
 il_settings_function(Oid funcid)
 {
-	HeapTuple	tup;
-	Form_pg_proc proc;
+	char	   *sym;
 	bool		found = false;
 
-	if (funcid >= FirstGenbkiObjectId)
+	if ((sym = builtin_symbol(funcid)) == NULL ||
+		func_volatile(funcid) != PROVOLATILE_STABLE || get_func_retset(funcid))
 		return false;
-	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
-	if (!HeapTupleIsValid(tup))
-		return false;
-	proc = (Form_pg_proc) GETSTRUCT(tup);
-	if (proc->prolang == INTERNALlanguageId &&
-		proc->provolatile == PROVOLATILE_STABLE && !proc->proretset)
-	{
-		bool		isnull;
-		Datum		src = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_prosrc, &isnull);
-
-		if (!isnull)
-		{
-			char	   *sym = TextDatumGetCString(src);
-
-			for (int i = 0; i < lengthof(settings_symbols) && !found; i++)
-				found = strcmp(sym, settings_symbols[i]) == 0;
-			if (!found)
-				found = is_cross_type_comparison(sym);
-		}
-	}
-	ReleaseSysCache(tup);
-	return found;
+	for (int i = 0; i < lengthof(settings_symbols) && !found; i++)
+		found = strcmp(sym, settings_symbols[i]) == 0;
+	return found || is_cross_type_comparison(sym);
 }
 
 static bool
