@@ -11,6 +11,7 @@ OBJS = \
 	src/normalize.o \
 	src/grouping_sets.o \
 	src/distinct_on.o \
+	src/recursive.o \
 	src/top_n.o \
 	src/window_aggregates.o \
 	src/decorrelate.o \

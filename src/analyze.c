@@ -60,6 +60,7 @@
 #include "decorrelate.h"
 #include "delta.h"
 #include "guc.h"
+#include "recursive.h"
 #include "normalize.h"
 #include "settings.h"
 #include "storage.h"
@@ -590,8 +591,28 @@ il_analyze(Query *query, bool incremental)
 	}
 
 	/* constructs the delta rules do not cover */
+	/*
+	 * A recursive WITH query is a view of its own by now (normalize.c), its
+	 * closure: the set of rows it reaches (recursive.c).
+	 */
 	if (query->hasRecursive)
-		refuse("recursive WITH queries are");
+	{
+		if (!il_recursive_is_closure(query))
+			refuse("recursive WITH queries are");
+		il_recursive_analyze(q);
+		q->kind = IL_VIEW_DISTINCT;
+		foreach(lc, q->outputs)
+		{
+			TargetEntry *tle = lfirst(lc);
+
+			check_key_type((Node *) tle->expr,
+						   psprintf("column \"%s\"", tle->resname));
+			q->pre_exprs = lappend(q->pre_exprs, tle->expr);
+			q->key_names = lappend(q->key_names, tle->resname);
+			q->nkeys++;
+		}
+		return q;
+	}
 	if (query->setOperations != NULL)
 	{
 		analyze_setop(q);

@@ -84,6 +84,8 @@ typedef struct IncrloadBranch
 								 * IncrloadBaseRef * of its subquery */
 } IncrloadBranch;
 
+struct IncrloadRecursion;
+
 typedef struct IncrloadQuery
 {
 	Query	   *query;			/* the analyzed query */
@@ -107,6 +109,8 @@ typedef struct IncrloadQuery
 								 * numbered 1..nleaves in leaf order */
 	int			nleaves;
 	Bitmapset  *distinct_leaves;	/* SETOP: arms that are SELECT DISTINCT */
+	struct IncrloadRecursion *recursion;	/* a recursive WITH query's
+											 * closure, or NULL */
 } IncrloadQuery;
 
 extern Query *il_analyze_parse(const char *sql);

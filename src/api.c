@@ -378,6 +378,8 @@ describe_kind(IncrloadQuery *q)
 		case IL_VIEW_PROJECT:
 			return "rows (a count per distinct row)";
 		case IL_VIEW_DISTINCT:
+			if (q->recursion)
+				return "recursive (the rows a WITH RECURSIVE query reaches: insertions followed semi-naively, deletions by delete and rederive)";
 			return "DISTINCT rows";
 		case IL_VIEW_AGG:
 			return "GROUP BY (a row per group)";

@@ -364,6 +364,7 @@ get_upsert(ViewPlans *p, Oid view, List *changed, bool *warm)
 	UpsertPlan *u;
 	MemoryContext oldcxt;
 	IncrloadSql *sql;
+	SPIPlanPtr	plan;
 
 	/* the list lives as long as the plans */
 	oldcxt = MemoryContextSwitchTo(p->cxt);
@@ -388,15 +389,16 @@ get_upsert(ViewPlans *p, Oid view, List *changed, bool *warm)
 	}
 	MemoryContextSwitchTo(oldcxt);
 	sql = il_storage_build(p->q, view, p->storage, changed);
+	/* kept only once prepared: a failed prepare leaves no empty entry */
+	plan = prepare_kept(sql->upsert, INCRLOAD_BATCH_NPARAMS,
+						il_delta_batch_param_types(), p->deltas);
 	oldcxt = MemoryContextSwitchTo(p->cxt);
 	u = palloc(sizeof(UpsertPlan));
 	u->changed = list_copy(changed);
-	u->plan = NULL;
+	u->plan = plan;
 	u->warm = true;
 	p->upserts = lcons(u, p->upserts);
 	MemoryContextSwitchTo(oldcxt);
-	u->plan = prepare_kept(sql->upsert, INCRLOAD_BATCH_NPARAMS,
-						   il_delta_batch_param_types(), p->deltas);
 	*warm = false;
 	return u->plan;
 }
@@ -547,7 +549,9 @@ apply_batch(ViewPlans *p, SPIPlanPtr upsert, Datum *params, const char *nulls,
 
 	il_explain_expect(upsert);
 	ret = il_guard_execute_plan(upsert, params, nulls, snap, p->deltas, true);
-	if (ret != SPI_OK_INSERT_RETURNING && ret != SPI_OK_UPDATE_RETURNING)
+	/* a recursive query's is a SELECT over an INSERT (recursive.c) */
+	if (ret != SPI_OK_INSERT_RETURNING && ret != SPI_OK_UPDATE_RETURNING &&
+		ret != SPI_OK_SELECT)
 		elog(ERROR, "incrload upsert failed: %s", SPI_result_code_string(ret));
 	tuptable = SPI_tuptable;
 	n = SPI_processed;

@@ -65,7 +65,6 @@
 #include "delta.h"
 #include "normalize.h"
 
-static char *batch_cond(const char *alias);
 static bool only_inner_joins(Node *node);
 
 static Oid	batch_param_types[INCRLOAD_BATCH_NPARAMS] = {PG_SNAPSHOTOID, XID8OID, INT8OID};
@@ -125,8 +124,8 @@ il_sql_sort_order(StringInfo buf, Oid type, Oid sortop, bool nulls_first)
  * the rows the last applying transaction ($2) wrote after it read ($3)
  * (batch.c).  The first condition lets the xid index find the range.
  */
-static char *
-batch_cond(const char *alias)
+char *
+il_delta_batch_cond(const char *alias)
 {
 	char	   *xid = il_sql_col(alias, INCRLOAD_DELTA_XID_NAME);
 
@@ -231,13 +230,13 @@ batch_sql(const char *cols, const char *w, const char *dname, const char *da,
 	if (group == NULL)
 		return psprintf("SELECT %s%s(%s) AS %s FROM %s %s WHERE %s.%s OPERATOR(pg_catalog.<>) 0 AND %s",
 						cols, neg, w, INCRLOAD_DELTA_W_NAME, dname, da,
-						da, INCRLOAD_DELTA_W_NAME, batch_cond(da));
+						da, INCRLOAD_DELTA_W_NAME, il_delta_batch_cond(da));
 	/* no column read: the rows' count, one row */
 	return psprintf("SELECT %s%s(pg_catalog.sum(%s))::pg_catalog.int4 AS %s FROM %s %s "
 					"WHERE %s.%s OPERATOR(pg_catalog.<>) 0 AND %s%s%s "
 					"HAVING pg_catalog.sum(%s) OPERATOR(pg_catalog.<>) 0",
 					cols, neg, w, INCRLOAD_DELTA_W_NAME, dname, da,
-					da, INCRLOAD_DELTA_W_NAME, batch_cond(da),
+					da, INCRLOAD_DELTA_W_NAME, il_delta_batch_cond(da),
 					group[0] ? " GROUP BY " : "", group, w);
 }
 
@@ -649,7 +648,7 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 							   outcols.data, csel.data,
 							   ucols_s.data, mult, bname,
 							   ucols_s.data, wdelta, dname,
-							   INCRLOAD_DELTA_W_NAME, batch_cond("s"),
+							   INCRLOAD_DELTA_W_NAME, il_delta_batch_cond("s"),
 							   cgroup.data);
 				break;
 			}
@@ -696,7 +695,7 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
 				net = psprintf("(SELECT %s, pg_catalog.sum(d.%s)::pg_catalog.int8 AS __incrload_k "
 							   "FROM %s d WHERE d.%s OPERATOR(pg_catalog.<>) 0 AND %s GROUP BY %s)",
 							   ucols_d.data, INCRLOAD_DELTA_W_NAME, dname,
-							   INCRLOAD_DELTA_W_NAME, batch_cond("d"), groupby.data);
+							   INCRLOAD_DELTA_W_NAME, il_delta_batch_cond("d"), groupby.data);
 
 				/*
 				 * The rows no net insertion names: the net insertions are
@@ -2068,5 +2067,5 @@ il_delta_batch_info_sql(Oid delta)
 					INCRLOAD_DELTA_W_NAME, INCRLOAD_DELTA_TS_NAME,
 					quote_qualified_identifier(get_namespace_name(get_rel_namespace(delta)),
 											   get_rel_name(delta)),
-					batch_cond("d"));
+					il_delta_batch_cond("d"));
 }

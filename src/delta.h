@@ -35,6 +35,7 @@ extern Node *il_null_test(Node *arg, NullTestType type);
 extern void il_sql_sort_order(StringInfo buf, Oid type, Oid sortop, bool nulls_first);
 extern char *il_delta_pre_sql(IncrloadQuery *q, bool delta, List *changed);
 extern char *il_delta_batch_ctes(void);
+extern char *il_delta_batch_cond(const char *alias);
 extern char *il_delta_batch_info_sql(Oid delta);
 extern Oid *il_delta_batch_param_types(void);
 

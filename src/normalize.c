@@ -44,6 +44,7 @@
 #include "analyze.h"
 #include "catalog.h"
 #include "compat.h"
+#include "recursive.h"
 #include "normalize.h"
 #include "top_n.h"
 
@@ -123,8 +124,9 @@ inline_query(Query *q, List *outer, bool views)
 	List	   *levels = lcons(q, list_copy(outer));
 	InlineContext ctx;
 
-	if (q->hasRecursive)
-		refuse("recursive WITH queries are");
+	/* a recursive WITH query's closure is a view of its own (recursive.c) */
+	if (il_recursive_is_closure(q))
+		return;
 	if (q->hasModifyingCTE)
 		refuse("data-modifying statements in WITH are");
 
@@ -153,16 +155,22 @@ inline_query(Query *q, List *outer, bool views)
 
 				if (strcmp(cte->ctename, rte->ctename) == 0)
 				{
+					/*
+					 * A recursive one is read as its closure, which
+					 * becomes an auxiliary view (register.c); what it
+					 * reads of enclosing queries recursive.c refuses.
+					 */
 					if (cte->cterecursive)
-						refuse("recursive WITH queries are");
-					sub = copyObject(castNode(Query, cte->ctequery));
+						sub = il_recursive_closure(rte, cte);
+					else
+						sub = copyObject(castNode(Query, cte->ctequery));
 					break;
 				}
 			}
 			if (sub == NULL)
 				elog(ERROR, "incrload: WITH query \"%s\" not found", rte->ctename);
 			/* its outer references now start one level deeper */
-			if (rte->ctelevelsup > 0)
+			if (rte->ctelevelsup > 0 && !sub->hasRecursive)
 				IncrementVarSublevelsUp((Node *) sub, rte->ctelevelsup, 1);
 			rte->rtekind = RTE_SUBQUERY;
 			rte->subquery = sub;
@@ -203,6 +211,7 @@ inline_query(Query *q, List *outer, bool views)
 	(void) query_tree_walker(q, inline_walker, &ctx, QTW_IGNORE_RANGE_TABLE);
 
 	q->cteList = NIL;
+	q->hasRecursive = false;
 }
 
 /* A view's definition, locked as the rewriter locks it. */
@@ -1324,9 +1333,10 @@ il_normalize_is_flat(Query *q)
 	 * Window functions too: an auxiliary view rewrites those it can keep
 	 * (window_aggregates.c), so a query can filter on a window's result;
 	 * and set-returning functions in the select list, which expand rows
-	 * only as a view's own select list (analyze.c).
+	 * only as a view's own select list (analyze.c).  A recursive WITH
+	 * query's closure is a view of its own (recursive.c).
 	 */
-	return !(q->hasAggs || q->groupClause != NIL || q->havingQual != NULL ||
+	return !(q->hasRecursive || q->hasAggs || q->groupClause != NIL || q->havingQual != NULL ||
 			 q->groupingSets != NIL || q->distinctClause != NIL ||
 			 q->hasWindowFuncs || q->hasTargetSRFs);
 }

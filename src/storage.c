@@ -54,6 +54,7 @@
 #include "catalog.h"
 #include "delta.h"
 #include "settings.h"
+#include "recursive.h"
 #include "storage.h"
 #include "top_n.h"
 
@@ -1926,6 +1927,8 @@ il_storage_build(IncrloadQuery *q, Oid view, Oid storage, List *changed)
 	if (sets != NIL)
 		sets_sql(q, cols, sets, storage, changed, &delta_with, &delta_from, &full_with,
 				 &full_delete, &sql->aux_cleanup, &sql->aux_relids);
+	else if (q->recursion)
+		delta_from = NULL;		/* its own upsert, below */
 	else
 	{
 		char	   *batches;
@@ -1935,7 +1938,10 @@ il_storage_build(IncrloadQuery *q, Oid view, Oid storage, List *changed)
 		if (batches)
 			delta_with = psprintf("WITH %s ", batches);
 	}
-	full_from = sets != NIL ? "pre p" : psprintf("(%s) p", il_delta_pre_sql(q, false, NIL));
+	if (q->recursion)
+		full_from = il_recursive_full_sql(q);
+	else
+		full_from = sets != NIL ? "pre p" : psprintf("(%s) p", il_delta_pre_sql(q, false, NIL));
 	sql->full_delete = psprintf("%sDELETE FROM %s", full_delete, st);
 
 	initStringInfo(&names);
@@ -2008,7 +2014,9 @@ il_storage_build(IncrloadQuery *q, Oid view, Oid storage, List *changed)
 									names.data, INCRLOAD_FILL_RELNAME);
 	}
 
-	if (q->kind == IL_VIEW_GLOBAL)
+	if (q->recursion)
+		sql->upsert = il_recursive_upsert_sql(q, st, changed != NIL ? changed : q->base_relids);
+	else if (q->kind == IL_VIEW_GLOBAL)
 		sql->upsert = psprintf("%sUPDATE %s s SET %s FROM (SELECT %s FROM %s) d "
 							   "RETURNING s.ctid, s.%s, %s, false",
 							   delta_with, st, set.data, deltastate.data, delta_from,

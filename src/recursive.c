@@ -1,0 +1,737 @@
+/*-------------------------------------------------------------------------
+ *
+ * recursive.c
+ *	  Recursive WITH queries: the set of rows
+ *
+ *	 WITH RECURSIVE r(c1, ..., cn) AS (base UNION step) SELECT * FROM r
+ *
+ *	  reaches, maintained as the change of its base tables demands, also
+ *	  over cycles.
+ *
+ * A recursive WITH query anywhere in a view becomes that query, its
+ * closure, registered as an auxiliary view (normalize.c, register.c): the
+ * view reads it as it reads any registered view.  The closure's storage is
+ * its set of rows (a DISTINCT view's storage, analyze.c); base and step
+ * are plain inner joins of tables (step reading r once), so r is the least
+ * fixpoint of r = base ∪ step(r).
+ *
+ * A batch is applied by delete-and-rederive, in one statement
+ * (il_recursive_upsert_sql), with every changed table's batch netted on
+ * the columns the terms read, so that a value whose copies grew is an
+ * insertion (it is in the new state) and one whose copies shrank a deletion
+ * (it was in the old state):
+ *
+ *	1. o, what may be lost: the rows of r a term derives with one deleted
+ *	   row (the others in their old state; "old" is read as the table plus
+ *	   its deleted rows, a superset, which only makes o bigger), then what
+ *	   step derives from o, as long as it is in r;
+ *	2. k, what of o is still derived: the rows of o that base, or step over
+ *	   r minus o, derives in the new state, then what step derives from k in
+ *	   o;
+ *	3. gone = o minus k leaves r; r' = r minus gone is exactly the closure
+ *	   of the rows no change touched;
+ *	4. i, what is new: the rows a term derives with one inserted row (the
+ *	   others in the new state, r read as r'), then what step derives from
+ *	   i, each time without what r' holds.
+ *
+ * Each step is a recursive CTE with UNION, so cycles end where no row is
+ * new; each reads r through the storage's unique index and the tables from
+ * the changed rows, so the work follows the part of the closure the change
+ * reaches, not the closure.  (A step that derives rows of every
+ * partition from one changed row, such as an edge into a hub of a
+ * transitive closure, reaches much of it: so would the recompute.)
+ *
+ * IDENTIFICATION
+ *	  src/recursive.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/relation.h"
+#include "catalog/pg_class.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/parsetree.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/ruleutils.h"
+#include "utils/typcache.h"
+
+#include "catalog.h"
+#include "compat.h"
+#include "delta.h"
+#include "normalize.h"
+#include "recursive.h"
+
+pg_noreturn static void
+refuse(const char *construct)
+{
+	ereport(ERROR,
+			errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			errmsg("%s not supported in incremental mode", construct),
+			errdetail("A recursive WITH query is maintained when it is WITH RECURSIVE r AS (query UNION query reading r), each query a plain inner join of tables."),
+			errhint("Use mode => 'full' to maintain this view by recomputation."));
+}
+
+static CommonTableExpr *
+find_cte(Query *q, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, q->cteList)
+	{
+		CommonTableExpr *cte = lfirst_node(CommonTableExpr, lc);
+
+		if (strcmp(cte->ctename, name) == 0)
+			return cte;
+	}
+	return NULL;
+}
+
+/*
+ * Is q exactly WITH RECURSIVE r AS (...) SELECT * FROM r: the query a
+ * view's recursive WITH query becomes, maintained as such?
+ */
+bool
+il_recursive_is_closure(Query *q)
+{
+	RangeTblEntry *rte;
+	CommonTableExpr *cte;
+	ListCell   *lc;
+	int			i = 0;
+
+	if (!q->hasRecursive || list_length(q->rtable) != 1 ||
+		q->jointree == NULL || q->jointree->quals != NULL ||
+		list_length(q->jointree->fromlist) != 1 ||
+		q->hasAggs || q->groupClause || q->groupingSets || q->havingQual ||
+		q->distinctClause || q->sortClause || q->limitCount ||
+		q->limitOffset || q->hasSubLinks || q->hasWindowFuncs ||
+		q->hasTargetSRFs || q->setOperations || q->hasModifyingCTE)
+		return false;
+	rte = linitial_node(RangeTblEntry, q->rtable);
+	if (rte->rtekind != RTE_CTE || rte->ctelevelsup != 0 || rte->self_reference)
+		return false;
+	cte = find_cte(q, rte->ctename);
+	if (cte == NULL || !cte->cterecursive ||
+		list_length(q->targetList) != list_length(cte->ctecolnames))
+		return false;
+	foreach(lc, q->targetList)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+		Var		   *var = (Var *) tle->expr;
+
+		i++;
+		if (tle->resjunk || !IsA(var, Var) || var->varno != 1 ||
+			var->varattno != i || var->varlevelsup != 0)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The closure of the recursive WITH query cte that rte reads: the query a
+ * view reads in its place, an auxiliary view of its own.
+ */
+Query *
+il_recursive_closure(RangeTblEntry *rte, CommonTableExpr *cte)
+{
+	Query	   *c = makeNode(Query);
+	RangeTblEntry *r = copyObject(rte);
+	CommonTableExpr *def = copyObject(cte);
+	RangeTblRef *rtr = makeNode(RangeTblRef);
+	ListCell   *lname,
+			   *ltype,
+			   *ltypmod,
+			   *lcoll;
+	int			i = 0;
+
+	def->cterefcount = 1;
+	c->commandType = CMD_SELECT;
+	c->querySource = QSRC_ORIGINAL;
+	c->canSetTag = true;
+	c->cteList = list_make1(def);
+	c->hasRecursive = true;
+	r->ctelevelsup = 0;
+	r->alias = NULL;
+	r->eref = makeAlias(cte->ctename, copyObject(cte->ctecolnames));
+	r->lateral = false;
+	r->inFromCl = true;
+	c->rtable = list_make1(r);
+	rtr->rtindex = 1;
+	c->jointree = makeFromExpr(list_make1(rtr), NULL);
+	forfour(lname, cte->ctecolnames, ltype, cte->ctecoltypes,
+			ltypmod, cte->ctecoltypmods, lcoll, cte->ctecolcollations)
+	{
+		Var		   *var = makeVar(1, ++i, lfirst_oid(ltype), lfirst_int(ltypmod),
+								  lfirst_oid(lcoll), 0);
+
+		c->targetList = lappend(c->targetList,
+								makeTargetEntry((Expr *) var, i,
+												pstrdup(strVal(lfirst(lname))), false));
+	}
+	return c;
+}
+
+/* a Var of a query above the term (the terms have no subqueries) */
+static bool
+outer_var_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+		return ((Var *) node)->varlevelsup > 0;
+	return expression_tree_walker(node, outer_var_walker, context);
+}
+
+/*
+ * What a term may be: a plain inner join of tables (the step reading r
+ * once, which PostgreSQL already requires), without what would make its
+ * rows other than a join's.  Returns step's index of r, or 0.
+ */
+static int
+check_term(Query *t, bool step)
+{
+	ListCell   *lc;
+	int			selfref = 0;
+
+	if (t->hasAggs || t->groupClause || t->groupingSets || t->havingQual)
+		refuse("aggregates and GROUP BY in a recursive WITH query are");
+	if (t->distinctClause)
+		refuse("DISTINCT in a term of a recursive WITH query is");
+	if (t->hasSubLinks)
+		refuse("subqueries in expressions of a recursive WITH query are");
+	if (t->hasWindowFuncs)
+		refuse("window functions in a recursive WITH query are");
+	if (t->hasTargetSRFs)
+		refuse("set-returning functions in a recursive WITH query are");
+	if (t->sortClause || t->limitCount || t->limitOffset)
+		refuse("ORDER BY, LIMIT and OFFSET in a recursive WITH query are");
+	if (t->setOperations)
+		refuse("set operations in a term of a recursive WITH query are");
+	if (t->cteList)
+		refuse("WITH queries inside a recursive WITH query are");
+	foreach(lc, t->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+		switch (rte->rtekind)
+		{
+			case RTE_RELATION:
+				if (rte->relkind != RELKIND_RELATION &&
+					rte->relkind != RELKIND_PARTITIONED_TABLE)
+					refuse("views, materialized views and foreign tables read by a recursive WITH query are");
+				if (rte->tablesample)
+					refuse("TABLESAMPLE is");
+				break;
+			case RTE_JOIN:
+				if (rte->jointype != JOIN_INNER)
+					refuse("outer joins in a recursive WITH query are");
+				break;
+			case RTE_CTE:
+				if (!step || !rte->self_reference)
+					refuse("WITH queries read by a recursive WITH query are");
+				selfref = foreach_current_index(lc) + 1;
+				break;
+			default:
+				refuse("subqueries, functions and VALUES in the FROM of a recursive WITH query are");
+		}
+	}
+	if (query_tree_walker(t, outer_var_walker, NULL, QTW_IGNORE_RANGE_TABLE))
+		refuse("recursive WITH queries that refer to an enclosing query are");
+	return selfref;
+}
+
+/* a term as a query of its own, its columns named as r's */
+static Query *
+standalone(Query *t, List *colnames)
+{
+	Query	   *s = copyObject(t);
+	ListCell   *lc,
+			   *ln;
+
+	forboth(lc, s->targetList, ln, colnames)
+		((TargetEntry *) lfirst(lc))->resname = pstrdup(strVal(lfirst(ln)));
+	return s;
+}
+
+/*
+ * Check the closure q->query and describe its terms: analyzed as queries
+ * of their own (base, and step with base in place of r), they get every
+ * check of their tables and expressions a view's query gets, and name
+ * the base tables to capture.
+ */
+void
+il_recursive_analyze(IncrloadQuery *q)
+{
+	Query	   *query = q->query;
+	RangeTblEntry *rte = linitial_node(RangeTblEntry, query->rtable);
+	CommonTableExpr *cte = find_cte(query, rte->ctename);
+	Query	   *cq = castNode(Query, cte->ctequery);
+	SetOperationStmt *op = (SetOperationStmt *) cq->setOperations;
+	IncrloadRecursion *rec = palloc0(sizeof(IncrloadRecursion));
+	Query	   *b;
+	Query	   *s;
+	RangeTblEntry *self;
+	ListCell   *lc;
+
+	if (op == NULL || !IsA(op, SetOperationStmt) || op->op != SETOP_UNION)
+		refuse("recursive WITH queries other than UNION of two queries are");
+	if (op->all)
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("recursive WITH queries with UNION ALL are not supported in incremental mode"),
+				errdetail("incrload maintains the set of rows a recursive query reaches (UNION); UNION ALL repeats a row for each way to reach it."),
+				errhint("Write UNION, or use mode => 'full' to maintain this view by recomputation."));
+	if (!IsA(op->larg, RangeTblRef) || !IsA(op->rarg, RangeTblRef))
+		refuse("recursive WITH queries whose terms are set operations are");
+	rec->base = rt_fetch(((RangeTblRef *) op->larg)->rtindex, cq->rtable)->subquery;
+	rec->step = rt_fetch(((RangeTblRef *) op->rarg)->rtindex, cq->rtable)->subquery;
+	(void) check_term(rec->base, false);
+	rec->selfref = check_term(rec->step, true);
+	if (rec->selfref == 0)
+		refuse("recursive WITH queries whose recursive term does not read the query are");
+
+	b = standalone(rec->base, cte->ctecolnames);
+	s = standalone(rec->step, cte->ctecolnames);
+	self = rt_fetch(rec->selfref, s->rtable);
+	self->ctename = NULL;
+	self->ctelevelsup = 0;
+	self->self_reference = false;
+	self->coltypes = self->coltypmods = self->colcollations = NIL;
+	il_normalize_rte_to_subquery(self, copyObject(b));
+
+	/*
+	 * A base term without tables (WITH RECURSIVE r(n) AS (SELECT 1 UNION
+	 * ...)) never changes: only its expressions are checked, as they are
+	 * in the step it stands for r in.
+	 */
+	if (b->rtable != NIL)
+		q->base_relids = list_copy(il_analyze(b, true)->base_relids);
+	foreach(lc, il_analyze(s, true)->base_relids)
+		q->base_relids = list_append_unique_oid(q->base_relids, lfirst_oid(lc));
+	q->recursion = rec;
+}
+
+/* ---- SQL ---- */
+
+/* r's column names, quoted, each prefixed by alias (or none) */
+static char *
+col_list(List *colnames, const char *alias)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, colnames)
+		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "",
+						 alias ? il_sql_col(alias, strVal(lfirst(lc))) :
+						 quote_identifier(strVal(lfirst(lc))));
+	return buf.data;
+}
+
+/*
+ * Does relation rel (aliased m, with r's columns) hold row x?  rel names
+ * its alias.  By each
+ * type's default equality, through the storage's unique index; a row with
+ * NULLs is looked for again with NULLs matching NULLs.
+ */
+static char *
+member(IncrloadQuery *q, List *colnames, const char *rel, const char *x)
+{
+	StringInfoData eq;
+	StringInfoData nulleq;
+	StringInfoData args;
+	ListCell   *lc,
+			   *ln;
+
+	initStringInfo(&eq);
+	initStringInfo(&nulleq);
+	initStringInfo(&args);
+	forboth(lc, q->outputs, ln, colnames)
+	{
+		Oid			type = exprType((Node *) ((TargetEntry *) lfirst(lc))->expr);
+		TypeCacheEntry *tce = lookup_type_cache(type, TYPECACHE_EQ_OPR);
+		char	   *mc = il_sql_col("m", strVal(lfirst(ln)));
+		char	   *xc = il_sql_col(x, strVal(lfirst(ln)));
+		StringInfoData one;
+
+		initStringInfo(&one);
+		generate_operator_clause(&one, mc, type, tce->eq_opr, xc, type);
+		appendStringInfo(&eq, "%s%s", eq.len ? " AND " : "", one.data);
+		appendStringInfo(&nulleq, "%s(%s OR (%s IS NULL AND %s IS NULL))",
+						 nulleq.len ? " AND " : "", one.data, mc, xc);
+		appendStringInfo(&args, "%s%s", args.len ? ", " : "", xc);
+	}
+	return psprintf("(EXISTS (SELECT 1 FROM %s WHERE %s) OR "
+					"(pg_catalog.num_nulls(%s) OPERATOR(pg_catalog.>) 0 AND "
+					"EXISTS (SELECT 1 FROM %s WHERE %s)))",
+					rel, eq.data, args.data, rel, nulleq.data);
+}
+
+/* How the terms read one base table: its CTEs are named by its number. */
+typedef struct TableRead
+{
+	Oid			relid;
+	int			no;
+	bool		changed;
+} TableRead;
+
+/*
+ * A term's SQL, each entry named in names (by range table index) read
+ * from the CTE of that name, which has the entry's columns (for a table,
+ * the table's, under their own names) in their order; the others as
+ * they are (a table in the apply's snapshot: its new state).
+ */
+static char *
+term_sql(Query *t, char **names)
+{
+	Query	   *c = copyObject(t);
+	ListCell   *lc;
+
+	foreach(lc, c->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+		int			i = foreach_current_index(lc) + 1;
+
+		if (names[i] == NULL)
+			continue;
+		if (rte->rtekind == RTE_RELATION)
+		{
+			Relation	rel = relation_open(rte->relid, AccessShareLock);
+			TupleDesc	desc = RelationGetDescr(rel);
+			List	   *colnames = NIL;
+
+			for (int a = 0; a < desc->natts; a++)
+			{
+				Form_pg_attribute attr = TupleDescAttr(desc, a);
+
+				colnames = lappend(colnames, makeString(attr->attisdropped ?
+														psprintf(INCRLOAD_HIDDEN_PREFIX "dropped%d", a + 1) :
+														pstrdup(NameStr(attr->attname))));
+			}
+			relation_close(rel, AccessShareLock);
+			rte->eref = makeAlias(rte->eref->aliasname, colnames);
+			if (rte->alias)
+				rte->alias->colnames = NIL;
+			il_rte_drop_permissions(rte);
+			rte->relid = InvalidOid;
+			rte->relkind = 0;
+			rte->rellockmode = 0;
+			rte->inh = false;
+		}
+		rte->rtekind = RTE_CTE;
+		rte->ctename = names[i];
+		rte->ctelevelsup = 0;
+		rte->self_reference = false;
+	}
+	return il_analyze_querydef(c);
+}
+
+/* the TableRead of a range table entry, or NULL */
+static TableRead *
+read_of(List *reads, RangeTblEntry *rte)
+{
+	ListCell   *lc;
+
+	if (rte->rtekind != RTE_RELATION)
+		return NULL;
+	foreach(lc, reads)
+	{
+		TableRead  *tr = lfirst(lc);
+
+		if (tr->relid == rte->relid)
+			return tr;
+	}
+	return NULL;
+}
+
+/*
+ * The SQL of term t with r read from rname and its changed tables read
+ * from their CTEs: the one at index only from its CTE named one (its
+ * deleted or inserted rows), the other changed ones as others ("old" or
+ * NULL for the table itself).
+ */
+static char *
+term_with(Query *t, int selfref, const char *rname, List *reads,
+		  int only, const char *one, const char *others)
+{
+	char	  **names = palloc0(sizeof(char *) * (list_length(t->rtable) + 1));
+	ListCell   *lc;
+
+	foreach(lc, t->rtable)
+	{
+		int			i = foreach_current_index(lc) + 1;
+		TableRead  *tr = read_of(reads, lfirst(lc));
+
+		if (i == selfref)
+			names[i] = (char *) rname;
+		else if (tr != NULL && tr->changed && i == only)
+			names[i] = psprintf(INCRLOAD_HIDDEN_PREFIX "%s%d", one, tr->no);
+		else if (tr != NULL && tr->changed && others != NULL)
+			names[i] = psprintf(INCRLOAD_HIDDEN_PREFIX "%s%d", others, tr->no);
+	}
+	return term_sql(t, names);
+}
+
+/*
+ * Every term with one changed table's entry read from its CTE "one"
+ * (deleted or inserted rows), as a UNION ALL; NULL when no term reads a
+ * changed table.
+ */
+static char *
+seeds(IncrloadRecursion *rec, const char *rname, List *reads,
+	  const char *one, const char *others)
+{
+	StringInfoData buf;
+	Query	   *terms[2] = {rec->base, rec->step};
+
+	initStringInfo(&buf);
+	for (int k = 0; k < 2; k++)
+	{
+		ListCell   *lc;
+
+		foreach(lc, terms[k]->rtable)
+		{
+			TableRead  *tr = read_of(reads, lfirst(lc));
+
+			if (tr == NULL || !tr->changed)
+				continue;
+			appendStringInfo(&buf, "%s(%s)", buf.len ? " UNION ALL " : "",
+							 term_with(terms[k], k == 1 ? rec->selfref : 0, rname,
+									   reads, foreach_current_index(lc) + 1,
+									   one, others));
+		}
+	}
+	return buf.len ? buf.data : NULL;
+}
+
+/* the columns term entries of table relid read */
+static Bitmapset *
+used_columns(IncrloadRecursion *rec, Oid relid)
+{
+	Bitmapset  *cols = NULL;
+	Query	   *terms[2] = {rec->base, rec->step};
+
+	for (int k = 0; k < 2; k++)
+	{
+		ListCell   *lc;
+
+		foreach(lc, terms[k]->rtable)
+		{
+			RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+			int			i = foreach_current_index(lc) + 1;
+			ListCell   *lj;
+
+			if (rte->rtekind != RTE_RELATION || rte->relid != relid)
+				continue;
+			pull_varattnos((Node *) terms[k]->targetList, i, &cols);
+			pull_varattnos((Node *) terms[k]->jointree, i, &cols);
+			/* what a join's columns read (a superset: all it holds) */
+			foreach(lj, terms[k]->rtable)
+			{
+				RangeTblEntry *j = lfirst_node(RangeTblEntry, lj);
+
+				if (j->rtekind == RTE_JOIN)
+					pull_varattnos((Node *) j->joinaliasvars, i, &cols);
+			}
+		}
+	}
+	return cols;
+}
+
+/*
+ * The CTEs of a changed table: its batch netted on the columns the terms
+ * read (__incrload_d<n>), its deleted and inserted values (del, ins) and
+ * its old state as a superset, the table and its deleted values (old),
+ * each with the table's columns in their order.
+ *
+ *	 __incrload_d1 AS MATERIALIZED (SELECT d.src, d.dst,
+ *	     sum(d.__incrload_w)::int8 AS __incrload_w FROM incrload.delta_1 d
+ *	     WHERE <in the batch> GROUP BY d.src, d.dst HAVING sum(...) <> 0),
+ *	 __incrload_del1 AS (SELECT d.src, d.dst, NULL::text AS note
+ *	     FROM __incrload_d1 d WHERE d.__incrload_w < 0),
+ *	 __incrload_ins1 AS (... > 0),
+ *	 __incrload_old1 AS NOT MATERIALIZED (SELECT t.src, t.dst, t.note
+ *	     FROM public.edge t UNION ALL SELECT * FROM __incrload_del1)
+ */
+static void
+table_ctes(StringInfo buf, IncrloadRecursion *rec, TableRead *tr)
+{
+	Relation	rel = relation_open(tr->relid, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	Bitmapset  *used = used_columns(rec, tr->relid);
+	Oid			delta = il_catalog_delta_for(tr->relid);
+	StringInfoData group;
+	StringInfoData dcols;
+	StringInfoData tcols;
+	char	   *w = il_sql_col("d", INCRLOAD_DELTA_W_NAME);
+
+	initStringInfo(&group);
+	initStringInfo(&dcols);
+	initStringInfo(&tcols);
+	for (int a = 0; a < desc->natts; a++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(desc, a);
+		const char *name = NameStr(attr->attname);
+
+		if (attr->attisdropped)
+		{
+			char	   *d = psprintf("NULL::pg_catalog.int4 AS %s",
+									 quote_identifier(psprintf(INCRLOAD_HIDDEN_PREFIX "dropped%d", a + 1)));
+
+			appendStringInfo(&dcols, "%s%s", a ? ", " : "", d);
+			appendStringInfo(&tcols, "%s%s", a ? ", " : "", d);
+			continue;
+		}
+		appendStringInfo(&tcols, "%s%s", a ? ", " : "", il_sql_col("t", name));
+		if (bms_is_member(attr->attnum - FirstLowInvalidHeapAttributeNumber, used))
+		{
+			if (!OidIsValid(lookup_type_cache(attr->atttypid, TYPECACHE_EQ_OPR)->eq_opr))
+				ereport(ERROR,
+						errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("column \"%s\" of table \"%s\" has a type without equality, which a recursive WITH query cannot read in incremental mode",
+							   name, RelationGetRelationName(rel)),
+						errhint("Use mode => 'full' to maintain this view by recomputation."));
+			appendStringInfo(&group, "%s%s", group.len ? ", " : "", il_sql_col("d", name));
+			appendStringInfo(&dcols, "%s%s", a ? ", " : "", il_sql_col("d", name));
+		}
+		else
+			appendStringInfo(&dcols, "%sNULL::%s AS %s", a ? ", " : "",
+							 il_sql_type(attr->atttypid, attr->atttypmod),
+							 quote_identifier(name));
+	}
+	appendStringInfo(buf, ", " INCRLOAD_HIDDEN_PREFIX "d%d AS MATERIALIZED (SELECT %s%spg_catalog.sum(%s)::pg_catalog.int8 AS %s "
+					 "FROM %s d WHERE %s OPERATOR(pg_catalog.<>) 0 AND %s%s%s "
+					 "HAVING pg_catalog.sum(%s) OPERATOR(pg_catalog.<>) 0)",
+					 tr->no, group.data, group.len ? ", " : "", w, INCRLOAD_DELTA_W_NAME,
+					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(delta)),
+												get_rel_name(delta)),
+					 w, il_delta_batch_cond("d"),
+					 group.len ? " GROUP BY " : "", group.data, w);
+	appendStringInfo(buf, ", " INCRLOAD_HIDDEN_PREFIX "del%d AS (SELECT %s FROM " INCRLOAD_HIDDEN_PREFIX "d%d d WHERE %s OPERATOR(pg_catalog.<) 0)",
+					 tr->no, dcols.data, tr->no, w);
+	appendStringInfo(buf, ", " INCRLOAD_HIDDEN_PREFIX "ins%d AS (SELECT %s FROM " INCRLOAD_HIDDEN_PREFIX "d%d d WHERE %s OPERATOR(pg_catalog.>) 0)",
+					 tr->no, dcols.data, tr->no, w);
+	appendStringInfo(buf, ", " INCRLOAD_HIDDEN_PREFIX "old%d AS NOT MATERIALIZED (SELECT %s FROM %s t UNION ALL SELECT * FROM " INCRLOAD_HIDDEN_PREFIX "del%d)",
+					 tr->no, tcols.data,
+					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+												RelationGetRelationName(rel)),
+					 tr->no);
+	relation_close(rel, AccessShareLock);
+}
+
+/*
+ * The whole query as the pre relation of a DISTINCT view: its rows as
+ * keys e1..en, each with weight 1.
+ */
+char *
+il_recursive_full_sql(IncrloadQuery *q)
+{
+	StringInfoData cols;
+	ListCell   *lc;
+	int			i = 0;
+
+	initStringInfo(&cols);
+	foreach(lc, q->outputs)
+		appendStringInfo(&cols, "x.%s AS e%d, ", quote_identifier(((TargetEntry *) lfirst(lc))->resname), ++i);
+	return psprintf("(SELECT %s1 AS __w FROM (%s) x) p", cols.data, q->querydef);
+}
+
+/*
+ * The apply of a batch in which the tables changed changed: the
+ * statement the header describes.  It inserts what is new and returns,
+ * as every upsert does (storage.c), ctid, count, flag, keys, inserted:
+ * the rows it added, and with count 0 the rows to delete.
+ */
+char *
+il_recursive_upsert_sql(IncrloadQuery *q, const char *st, List *changed)
+{
+	IncrloadRecursion *rec = q->recursion;
+	List	   *colnames = NIL;
+	List	   *reads = NIL;
+	ListCell   *lc;
+	StringInfoData buf;
+	StringInfoData nulls;
+	char	   *cols;
+	char	   *xcols;
+	char	   *stm = psprintf("%s m", st);
+	char	   *gone = INCRLOAD_HIDDEN_PREFIX "gone m";
+	char	   *in_rest;
+	char	   *s;
+	int			no = 0;
+
+	foreach(lc, q->outputs)
+		colnames = lappend(colnames, makeString(((TargetEntry *) lfirst(lc))->resname));
+	cols = col_list(colnames, NULL);
+	xcols = col_list(colnames, "x");
+	initStringInfo(&nulls);
+	for (int k = 0; k < q->nkeys; k++)
+		appendStringInfoString(&nulls, ", NULL");
+	foreach(lc, q->base_relids)
+	{
+		TableRead  *tr = palloc(sizeof(TableRead));
+
+		tr->relid = lfirst_oid(lc);
+		tr->no = ++no;
+		tr->changed = list_member_oid(changed, tr->relid);
+		reads = lappend(reads, tr);
+	}
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "WITH RECURSIVE " INCRLOAD_HIDDEN_PREFIX "s AS NOT MATERIALIZED (SELECT %s FROM %s)",
+					 cols, st);
+	foreach(lc, reads)
+		if (((TableRead *) lfirst(lc))->changed)
+			table_ctes(&buf, rec, lfirst(lc));
+
+	/* 1. what may be lost */
+	s = seeds(rec, INCRLOAD_HIDDEN_PREFIX "s", reads, "del", "old");
+	if (s == NULL)
+		elog(ERROR, "incrload: no term of the recursive query reads a changed table");
+	appendStringInfo(&buf, ", " INCRLOAD_HIDDEN_PREFIX "o(%s) AS (SELECT %s FROM (%s) x(%s) WHERE %s "
+					 "UNION SELECT %s FROM (%s) x(%s) WHERE %s)",
+					 cols, xcols, s, cols, member(q, colnames, stm, "x"),
+					 xcols, term_with(rec->step, rec->selfref, INCRLOAD_HIDDEN_PREFIX "o",
+									  reads, 0, NULL, "old"),
+					 cols, member(q, colnames, stm, "x"));
+	/* 2. what of it is still derived */
+	appendStringInfo(&buf, ", " INCRLOAD_HIDDEN_PREFIX "live AS NOT MATERIALIZED (SELECT %s FROM %s x WHERE NOT %s)",
+					 xcols, st, member(q, colnames, INCRLOAD_HIDDEN_PREFIX "o m", "x"));
+	appendStringInfo(&buf, ", " INCRLOAD_HIDDEN_PREFIX "k(%s) AS (SELECT %s FROM " INCRLOAD_HIDDEN_PREFIX "o x WHERE %s OR %s "
+					 "UNION SELECT %s FROM (%s) x(%s) WHERE %s)",
+					 cols, xcols,
+					 member(q, colnames, psprintf("(%s) m(%s)", term_with(rec->base, 0, NULL, reads, 0, NULL, NULL), cols), "x"),
+					 member(q, colnames, psprintf("(%s) m(%s)", term_with(rec->step, rec->selfref, INCRLOAD_HIDDEN_PREFIX "live", reads, 0, NULL, NULL), cols), "x"),
+					 xcols,
+					 term_with(rec->step, rec->selfref, INCRLOAD_HIDDEN_PREFIX "k", reads, 0, NULL, NULL),
+					 cols, member(q, colnames, INCRLOAD_HIDDEN_PREFIX "o m", "x"));
+	/* 3. what leaves, and what stays */
+	appendStringInfo(&buf, ", " INCRLOAD_HIDDEN_PREFIX "gone AS (SELECT %s FROM " INCRLOAD_HIDDEN_PREFIX "o x WHERE NOT %s)",
+					 xcols, member(q, colnames, INCRLOAD_HIDDEN_PREFIX "k m", "x"));
+	appendStringInfo(&buf, ", " INCRLOAD_HIDDEN_PREFIX "rest AS NOT MATERIALIZED (SELECT %s FROM %s x WHERE NOT %s)",
+					 xcols, st, member(q, colnames, gone, "x"));
+	/* 4. what is new */
+	in_rest = psprintf("(%s AND NOT %s)", member(q, colnames, stm, "x"),
+					   member(q, colnames, gone, "x"));
+	s = seeds(rec, INCRLOAD_HIDDEN_PREFIX "rest", reads, "ins", NULL);
+	appendStringInfo(&buf, ", " INCRLOAD_HIDDEN_PREFIX "i(%s) AS (SELECT %s FROM (%s) x(%s) WHERE NOT %s "
+					 "UNION SELECT %s FROM (%s) x(%s) WHERE NOT %s)",
+					 cols, xcols, s, cols, in_rest,
+					 xcols, term_with(rec->step, rec->selfref, INCRLOAD_HIDDEN_PREFIX "i",
+									  reads, 0, NULL, NULL),
+					 cols, in_rest);
+	appendStringInfo(&buf, ", " INCRLOAD_HIDDEN_PREFIX "added AS (INSERT INTO %s AS s (%s, %s) "
+					 "SELECT %s, 1 FROM " INCRLOAD_HIDDEN_PREFIX "i x WHERE NOT %s "
+					 "RETURNING s.ctid, s.%s, false%s, true) ",
+					 st, cols, INCRLOAD_COUNT_NAME, xcols, member(q, colnames, stm, "x"),
+					 INCRLOAD_COUNT_NAME, nulls.data);
+	appendStringInfo(&buf, "SELECT x.ctid, 0::pg_catalog.int8, false%s, false FROM %s x "
+					 "WHERE %s AND NOT %s UNION ALL SELECT * FROM " INCRLOAD_HIDDEN_PREFIX "added",
+					 nulls.data, st, member(q, colnames, gone, "x"),
+					 member(q, colnames, INCRLOAD_HIDDEN_PREFIX "i m", "x"));
+	return buf.data;
+}
