@@ -102,6 +102,8 @@ typedef struct UpsertPlan
 {
 	List	   *changed;		/* OIDs of the base tables that changed */
 	SPIPlanPtr	plan;
+	SPIPlanPtr	reinsert;		/* a recursive query's second statement, or
+								 * NULL (IncrloadSql.reinsert) */
 	bool		warm;			/* run before: its generic plan is built */
 } UpsertPlan;
 
@@ -129,8 +131,11 @@ static void run(SPIPlanPtr plan, Datum *values, const char *nulls,
 				Snapshot snap, List *deltas, int expected);
 static bool fill_matches(SPIPlanPtr plan, Oid storage, List *names);
 static uint64 fill_storage(ViewPlans *p, Snapshot snap);
-static SPIPlanPtr get_upsert(ViewPlans *p, Oid view, List *changed, bool *warm);
-static bool apply_batch(ViewPlans *p, SPIPlanPtr upsert, Datum *params,
+static UpsertPlan *get_upsert(ViewPlans *p, Oid view, List *changed, bool *warm);
+static void reinsert(ViewPlans *p, UpsertPlan *u, Datum *params, const char *nulls,
+					 Snapshot snap, List *dead_keys, TupleDesc desc,
+					 IncrloadApplyResult *result);
+static bool apply_batch(ViewPlans *p, UpsertPlan *u, Datum *params,
 						const char *nulls, Snapshot snap,
 						IncrloadApplyResult *result);
 static void apply_view(Oid view, IncrloadApplyKind kind,
@@ -357,7 +362,7 @@ get_plans(IncrloadView *row)
  * the statement (a generic plan of many terms, often longer to make than
  * to run), so its time is no measure of what the next applies cost.
  */
-static SPIPlanPtr
+static UpsertPlan *
 get_upsert(ViewPlans *p, Oid view, List *changed, bool *warm)
 {
 	ListCell   *lc;
@@ -365,6 +370,7 @@ get_upsert(ViewPlans *p, Oid view, List *changed, bool *warm)
 	MemoryContext oldcxt;
 	IncrloadSql *sql;
 	SPIPlanPtr	plan;
+	SPIPlanPtr	again = NULL;
 
 	/* the list lives as long as the plans */
 	oldcxt = MemoryContextSwitchTo(p->cxt);
@@ -378,13 +384,15 @@ get_upsert(ViewPlans *p, Oid view, List *changed, bool *warm)
 			MemoryContextSwitchTo(oldcxt);
 			*warm = u->warm;
 			u->warm = true;
-			return u->plan;
+			return u;
 		}
 	}
 	if (list_length(p->upserts) >= MAX_UPSERT_PLANS)
 	{
 		u = llast(p->upserts);
 		SPI_freeplan(u->plan);
+		if (u->reinsert)
+			SPI_freeplan(u->reinsert);
 		p->upserts = list_delete_last(p->upserts);
 	}
 	MemoryContextSwitchTo(oldcxt);
@@ -392,15 +400,35 @@ get_upsert(ViewPlans *p, Oid view, List *changed, bool *warm)
 	/* kept only once prepared: a failed prepare leaves no empty entry */
 	plan = prepare_kept(sql->upsert, INCRLOAD_BATCH_NPARAMS,
 						il_delta_batch_param_types(), p->deltas);
+	if (sql->reinsert)
+	{
+		int			nargs = INCRLOAD_BATCH_NPARAMS + p->nkeys;
+		Oid		   *types = palloc(sizeof(Oid) * nargs);
+
+		memcpy(types, il_delta_batch_param_types(), sizeof(Oid) * INCRLOAD_BATCH_NPARAMS);
+		for (int k = 0; k < p->nkeys; k++)
+			types[INCRLOAD_BATCH_NPARAMS + k] = get_array_type(p->key_types[k + 1]);
+		PG_TRY();
+		{
+			again = prepare_kept(sql->reinsert, nargs, types, p->deltas);
+		}
+		PG_CATCH();
+		{
+			SPI_freeplan(plan);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+	}
 	oldcxt = MemoryContextSwitchTo(p->cxt);
 	u = palloc(sizeof(UpsertPlan));
 	u->changed = list_copy(changed);
 	u->plan = plan;
+	u->reinsert = again;
 	u->warm = true;
 	p->upserts = lcons(u, p->upserts);
 	MemoryContextSwitchTo(oldcxt);
 	*warm = false;
-	return u->plan;
+	return u;
 }
 
 /* One kept statement of ours in the apply's snapshot (guard.c). */
@@ -537,14 +565,16 @@ fill_storage(ViewPlans *p, Snapshot snap)
  * zero): the caller then recomputes the view.
  */
 static bool
-apply_batch(ViewPlans *p, SPIPlanPtr upsert, Datum *params, const char *nulls,
+apply_batch(ViewPlans *p, UpsertPlan *u, Datum *params, const char *nulls,
 			Snapshot snap, IncrloadApplyResult *result)
 {
+	SPIPlanPtr	upsert = u->plan;
 	SPITupleTable *tuptable;
 	uint64		n;
 	Datum	   *dead;
 	int			ndead = 0;
 	List	   *redo = NIL;
+	List	   *dead_keys = NIL;
 	int			ret;
 
 	il_explain_expect(upsert);
@@ -576,6 +606,8 @@ apply_batch(ViewPlans *p, SPIPlanPtr upsert, Datum *params, const char *nulls,
 			dead[ndead++] = ctid;
 			if (!inserted)
 				result->deleted++;
+			if (u->reinsert)
+				dead_keys = lappend(dead_keys, tup);
 		}
 		else
 		{
@@ -601,6 +633,8 @@ apply_batch(ViewPlans *p, SPIPlanPtr upsert, Datum *params, const char *nulls,
 
 		run(p->delete_rows, &arr, NULL, snap, NIL, SPI_OK_DELETE);
 	}
+	if (u->reinsert)
+		reinsert(p, u, params, nulls, snap, dead_keys, tuptable->tupdesc, result);
 
 	if (redo != NIL)
 	{
@@ -627,6 +661,61 @@ apply_batch(ViewPlans *p, SPIPlanPtr upsert, Datum *params, const char *nulls,
 		}
 	}
 	return true;
+}
+
+/*
+ * A recursive query's second statement (recursive.c), after the rows the
+ * first found may be lost are deleted: their keys, one array per key
+ * column, are its parameters after the batch's.
+ */
+static void
+reinsert(ViewPlans *p, UpsertPlan *u, Datum *params, const char *nulls,
+		 Snapshot snap, List *dead_keys, TupleDesc desc,
+		 IncrloadApplyResult *result)
+{
+	int			nargs = INCRLOAD_BATCH_NPARAMS + p->nkeys;
+	int			n = list_length(dead_keys);
+	Datum	   *values = palloc(sizeof(Datum) * nargs);
+	char	   *nulls2 = palloc(nargs + 1);
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+	bool	   *isnull = palloc(sizeof(bool) * Max(n, 1));
+	int			ret;
+
+	for (int i = 0; i < INCRLOAD_BATCH_NPARAMS; i++)
+	{
+		values[i] = params[i];
+		nulls2[i] = nulls ? nulls[i] : ' ';
+	}
+	for (int k = 0; k < p->nkeys; k++)
+	{
+		Oid			type = p->key_types[k + 1];
+		int16		typlen;
+		bool		typbyval;
+		char		typalign;
+		int			dims[1] = {n};
+		int			lbs[1] = {1};
+		ListCell   *lc;
+
+		foreach(lc, dead_keys)
+		{
+			HeapTuple	tup = lfirst(lc);
+
+			elems[foreach_current_index(lc)] =
+				SPI_getbinval(tup, desc, 4 + k,
+							  &isnull[foreach_current_index(lc)]);
+		}
+		get_typlenbyvalalign(type, &typlen, &typbyval, &typalign);
+		values[INCRLOAD_BATCH_NPARAMS + k] =
+			PointerGetDatum(construct_md_array(elems, isnull, 1, dims, lbs, type,
+											   typlen, typbyval, typalign));
+		nulls2[INCRLOAD_BATCH_NPARAMS + k] = ' ';
+	}
+	nulls2[nargs] = '\0';
+	il_explain_expect(u->reinsert);
+	ret = il_guard_execute_plan(u->reinsert, values, nulls2, snap, p->deltas, true);
+	if (ret != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "incrload reinsert failed: %s", SPI_result_code_string(ret));
+	result->inserted += SPI_processed;
 }
 
 /*

@@ -508,7 +508,29 @@ seeds(IncrloadRecursion *rec, const char *rname, List *reads,
 	return buf.len ? buf.data : NULL;
 }
 
-/* the columns term entries of table relid read */
+/* a join's columns as what they are: the base tables' (terms have no subqueries) */
+static Node *
+join_vars_mutator(Node *node, Query *t)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Var) && ((Var *) node)->varlevelsup == 0)
+	{
+		Var		   *var = (Var *) node;
+		RangeTblEntry *rte = rt_fetch(var->varno, t->rtable);
+
+		if (rte->rtekind == RTE_JOIN)
+		{
+			if (var->varattno == 0)
+				return (Node *) copyObject(rte->joinaliasvars);
+			return join_vars_mutator(copyObject(list_nth(rte->joinaliasvars,
+														 var->varattno - 1)), t);
+		}
+	}
+	return expression_tree_mutator(node, join_vars_mutator, t);
+}
+
+/* the columns of table relid the terms read */
 static Bitmapset *
 used_columns(IncrloadRecursion *rec, Oid relid)
 {
@@ -517,27 +539,17 @@ used_columns(IncrloadRecursion *rec, Oid relid)
 
 	for (int k = 0; k < 2; k++)
 	{
+		Node	   *read = join_vars_mutator((Node *) list_make2(terms[k]->targetList,
+																 terms[k]->jointree),
+											 terms[k]);
 		ListCell   *lc;
 
 		foreach(lc, terms[k]->rtable)
 		{
 			RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
 
-			int			i = foreach_current_index(lc) + 1;
-			ListCell   *lj;
-
-			if (rte->rtekind != RTE_RELATION || rte->relid != relid)
-				continue;
-			pull_varattnos((Node *) terms[k]->targetList, i, &cols);
-			pull_varattnos((Node *) terms[k]->jointree, i, &cols);
-			/* what a join's columns read (a superset: all it holds) */
-			foreach(lj, terms[k]->rtable)
-			{
-				RangeTblEntry *j = lfirst_node(RangeTblEntry, lj);
-
-				if (j->rtekind == RTE_JOIN)
-					pull_varattnos((Node *) j->joinaliasvars, i, &cols);
-			}
+			if (rte->rtekind == RTE_RELATION && rte->relid == relid)
+				pull_varattnos(read, foreach_current_index(lc) + 1, &cols);
 		}
 	}
 	return cols;
@@ -642,35 +654,23 @@ il_recursive_full_sql(IncrloadQuery *q)
 }
 
 /*
- * The apply of a batch in which the tables changed changed: the
- * statement the header describes.  It inserts what is new and returns,
- * as every upsert does (storage.c), ctid, count, flag, keys, inserted:
- * the rows it added, and with count 0 the rows to delete.
+ * The start of both statements: the storage as r (__incrload_s) and the
+ * changed tables' CTEs.  Fills colnames, cols ("a, b") and xcols ("x.a,
+ * x.b") and the tables' TableReads.
  */
-char *
-il_recursive_upsert_sql(IncrloadQuery *q, const char *st, List *changed)
+static void
+statement_start(StringInfo buf, IncrloadQuery *q, const char *st, List *changed,
+				List **colnames, char **cols, char **xcols, List **reads)
 {
-	IncrloadRecursion *rec = q->recursion;
-	List	   *colnames = NIL;
-	List	   *reads = NIL;
 	ListCell   *lc;
-	StringInfoData buf;
-	StringInfoData nulls;
-	char	   *cols;
-	char	   *xcols;
-	char	   *stm = psprintf("%s m", st);
-	char	   *gone = INCRLOAD_HIDDEN_PREFIX "gone m";
-	char	   *in_rest;
-	char	   *s;
 	int			no = 0;
 
+	*colnames = NIL;
 	foreach(lc, q->outputs)
-		colnames = lappend(colnames, makeString(((TargetEntry *) lfirst(lc))->resname));
-	cols = col_list(colnames, NULL);
-	xcols = col_list(colnames, "x");
-	initStringInfo(&nulls);
-	for (int k = 0; k < q->nkeys; k++)
-		appendStringInfoString(&nulls, ", NULL");
+		*colnames = lappend(*colnames, makeString(((TargetEntry *) lfirst(lc))->resname));
+	*cols = col_list(*colnames, NULL);
+	*xcols = col_list(*colnames, "x");
+	*reads = NIL;
 	foreach(lc, q->base_relids)
 	{
 		TableRead  *tr = palloc(sizeof(TableRead));
@@ -678,60 +678,155 @@ il_recursive_upsert_sql(IncrloadQuery *q, const char *st, List *changed)
 		tr->relid = lfirst_oid(lc);
 		tr->no = ++no;
 		tr->changed = list_member_oid(changed, tr->relid);
-		reads = lappend(reads, tr);
+		*reads = lappend(*reads, tr);
 	}
+	appendStringInfo(buf, "WITH RECURSIVE " INCRLOAD_HIDDEN_PREFIX "s AS NOT MATERIALIZED (SELECT %s FROM %s)",
+					 *cols, st);
+	foreach(lc, *reads)
+		if (((TableRead *) lfirst(lc))->changed)
+			table_ctes(buf, q->recursion, lfirst(lc));
+}
+
+/*
+ * The first statement of an apply (steps 1 and 2 of the header): what may
+ * be lost, o, returned as the storage rows to delete (count 0), with
+ * their values as keys for the second statement.
+ *
+ *	 WITH RECURSIVE __incrload_s AS NOT MATERIALIZED (SELECT a, b FROM st),
+ *	   <table CTEs>,
+ *	   __incrload_o(a, b) AS (
+ *	     SELECT x.a, x.b FROM (<each term, one changed table read from its
+ *	       deleted rows, the others old, r as __incrload_s>) x(a, b)
+ *	       WHERE <x in st>
+ *	     UNION SELECT x.a, x.b FROM (<step, r as __incrload_o, the changed
+ *	       tables old>) x(a, b) WHERE <x in st>)
+ *	 SELECT m.ctid, 0, false, x.a, x.b, false FROM __incrload_o x,
+ *	   LATERAL (<the storage row equal to x>) m
+ */
+char *
+il_recursive_upsert_sql(IncrloadQuery *q, const char *st, List *changed)
+{
+	IncrloadRecursion *rec = q->recursion;
+	List	   *colnames;
+	List	   *reads;
+	StringInfoData buf;
+	StringInfoData eq;
+	StringInfoData nulleq;
+	StringInfoData args;
+	char	   *cols;
+	char	   *xcols;
+	char	   *stm = psprintf("%s m", st);
+	char	   *s;
+	ListCell   *lc,
+			   *ln;
 
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "WITH RECURSIVE " INCRLOAD_HIDDEN_PREFIX "s AS NOT MATERIALIZED (SELECT %s FROM %s)",
-					 cols, st);
-	foreach(lc, reads)
-		if (((TableRead *) lfirst(lc))->changed)
-			table_ctes(&buf, rec, lfirst(lc));
-
-	/* 1. what may be lost */
+	statement_start(&buf, q, st, changed, &colnames, &cols, &xcols, &reads);
 	s = seeds(rec, INCRLOAD_HIDDEN_PREFIX "s", reads, "del", "old");
 	if (s == NULL)
 		elog(ERROR, "incrload: no term of the recursive query reads a changed table");
 	appendStringInfo(&buf, ", " INCRLOAD_HIDDEN_PREFIX "o(%s) AS (SELECT %s FROM (%s) x(%s) WHERE %s "
-					 "UNION SELECT %s FROM (%s) x(%s) WHERE %s)",
+					 "UNION SELECT %s FROM (%s) x(%s) WHERE %s) ",
 					 cols, xcols, s, cols, member(q, colnames, stm, "x"),
 					 xcols, term_with(rec->step, rec->selfref, INCRLOAD_HIDDEN_PREFIX "o",
 									  reads, 0, NULL, "old"),
 					 cols, member(q, colnames, stm, "x"));
-	/* 2. what of it is still derived */
-	appendStringInfo(&buf, ", " INCRLOAD_HIDDEN_PREFIX "live AS NOT MATERIALIZED (SELECT %s FROM %s x WHERE NOT %s)",
-					 xcols, st, member(q, colnames, INCRLOAD_HIDDEN_PREFIX "o m", "x"));
-	appendStringInfo(&buf, ", " INCRLOAD_HIDDEN_PREFIX "k(%s) AS (SELECT %s FROM " INCRLOAD_HIDDEN_PREFIX "o x WHERE %s OR %s "
-					 "UNION SELECT %s FROM (%s) x(%s) WHERE %s)",
+
+	/* the storage row of each: by equality, or with NULLs matching NULLs */
+	initStringInfo(&eq);
+	initStringInfo(&nulleq);
+	initStringInfo(&args);
+	forboth(lc, q->outputs, ln, colnames)
+	{
+		Oid			type = exprType((Node *) ((TargetEntry *) lfirst(lc))->expr);
+		char	   *mc = il_sql_col("m", strVal(lfirst(ln)));
+		char	   *xc = il_sql_col("x", strVal(lfirst(ln)));
+		StringInfoData one;
+
+		initStringInfo(&one);
+		generate_operator_clause(&one, mc, type,
+								 lookup_type_cache(type, TYPECACHE_EQ_OPR)->eq_opr,
+								 xc, type);
+		appendStringInfo(&eq, "%s%s", eq.len ? " AND " : "", one.data);
+		appendStringInfo(&nulleq, "%s(%s OR (%s IS NULL AND %s IS NULL))",
+						 nulleq.len ? " AND " : "", one.data, mc, xc);
+		appendStringInfo(&args, "%s%s", args.len ? ", " : "", xc);
+	}
+	appendStringInfo(&buf, "SELECT m.ctid, 0::pg_catalog.int8, false, %s, false "
+					 "FROM " INCRLOAD_HIDDEN_PREFIX "o x CROSS JOIN LATERAL "
+					 "(SELECT m.ctid FROM %s WHERE %s UNION ALL "
+					 "SELECT m.ctid FROM %s WHERE pg_catalog.num_nulls(%s) OPERATOR(pg_catalog.>) 0 AND %s) m",
+					 xcols, stm, eq.data, stm, args.data, nulleq.data);
+	return buf.data;
+}
+
+/*
+ * The second statement (steps 3 and 4), once the first's rows are
+ * deleted: the storage is r minus o, and what it lacks of the new closure
+ * is what of o base or step still derives from it, and what a term
+ * derives with an inserted row, and what step derives from those.  $4..
+ * are o's values, an array per column.
+ *
+ *	 WITH RECURSIVE __incrload_s ..., <table CTEs>,
+ *	   __incrload_o AS MATERIALIZED (SELECT * FROM
+ *	     ROWS FROM (unnest($4), unnest($5)) o(a, b)),
+ *	   __incrload_i(a, b) AS (
+ *	     SELECT x.a, x.b FROM __incrload_o x
+ *	       WHERE <x in base> OR <x in step over __incrload_s>
+ *	     UNION ALL SELECT x.a, x.b FROM (<each term, one changed table read
+ *	       from its inserted rows, r as __incrload_s>) x(a, b)
+ *	       WHERE NOT <x in st>
+ *	     UNION SELECT x.a, x.b FROM (<step, r as __incrload_i>) x(a, b)
+ *	       WHERE NOT <x in st>)
+ *	 INSERT INTO st AS s (a, b, __incrload_count)
+ *	   SELECT x.a, x.b, 1 FROM __incrload_i x RETURNING s.ctid
+ */
+char *
+il_recursive_reinsert_sql(IncrloadQuery *q, const char *st, List *changed)
+{
+	IncrloadRecursion *rec = q->recursion;
+	List	   *colnames;
+	List	   *reads;
+	StringInfoData buf;
+	StringInfoData arrays;
+	char	   *cols;
+	char	   *xcols;
+	char	   *stm = psprintf("%s m", st);
+	char	   *s;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	statement_start(&buf, q, st, changed, &colnames, &cols, &xcols, &reads);
+	initStringInfo(&arrays);
+	foreach(lc, q->outputs)
+	{
+		Oid			type = exprType((Node *) ((TargetEntry *) lfirst(lc))->expr);
+
+		if (!OidIsValid(get_array_type(type)))
+			ereport(ERROR,
+					errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					errmsg("column \"%s\" of a recursive WITH query has a type without an array type, which incremental mode needs",
+						   ((TargetEntry *) lfirst(lc))->resname),
+					errhint("Use mode => 'full' to maintain this view by recomputation."));
+		appendStringInfo(&arrays, "%spg_catalog.unnest($%d::%s)", arrays.len ? ", " : "",
+						 INCRLOAD_BATCH_NPARAMS + foreach_current_index(lc) + 1,
+						 il_sql_type(get_array_type(type), -1));
+	}
+	appendStringInfo(&buf, ", " INCRLOAD_HIDDEN_PREFIX "o AS MATERIALIZED (SELECT * FROM ROWS FROM (%s) o(%s))",
+					 arrays.data, cols);
+	s = seeds(rec, INCRLOAD_HIDDEN_PREFIX "s", reads, "ins", NULL);
+	if (s == NULL)
+		elog(ERROR, "incrload: no term of the recursive query reads a changed table");
+	appendStringInfo(&buf, ", " INCRLOAD_HIDDEN_PREFIX "i(%s) AS (SELECT %s FROM " INCRLOAD_HIDDEN_PREFIX "o x WHERE %s OR %s "
+					 "UNION ALL SELECT %s FROM (%s) x(%s) WHERE NOT %s "
+					 "UNION SELECT %s FROM (%s) x(%s) WHERE NOT %s) ",
 					 cols, xcols,
 					 member(q, colnames, psprintf("(%s) m(%s)", term_with(rec->base, 0, NULL, reads, 0, NULL, NULL), cols), "x"),
-					 member(q, colnames, psprintf("(%s) m(%s)", term_with(rec->step, rec->selfref, INCRLOAD_HIDDEN_PREFIX "live", reads, 0, NULL, NULL), cols), "x"),
-					 xcols,
-					 term_with(rec->step, rec->selfref, INCRLOAD_HIDDEN_PREFIX "k", reads, 0, NULL, NULL),
-					 cols, member(q, colnames, INCRLOAD_HIDDEN_PREFIX "o m", "x"));
-	/* 3. what leaves, and what stays */
-	appendStringInfo(&buf, ", " INCRLOAD_HIDDEN_PREFIX "gone AS (SELECT %s FROM " INCRLOAD_HIDDEN_PREFIX "o x WHERE NOT %s)",
-					 xcols, member(q, colnames, INCRLOAD_HIDDEN_PREFIX "k m", "x"));
-	appendStringInfo(&buf, ", " INCRLOAD_HIDDEN_PREFIX "rest AS NOT MATERIALIZED (SELECT %s FROM %s x WHERE NOT %s)",
-					 xcols, st, member(q, colnames, gone, "x"));
-	/* 4. what is new */
-	in_rest = psprintf("(%s AND NOT %s)", member(q, colnames, stm, "x"),
-					   member(q, colnames, gone, "x"));
-	s = seeds(rec, INCRLOAD_HIDDEN_PREFIX "rest", reads, "ins", NULL);
-	appendStringInfo(&buf, ", " INCRLOAD_HIDDEN_PREFIX "i(%s) AS (SELECT %s FROM (%s) x(%s) WHERE NOT %s "
-					 "UNION SELECT %s FROM (%s) x(%s) WHERE NOT %s)",
-					 cols, xcols, s, cols, in_rest,
-					 xcols, term_with(rec->step, rec->selfref, INCRLOAD_HIDDEN_PREFIX "i",
-									  reads, 0, NULL, NULL),
-					 cols, in_rest);
-	appendStringInfo(&buf, ", " INCRLOAD_HIDDEN_PREFIX "added AS (INSERT INTO %s AS s (%s, %s) "
-					 "SELECT %s, 1 FROM " INCRLOAD_HIDDEN_PREFIX "i x WHERE NOT %s "
-					 "RETURNING s.ctid, s.%s, false%s, true) ",
-					 st, cols, INCRLOAD_COUNT_NAME, xcols, member(q, colnames, stm, "x"),
-					 INCRLOAD_COUNT_NAME, nulls.data);
-	appendStringInfo(&buf, "SELECT x.ctid, 0::pg_catalog.int8, false%s, false FROM %s x "
-					 "WHERE %s AND NOT %s UNION ALL SELECT * FROM " INCRLOAD_HIDDEN_PREFIX "added",
-					 nulls.data, st, member(q, colnames, gone, "x"),
-					 member(q, colnames, INCRLOAD_HIDDEN_PREFIX "i m", "x"));
+					 member(q, colnames, psprintf("(%s) m(%s)", term_with(rec->step, rec->selfref, INCRLOAD_HIDDEN_PREFIX "s", reads, 0, NULL, NULL), cols), "x"),
+					 xcols, s, cols, member(q, colnames, stm, "x"),
+					 xcols, term_with(rec->step, rec->selfref, INCRLOAD_HIDDEN_PREFIX "i", reads, 0, NULL, NULL),
+					 cols, member(q, colnames, stm, "x"));
+	appendStringInfo(&buf, "INSERT INTO %s AS s (%s, %s) SELECT %s, 1 FROM " INCRLOAD_HIDDEN_PREFIX "i x "
+					 "RETURNING s.ctid", st, cols, INCRLOAD_COUNT_NAME, xcols);
 	return buf.data;
 }

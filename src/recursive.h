@@ -30,5 +30,7 @@ extern void il_recursive_analyze(IncrloadQuery *q);
 extern char *il_recursive_full_sql(IncrloadQuery *q);
 extern char *il_recursive_upsert_sql(IncrloadQuery *q, const char *storage,
 									 List *changed);
+extern char *il_recursive_reinsert_sql(IncrloadQuery *q, const char *storage,
+									   List *changed);
 
 #endif							/* INCRLOAD_RECURSIVE_H */

@@ -2015,7 +2015,12 @@ il_storage_build(IncrloadQuery *q, Oid view, Oid storage, List *changed)
 	}
 
 	if (q->recursion)
-		sql->upsert = il_recursive_upsert_sql(q, st, changed != NIL ? changed : q->base_relids);
+	{
+		List	   *tables = changed != NIL ? changed : q->base_relids;
+
+		sql->upsert = il_recursive_upsert_sql(q, st, tables);
+		sql->reinsert = il_recursive_reinsert_sql(q, st, tables);
+	}
 	else if (q->kind == IL_VIEW_GLOBAL)
 		sql->upsert = psprintf("%sUPDATE %s s SET %s FROM (SELECT %s FROM %s) d "
 							   "RETURNING s.ctid, s.%s, %s, false",

@@ -32,6 +32,9 @@ typedef struct IncrloadSql
 	char	   *fill_insert;
 	List	   *fill_names;
 	char	   *upsert;			/* apply one batch; RETURNING ctid, count, flag, keys, inserted */
+	char	   *reinsert;		/* or NULL: a recursive query's second
+								 * statement, after the upsert's deletions
+								 * (recursive.c) */
 	char	   *delete_rows;	/* $1 tid[]: rows whose count reached zero */
 	char	   *recompute;		/* $1 tid, $2.. keys: one group's extremes */
 	char	   *verify;			/* missing, extra */

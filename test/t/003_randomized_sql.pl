@@ -938,6 +938,23 @@ my @view_defs = (
 	  q{SELECT c.tier, g, count(*) AS n FROM cust c JOIN ord o ON o.cid = c.cid, }
 	  . q{unnest(ARRAY[o.pid, o.qty, NULL]) WITH ORDINALITY AS u(g, pos) WHERE u.pos < 3 GROUP BY c.tier, g} ],
 
+	# --- recursive WITH queries (closures: delete-and-rederive) -------------
+	# emp's boss_id makes chains, cycles (some are their own boss) and NULLs
+	[ 'rec_reach',
+	  q{WITH RECURSIVE r(a, b) AS (SELECT eid, boss_id FROM emp }
+	  . q{UNION SELECT r.a, e.boss_id FROM r JOIN emp e ON e.eid = r.b) SELECT * FROM r} ],
+	[ 'rec_chain',
+	  q{WITH RECURSIVE c(eid, top, d) AS (SELECT eid, eid, 0 FROM emp WHERE boss_id IS NULL OR boss_id > 30 }
+	  . q{UNION SELECT e.eid, c.top, c.d + 1 FROM c JOIN emp e ON e.boss_id = c.eid WHERE c.d < 4) }
+	  . q{SELECT top, count(*) AS n, max(d) AS deepest FROM c GROUP BY top} ],
+	[ 'rec_tier',
+	  q{SELECT x.tier, r.b FROM cust x JOIN (WITH RECURSIVE r(a, b, z) AS (SELECT e.eid, e.rid, g.rzone FROM emp e, region g WHERE g.rid = e.rid }
+	  . q{UNION SELECT e.eid, r.b, r.z FROM r, emp e, cust c WHERE e.boss_id = r.a AND c.cid = e.eid AND c.tier IS DISTINCT FROM 'gold') }
+	  . q{SELECT a, b FROM r) r ON r.a = x.cid} ],
+	[ 'rec_from',
+	  q{WITH RECURSIVE r(n) AS (SELECT 3 UNION SELECT o.pid FROM r JOIN ord o ON o.cid = r.n WHERE o.status IS DISTINCT FROM 'void') }
+	  . q{SELECT n FROM r} ],
+
 	# --- JSON builders (stable: output functions; settings pinned) ----------
 	[ 'json_cust',
 	  q{SELECT o.cid, jsonb_agg(jsonb_build_object('oid', o.oid, 'amt', o.amt, 'ts', o.ts) ORDER BY o.oid) AS rows, }
