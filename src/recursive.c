@@ -334,7 +334,10 @@ col_list(List *colnames, const char *alias)
 
 /*
  * Does relation rel (aliased m, with r's columns) hold row x?  rel names
- * its alias.  By each
+ * its alias.  OFFSET 0 keeps each a probe: the planner would otherwise
+ * hash the whole relation (a storage table, or a term over the tables)
+ * when it expects many probes, which the estimates of recursive CTEs make
+ * it expect.  By each
  * type's default equality, through the storage's unique index; a row with
  * NULLs is looked for again with NULLs matching NULLs.
  */
@@ -365,9 +368,9 @@ member(IncrloadQuery *q, List *colnames, const char *rel, const char *x)
 						 nulleq.len ? " AND " : "", one.data, mc, xc);
 		appendStringInfo(&args, "%s%s", args.len ? ", " : "", xc);
 	}
-	return psprintf("(EXISTS (SELECT 1 FROM %s WHERE %s) OR "
+	return psprintf("(EXISTS (SELECT 1 FROM %s WHERE %s OFFSET 0) OR "
 					"(pg_catalog.num_nulls(%s) OPERATOR(pg_catalog.>) 0 AND "
-					"EXISTS (SELECT 1 FROM %s WHERE %s)))",
+					"EXISTS (SELECT 1 FROM %s WHERE %s OFFSET 0)))",
 					rel, eq.data, args.data, rel, nulleq.data);
 }
 

@@ -480,6 +480,17 @@ il_register_view(Oid nsp, const char *relname, Query *query, bool incremental,
 	 */
 	if (!explain)
 		il_apply_view(view, IL_APPLY_FULL, &result);
+
+	/*
+	 * A recursive query's applies probe its storage from the changed rows
+	 * in recursive CTEs, whose sizes the planner scales from their first
+	 * step's estimate (recursive.c): without statistics of the storage,
+	 * which autovacuum gathers only later, that is hundreds of rows, and
+	 * the plans hash whole tables where an index finds a few rows.
+	 */
+	if (!explain && q->recursion)
+		il_capture_run_ddl(psprintf("ANALYZE %s.%s", quote_identifier(INCRLOAD_SCHEMA),
+									quote_identifier(storage_name)));
 	AtEOXact_GUC(true, nest);
 	return view;
 }

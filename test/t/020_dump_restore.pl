@@ -33,6 +33,8 @@ my %views = (
 	v_top    => 'SELECT id, a FROM t ORDER BY a DESC, id LIMIT 7',
 	v_lat    => 'SELECT t.id, x FROM t, generate_series(t.g, 2) x',
 	v_json   => 'SELECT g, jsonb_agg(a ORDER BY id) AS arr FROM t GROUP BY g',
+	# a recursive WITH query: its terms are SQL made from the tree at apply
+	v_rec    => 'WITH RECURSIVE r(a, b) AS (SELECT id, g FROM t WHERE id < 40 UNION SELECT r.a, d.g FROM r JOIN d ON d.g = r.b + 1) SELECT * FROM r',
 );
 
 sub check_views
@@ -78,7 +80,7 @@ $dst->command_ok([ 'pg_restore', '-d', $dst->connstr('restored'), $dump ], 'pg_r
 # every view, auxiliary ones included, with its mode and interval
 my $listing = "SELECT string_agg(view_name::text || ':' || mode || ':' || refresh_interval, ',' ORDER BY view_name::text) FROM incrload_stats";
 my $listed = $src->safe_psql('postgres', $listing);
-like($listed, qr/^incrload\.v_rollup_sub:incremental:00:00:07,.*v_agg:incremental:00:00:07,v_don:incremental:00:00:07,v_full:full:00:00:07,v_join:incremental:00:00:07,v_json:incremental:00:00:07,v_lat:incremental:00:00:07,v_proj:incremental:00:00:07,v_rollup:incremental:00:00:07,v_top:incremental:00:00:07,v_win:incremental:00:00:07$/,
+like($listed, qr/^incrload\.v_rollup_sub:incremental:00:00:07,.*v_agg:incremental:00:00:07,v_don:incremental:00:00:07,v_full:full:00:00:07,v_join:incremental:00:00:07,v_json:incremental:00:00:07,v_lat:incremental:00:00:07,v_proj:incremental:00:00:07,v_rec:incremental:00:00:07,v_rollup:incremental:00:00:07,v_top:incremental:00:00:07,v_win:incremental:00:00:07$/,
 	'every view listed before the dump');
 is($dst->safe_psql('restored', $listing), $listed, 'views and settings survive');
 is($dst->safe_psql('restored', "SELECT count(*) FROM pg_indexes WHERE tablename = 'v_top_storage'"),
@@ -138,6 +140,7 @@ $dst->safe_psql('restored', q{
 	v_win    => 'SELECT id, sum(a) OVER (PARTITION BY grp) AS ga FROM t2',
 	v_top    => 'SELECT id, a FROM t2 ORDER BY a DESC, id LIMIT 7',
 	v_lat    => 'SELECT t2.id, x FROM t2, generate_series(t2.grp, 2) x',
+	v_rec    => 'WITH RECURSIVE r(a, b) AS (SELECT id, grp FROM t2 WHERE id < 40 UNION SELECT r.a, d.g FROM r JOIN d ON d.g = r.b + 1) SELECT * FROM r',
 	v_json   => 'SELECT grp AS g, jsonb_agg(a ORDER BY id) AS arr FROM t2 GROUP BY grp',
 );
 for my $v (sort keys %views)
