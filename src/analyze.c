@@ -600,7 +600,8 @@ il_analyze(Query *query, bool incremental)
 		if (!il_recursive_is_closure(query))
 			refuse("recursive WITH queries are");
 		il_recursive_analyze(q);
-		q->kind = IL_VIEW_DISTINCT;
+		/* UNION: a set; UNION ALL: rows as often as derived, counted */
+		q->kind = q->recursion->all ? IL_VIEW_PROJECT : IL_VIEW_DISTINCT;
 		foreach(lc, q->outputs)
 		{
 			TargetEntry *tle = lfirst(lc);

@@ -376,6 +376,8 @@ describe_kind(IncrloadQuery *q)
 	switch (q->kind)
 	{
 		case IL_VIEW_PROJECT:
+			if (q->recursion)
+				return "recursive, UNION ALL (each row counted as often as the query derives it, the counts' change followed through the recursion)";
 			return "rows (a count per distinct row)";
 		case IL_VIEW_DISTINCT:
 			if (q->recursion)

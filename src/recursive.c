@@ -50,11 +50,13 @@
 
 #include "access/relation.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
@@ -72,7 +74,7 @@ refuse(const char *construct)
 	ereport(ERROR,
 			errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			errmsg("%s not supported in incremental mode", construct),
-			errdetail("A recursive WITH query is maintained when it is WITH RECURSIVE r AS (query UNION query reading r), each query a plain inner join of tables."),
+			errdetail("A recursive WITH query is maintained when it is WITH RECURSIVE r AS (query UNION [ALL] query reading r), each query a plain inner join of tables."),
 			errhint("Use mode => 'full' to maintain this view by recomputation."));
 }
 
@@ -279,12 +281,7 @@ il_recursive_analyze(IncrloadQuery *q)
 
 	if (op == NULL || !IsA(op, SetOperationStmt) || op->op != SETOP_UNION)
 		refuse("recursive WITH queries other than UNION of two queries are");
-	if (op->all)
-		ereport(ERROR,
-				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				errmsg("recursive WITH queries with UNION ALL are not supported in incremental mode"),
-				errdetail("incrload maintains the set of rows a recursive query reaches (UNION); UNION ALL repeats a row for each way to reach it."),
-				errhint("Write UNION, or use mode => 'full' to maintain this view by recomputation."));
+	rec->all = op->all;
 	if (!IsA(op->larg, RangeTblRef) || !IsA(op->rarg, RangeTblRef))
 		refuse("recursive WITH queries whose terms are set operations are");
 	rec->base = rt_fetch(((RangeTblRef *) op->larg)->rtindex, cq->rtable)->subquery;
@@ -389,10 +386,11 @@ typedef struct TableRead
  * they are (a table in the apply's snapshot: its new state).
  */
 static char *
-term_sql(Query *t, char **names)
+term_sql(Query *t, char **names, bool weighted)
 {
 	Query	   *c = copyObject(t);
 	ListCell   *lc;
+	Expr	   *w = NULL;
 
 	foreach(lc, c->rtable)
 	{
@@ -429,7 +427,26 @@ term_sql(Query *t, char **names)
 		rte->ctename = names[i];
 		rte->ctelevelsup = 0;
 		rte->self_reference = false;
+		if (weighted)
+		{
+			/* its weight: a column after the others */
+			Var		   *var;
+
+			rte->eref->colnames = lappend(list_copy(rte->eref->colnames),
+										  makeString(INCRLOAD_DELTA_W_NAME));
+			var = makeVar(i, list_length(rte->eref->colnames), INT8OID, -1,
+						  InvalidOid, 0);
+			w = w == NULL ? (Expr *) var :
+				(Expr *) makeFuncExpr(F_INT8MUL, INT8OID, list_make2(w, var),
+									  InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+		}
 	}
+	if (weighted)
+		c->targetList = lappend(c->targetList,
+								makeTargetEntry(w ? w : (Expr *) makeConst(INT8OID, -1, InvalidOid, 8,
+																		   Int64GetDatum(1), false, true),
+												list_length(c->targetList) + 1,
+												INCRLOAD_DELTA_W_NAME, false));
 	return il_analyze_querydef(c);
 }
 
@@ -454,12 +471,14 @@ read_of(List *reads, RangeTblEntry *rte)
 /*
  * The SQL of term t with r read from rname and its changed tables read
  * from their CTEs: the one at index only from its CTE named one (its
- * deleted or inserted rows), the other changed ones as others ("old" or
- * NULL for the table itself).
+ * deleted or inserted rows, or its batch), the other changed ones as
+ * before or after (NULL: the table itself) as they come before or after
+ * it in the range table.  weighted: each CTE has a weight column, and the
+ * term's rows their product (counting, for UNION ALL).
  */
 static char *
-term_with(Query *t, int selfref, const char *rname, List *reads,
-		  int only, const char *one, const char *others)
+term_with_w(Query *t, int selfref, const char *rname, List *reads, int only,
+			const char *one, const char *before, const char *after, bool weighted)
 {
 	char	  **names = palloc0(sizeof(char *) * (list_length(t->rtable) + 1));
 	ListCell   *lc;
@@ -473,10 +492,19 @@ term_with(Query *t, int selfref, const char *rname, List *reads,
 			names[i] = (char *) rname;
 		else if (tr != NULL && tr->changed && i == only)
 			names[i] = psprintf(INCRLOAD_HIDDEN_PREFIX "%s%d", one, tr->no);
-		else if (tr != NULL && tr->changed && others != NULL)
-			names[i] = psprintf(INCRLOAD_HIDDEN_PREFIX "%s%d", others, tr->no);
+		else if (tr != NULL && tr->changed && (i < only ? before : after) != NULL)
+			names[i] = psprintf(INCRLOAD_HIDDEN_PREFIX "%s%d",
+								i < only ? before : after, tr->no);
 	}
-	return term_sql(t, names);
+	return term_sql(t, names, weighted);
+}
+
+/* the same, the other changed tables all read as others, unweighted */
+static char *
+term_with(Query *t, int selfref, const char *rname, List *reads,
+		  int only, const char *one, const char *others)
+{
+	return term_with_w(t, selfref, rname, reads, only, one, others, others, false);
 }
 
 /*
@@ -485,8 +513,8 @@ term_with(Query *t, int selfref, const char *rname, List *reads,
  * changed table.
  */
 static char *
-seeds(IncrloadRecursion *rec, const char *rname, List *reads,
-	  const char *one, const char *others)
+seeds_w(IncrloadRecursion *rec, const char *rname, List *reads, const char *one,
+		const char *before, const char *after, bool weighted)
 {
 	StringInfoData buf;
 	Query	   *terms[2] = {rec->base, rec->step};
@@ -503,12 +531,19 @@ seeds(IncrloadRecursion *rec, const char *rname, List *reads,
 			if (tr == NULL || !tr->changed)
 				continue;
 			appendStringInfo(&buf, "%s(%s)", buf.len ? " UNION ALL " : "",
-							 term_with(terms[k], k == 1 ? rec->selfref : 0, rname,
-									   reads, foreach_current_index(lc) + 1,
-									   one, others));
+							 term_with_w(terms[k], k == 1 ? rec->selfref : 0, rname,
+										 reads, foreach_current_index(lc) + 1,
+										 one, before, after, weighted));
 		}
 	}
 	return buf.len ? buf.data : NULL;
+}
+
+static char *
+seeds(IncrloadRecursion *rec, const char *rname, List *reads,
+	  const char *one, const char *others)
+{
+	return seeds_w(rec, rname, reads, one, others, others, false);
 }
 
 /* a join's columns as what they are: the base tables' (terms have no subqueries) */
@@ -580,6 +615,8 @@ table_ctes(StringInfo buf, IncrloadRecursion *rec, TableRead *tr)
 	TupleDesc	desc = RelationGetDescr(rel);
 	Bitmapset  *used = used_columns(rec, tr->relid);
 	Oid			delta = il_catalog_delta_for(tr->relid);
+	char	   *tname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+												   RelationGetRelationName(rel));
 	StringInfoData group;
 	StringInfoData dcols;
 	StringInfoData tcols;
@@ -632,10 +669,13 @@ table_ctes(StringInfo buf, IncrloadRecursion *rec, TableRead *tr)
 	appendStringInfo(buf, ", " INCRLOAD_HIDDEN_PREFIX "ins%d AS (SELECT %s FROM " INCRLOAD_HIDDEN_PREFIX "d%d d WHERE %s OPERATOR(pg_catalog.>) 0)",
 					 tr->no, dcols.data, tr->no, w);
 	appendStringInfo(buf, ", " INCRLOAD_HIDDEN_PREFIX "old%d AS NOT MATERIALIZED (SELECT %s FROM %s t UNION ALL SELECT * FROM " INCRLOAD_HIDDEN_PREFIX "del%d)",
-					 tr->no, tcols.data,
-					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-												RelationGetRelationName(rel)),
-					 tr->no);
+					 tr->no, tcols.data, tname, tr->no);
+	/* weighted (counting, for UNION ALL): the batch, and the old state */
+	appendStringInfo(buf, ", " INCRLOAD_HIDDEN_PREFIX "dw%d AS (SELECT %s, %s FROM " INCRLOAD_HIDDEN_PREFIX "d%d d)",
+					 tr->no, dcols.data, w, tr->no);
+	appendStringInfo(buf, ", " INCRLOAD_HIDDEN_PREFIX "ow%d AS NOT MATERIALIZED (SELECT %s, 1::pg_catalog.int8 AS %s FROM %s t "
+					 "UNION ALL SELECT %s, OPERATOR(pg_catalog.-) %s FROM " INCRLOAD_HIDDEN_PREFIX "d%d d)",
+					 tr->no, tcols.data, INCRLOAD_DELTA_W_NAME, tname, dcols.data, w, tr->no);
 	relation_close(rel, AccessShareLock);
 }
 
@@ -665,6 +705,7 @@ static void
 statement_start(StringInfo buf, IncrloadQuery *q, const char *st, List *changed,
 				List **colnames, char **cols, char **xcols, List **reads)
 {
+	bool		weighted = q->recursion->all;
 	ListCell   *lc;
 	int			no = 0;
 
@@ -683,8 +724,10 @@ statement_start(StringInfo buf, IncrloadQuery *q, const char *st, List *changed,
 		tr->changed = list_member_oid(changed, tr->relid);
 		*reads = lappend(*reads, tr);
 	}
-	appendStringInfo(buf, "WITH RECURSIVE " INCRLOAD_HIDDEN_PREFIX "s AS NOT MATERIALIZED (SELECT %s FROM %s)",
-					 *cols, st);
+	/* r: the storage's rows, counting weighted by their counts */
+	appendStringInfo(buf, "WITH RECURSIVE " INCRLOAD_HIDDEN_PREFIX "s AS NOT MATERIALIZED (SELECT %s%s%s FROM %s)",
+					 *cols, weighted ? ", " INCRLOAD_COUNT_NAME " AS " : "",
+					 weighted ? INCRLOAD_DELTA_W_NAME : "", st);
 	foreach(lc, *reads)
 		if (((TableRead *) lfirst(lc))->changed)
 			table_ctes(buf, q->recursion, lfirst(lc));
@@ -832,4 +875,62 @@ il_recursive_reinsert_sql(IncrloadQuery *q, const char *st, List *changed)
 	appendStringInfo(&buf, "INSERT INTO %s AS s (%s, %s) SELECT %s, 1 FROM " INCRLOAD_HIDDEN_PREFIX "i x "
 					 "RETURNING s.ctid", st, cols, INCRLOAD_COUNT_NAME, xcols);
 	return buf.data;
+}
+
+/*
+ * UNION ALL: r is a bag, each row as often as it is derived, which only
+ * terminates without cycles (as the query itself).  Then r = base + step(r)
+ * is linear in r and in each table, and its change D, with S the change of
+ * the terms over the old r (Δbase + step_new(r) - step_old(r), telescoped
+ * over the changed tables: those before the one read from its batch new,
+ * those after it old),
+ *
+ *	 D = S + step_new(D)
+ *
+ * is one recursive CTE of weighted rows (counting): S, then step over D
+ * in the new state, each row's weight carried.  Summed per row, it is the
+ * pre relation of a view whose storage counts rows (storage.c folds it in
+ * as any batch's).
+ *
+ *	 WITH RECURSIVE __incrload_s AS NOT MATERIALIZED
+ *	     (SELECT a, b, __incrload_count AS __incrload_w FROM st),
+ *	   <table CTEs>,
+ *	   __incrload_d AS (<each term, one changed table read from its batch
+ *	       (dw), the changed ones before it new, after it old (ow), r as
+ *	       __incrload_s, each row weighted by the product of its inputs'>
+ *	     UNION ALL SELECT * FROM (<step, r as __incrload_d, weighted>) x)
+ *
+ * *with is that WITH (ending in a space), *from the pre relation:
+ * (SELECT x.a AS e1, x.b AS e2, x.__incrload_w AS __w FROM __incrload_d x) p
+ */
+void
+il_recursive_counting_sql(IncrloadQuery *q, const char *st, List *changed,
+						  char **with, char **from)
+{
+	IncrloadRecursion *rec = q->recursion;
+	List	   *colnames;
+	List	   *reads;
+	StringInfoData buf;
+	StringInfoData pre;
+	char	   *cols;
+	char	   *xcols;
+	char	   *s;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	statement_start(&buf, q, st, changed, &colnames, &cols, &xcols, &reads);
+	s = seeds_w(rec, INCRLOAD_HIDDEN_PREFIX "s", reads, "dw", NULL, "ow", true);
+	if (s == NULL)
+		elog(ERROR, "incrload: no term of the recursive query reads a changed table");
+	appendStringInfo(&buf, ", " INCRLOAD_HIDDEN_PREFIX "d(%s, %s) AS (%s UNION ALL SELECT * FROM (%s) x) ",
+					 cols, INCRLOAD_DELTA_W_NAME, s,
+					 term_with_w(rec->step, rec->selfref, INCRLOAD_HIDDEN_PREFIX "d",
+								 reads, 0, NULL, NULL, NULL, true));
+	initStringInfo(&pre);
+	foreach(lc, colnames)
+		appendStringInfo(&pre, "%s AS e%d, ", il_sql_col("x", strVal(lfirst(lc))),
+						 foreach_current_index(lc) + 1);
+	*with = buf.data;
+	*from = psprintf("(SELECT %sx.%s AS __w FROM " INCRLOAD_HIDDEN_PREFIX "d x) p",
+					 pre.data, INCRLOAD_DELTA_W_NAME);
 }

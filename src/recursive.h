@@ -22,6 +22,7 @@ typedef struct IncrloadRecursion
 	Query	   *base;			/* the non-recursive term */
 	Query	   *step;			/* the recursive term */
 	int			selfref;		/* step's range table index of r */
+	bool		all;			/* UNION ALL: r a bag, maintained by counting */
 } IncrloadRecursion;
 
 extern bool il_recursive_is_closure(Query *q);
@@ -30,6 +31,8 @@ extern void il_recursive_analyze(IncrloadQuery *q);
 extern char *il_recursive_full_sql(IncrloadQuery *q);
 extern char *il_recursive_upsert_sql(IncrloadQuery *q, const char *storage,
 									 List *changed);
+extern void il_recursive_counting_sql(IncrloadQuery *q, const char *storage,
+									  List *changed, char **with, char **from);
 extern char *il_recursive_reinsert_sql(IncrloadQuery *q, const char *storage,
 									   List *changed);
 

@@ -1927,6 +1927,9 @@ il_storage_build(IncrloadQuery *q, Oid view, Oid storage, List *changed)
 	if (sets != NIL)
 		sets_sql(q, cols, sets, storage, changed, &delta_with, &delta_from, &full_with,
 				 &full_delete, &sql->aux_cleanup, &sql->aux_relids);
+	else if (q->recursion && q->recursion->all)
+		il_recursive_counting_sql(q, st, changed != NIL ? changed : q->base_relids,
+								  &delta_with, &delta_from);
 	else if (q->recursion)
 		delta_from = NULL;		/* its own upsert, below */
 	else
@@ -2014,7 +2017,7 @@ il_storage_build(IncrloadQuery *q, Oid view, Oid storage, List *changed)
 									names.data, INCRLOAD_FILL_RELNAME);
 	}
 
-	if (q->recursion)
+	if (q->recursion && !q->recursion->all)
 	{
 		List	   *tables = changed != NIL ? changed : q->base_relids;
 

@@ -951,6 +951,16 @@ my @view_defs = (
 	  q{SELECT x.tier, r.b FROM cust x JOIN (WITH RECURSIVE r(a, b, z) AS (SELECT e.eid, e.rid, g.rzone FROM emp e, region g WHERE g.rid = e.rid }
 	  . q{UNION SELECT e.eid, r.b, r.z FROM r, emp e, cust c WHERE e.boss_id = r.a AND c.cid = e.eid AND c.tier IS DISTINCT FROM 'gold') }
 	  . q{SELECT a, b FROM r) r ON r.a = x.cid} ],
+	# UNION ALL: counted, over relations without cycles (ids that grow);
+	# ret has duplicate rows, so paths repeat
+	[ 'rec_paths',
+	  q{WITH RECURSIVE p(a, b, n) AS (SELECT cid, pid, 1 FROM ret WHERE pid > cid }
+	  . q{UNION ALL SELECT p.a, r.pid, p.n + 1 FROM p JOIN ret r ON r.cid = p.b AND r.pid > r.cid WHERE p.n < 4) }
+	  . q{SELECT a, b, count(*) AS ways, max(n) AS longest FROM p GROUP BY a, b} ],
+	[ 'rec_bom',
+	  q{WITH RECURSIVE c(eid, top, sal) AS (SELECT e.eid, e.eid, e.sal FROM emp e WHERE e.boss_id IS NULL OR e.boss_id >= e.eid }
+	  . q{UNION ALL SELECT e.eid, c.top, c.sal + e.sal FROM c JOIN emp e ON e.boss_id = c.eid AND e.boss_id < e.eid) }
+	  . q{SELECT * FROM c} ],
 	[ 'rec_from',
 	  q{WITH RECURSIVE r(n) AS (SELECT 3 UNION SELECT o.pid FROM r JOIN ord o ON o.cid = r.n WHERE o.status IS DISTINCT FROM 'void') }
 	  . q{SELECT n FROM r} ],
