@@ -84,6 +84,7 @@ static bool check_expr_walker(Node *node, void *context);
 static bool mutable_func_checker(Oid funcid, void *context);
 static bool collect_aggs_walker(Node *node, IncrloadQuery *q);
 static void check_key_type(Node *expr, const char *what);
+static void outputs_as_keys(IncrloadQuery *q);
 static Node *view_expr_mutator(Node *node, ViewExprContext *ctx);
 
 /* Whether a subquery in expression node refers to the query level of node. */
@@ -602,16 +603,7 @@ il_analyze(Query *query, bool incremental)
 		il_recursive_analyze(q);
 		/* UNION: a set; UNION ALL: rows as often as derived, counted */
 		q->kind = q->recursion->all ? IL_VIEW_PROJECT : IL_VIEW_DISTINCT;
-		foreach(lc, q->outputs)
-		{
-			TargetEntry *tle = lfirst(lc);
-
-			check_key_type((Node *) tle->expr,
-						   psprintf("column \"%s\"", tle->resname));
-			q->pre_exprs = lappend(q->pre_exprs, tle->expr);
-			q->key_names = lappend(q->key_names, tle->resname);
-			q->nkeys++;
-		}
+		outputs_as_keys(q);
 		return q;
 	}
 	if (query->setOperations != NULL)
@@ -718,16 +710,7 @@ il_analyze(Query *query, bool incremental)
 	else
 	{
 		q->kind = query->distinctClause != NIL ? IL_VIEW_DISTINCT : IL_VIEW_PROJECT;
-		foreach(lc, q->outputs)
-		{
-			TargetEntry *tle = lfirst(lc);
-
-			check_key_type((Node *) tle->expr,
-						   psprintf("column \"%s\"", tle->resname));
-			q->pre_exprs = lappend(q->pre_exprs, tle->expr);
-			q->key_names = lappend(q->key_names, tle->resname);
-			q->nkeys++;
-		}
+		outputs_as_keys(q);
 		/*
 		 * What a top-N view orders by but does not show is kept too, a
 		 * hidden part of the row key (top_n.c).  (Under DISTINCT the
@@ -749,6 +732,24 @@ il_analyze(Query *query, bool incremental)
 
 	add_branches(q, make_pre_query(q));
 	return q;
+}
+
+/* A view without GROUP BY: its row key is every output column. */
+static void
+outputs_as_keys(IncrloadQuery *q)
+{
+	ListCell   *lc;
+
+	foreach(lc, q->outputs)
+	{
+		TargetEntry *tle = lfirst(lc);
+
+		check_key_type((Node *) tle->expr,
+					   psprintf("column \"%s\"", tle->resname));
+		q->pre_exprs = lappend(q->pre_exprs, tle->expr);
+		q->key_names = lappend(q->key_names, tle->resname);
+		q->nkeys++;
+	}
 }
 
 /*

@@ -330,13 +330,42 @@ col_list(List *colnames, const char *alias)
 }
 
 /*
+ * The conditions that row x equals row m (both with r's columns): by each
+ * type's default equality (eq), or with NULLs matching NULLs (nulleq);
+ * args lists x's columns.
+ */
+static void
+row_match(IncrloadQuery *q, List *colnames, const char *x, StringInfo eq,
+		  StringInfo nulleq, StringInfo args)
+{
+	ListCell   *lc,
+			   *ln;
+
+	forboth(lc, q->outputs, ln, colnames)
+	{
+		Oid			type = exprType((Node *) ((TargetEntry *) lfirst(lc))->expr);
+		char	   *mc = il_sql_col("m", strVal(lfirst(ln)));
+		char	   *xc = il_sql_col(x, strVal(lfirst(ln)));
+		StringInfoData one;
+
+		initStringInfo(&one);
+		generate_operator_clause(&one, mc, type,
+								 lookup_type_cache(type, TYPECACHE_EQ_OPR)->eq_opr,
+								 xc, type);
+		appendStringInfo(eq, "%s%s", eq->len ? " AND " : "", one.data);
+		appendStringInfo(nulleq, "%s(%s OR (%s IS NULL AND %s IS NULL))",
+						 nulleq->len ? " AND " : "", one.data, mc, xc);
+		appendStringInfo(args, "%s%s", args->len ? ", " : "", xc);
+	}
+}
+
+/*
  * Does relation rel (aliased m, with r's columns) hold row x?  rel names
- * its alias.  OFFSET 0 keeps each a probe: the planner would otherwise
- * hash the whole relation (a storage table, or a term over the tables)
- * when it expects many probes, which the estimates of recursive CTEs make
- * it expect.  By each
- * type's default equality, through the storage's unique index; a row with
- * NULLs is looked for again with NULLs matching NULLs.
+ * its alias.  A probe by equality, through the storage's unique index; a
+ * row with NULLs is looked for again with NULLs matching NULLs.  OFFSET 0
+ * keeps each a probe: the planner would otherwise hash the whole relation
+ * (a storage table, or a term over the tables) when it expects many
+ * probes, which the estimates of recursive CTEs make it expect.
  */
 static char *
 member(IncrloadQuery *q, List *colnames, const char *rel, const char *x)
@@ -344,27 +373,11 @@ member(IncrloadQuery *q, List *colnames, const char *rel, const char *x)
 	StringInfoData eq;
 	StringInfoData nulleq;
 	StringInfoData args;
-	ListCell   *lc,
-			   *ln;
 
 	initStringInfo(&eq);
 	initStringInfo(&nulleq);
 	initStringInfo(&args);
-	forboth(lc, q->outputs, ln, colnames)
-	{
-		Oid			type = exprType((Node *) ((TargetEntry *) lfirst(lc))->expr);
-		TypeCacheEntry *tce = lookup_type_cache(type, TYPECACHE_EQ_OPR);
-		char	   *mc = il_sql_col("m", strVal(lfirst(ln)));
-		char	   *xc = il_sql_col(x, strVal(lfirst(ln)));
-		StringInfoData one;
-
-		initStringInfo(&one);
-		generate_operator_clause(&one, mc, type, tce->eq_opr, xc, type);
-		appendStringInfo(&eq, "%s%s", eq.len ? " AND " : "", one.data);
-		appendStringInfo(&nulleq, "%s(%s OR (%s IS NULL AND %s IS NULL))",
-						 nulleq.len ? " AND " : "", one.data, mc, xc);
-		appendStringInfo(&args, "%s%s", args.len ? ", " : "", xc);
-	}
+	row_match(q, colnames, x, &eq, &nulleq, &args);
 	return psprintf("(EXISTS (SELECT 1 FROM %s WHERE %s OFFSET 0) OR "
 					"(pg_catalog.num_nulls(%s) OPERATOR(pg_catalog.>) 0 AND "
 					"EXISTS (SELECT 1 FROM %s WHERE %s OFFSET 0)))",
@@ -763,8 +776,6 @@ il_recursive_upsert_sql(IncrloadQuery *q, const char *st, List *changed)
 	char	   *xcols;
 	char	   *stm = psprintf("%s m", st);
 	char	   *s;
-	ListCell   *lc,
-			   *ln;
 
 	initStringInfo(&buf);
 	statement_start(&buf, q, st, changed, &colnames, &cols, &xcols, &reads);
@@ -782,22 +793,7 @@ il_recursive_upsert_sql(IncrloadQuery *q, const char *st, List *changed)
 	initStringInfo(&eq);
 	initStringInfo(&nulleq);
 	initStringInfo(&args);
-	forboth(lc, q->outputs, ln, colnames)
-	{
-		Oid			type = exprType((Node *) ((TargetEntry *) lfirst(lc))->expr);
-		char	   *mc = il_sql_col("m", strVal(lfirst(ln)));
-		char	   *xc = il_sql_col("x", strVal(lfirst(ln)));
-		StringInfoData one;
-
-		initStringInfo(&one);
-		generate_operator_clause(&one, mc, type,
-								 lookup_type_cache(type, TYPECACHE_EQ_OPR)->eq_opr,
-								 xc, type);
-		appendStringInfo(&eq, "%s%s", eq.len ? " AND " : "", one.data);
-		appendStringInfo(&nulleq, "%s(%s OR (%s IS NULL AND %s IS NULL))",
-						 nulleq.len ? " AND " : "", one.data, mc, xc);
-		appendStringInfo(&args, "%s%s", args.len ? ", " : "", xc);
-	}
+	row_match(q, colnames, "x", &eq, &nulleq, &args);
 	appendStringInfo(&buf, "SELECT m.ctid, 0::pg_catalog.int8, false, %s, false "
 					 "FROM " INCRLOAD_HIDDEN_PREFIX "o x CROSS JOIN LATERAL "
 					 "(SELECT m.ctid FROM %s WHERE %s UNION ALL "
