@@ -7,7 +7,8 @@
 #   bash test/bench/recursive.sh --quick    50,000 and 5,000 (~1 min)
 #
 # Views: an org chart (each employee with the root above it and the depth,
-# from the roots down, UNION) and the reachability of a graph with cycles
+# from the roots down; with UNION, delete-and-rederive, and with UNION ALL,
+# counting) and the reachability of a graph with cycles
 # from one node.  Changes, each applied alone, REPS times: a subtree moved
 # to another boss, an employee added, one removed, a column the query does
 # not read updated; an edge added, one removed.  Prints a markdown table of
@@ -60,6 +61,7 @@ psql_() { "${AS[@]}" "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$WORK" -p "$PORT
 
 ORG="WITH RECURSIVE c(id, top, depth) AS (SELECT id, id, 0 FROM emp WHERE boss IS NULL
   UNION SELECT e.id, c.top, c.depth + 1 FROM c JOIN emp e ON e.boss = c.id) SELECT * FROM c"
+ORGALL="${ORG/UNION SELECT/UNION ALL SELECT}"
 REACH="WITH RECURSIVE r(n) AS (SELECT 1 UNION SELECT g.dst FROM r JOIN edge g ON g.src = r.n) SELECT n FROM r"
 psql_ <<EOF
 CREATE EXTENSION incrload;
@@ -74,10 +76,13 @@ INSERT INTO edge SELECT i, i % $NODES + 1, NULL FROM generate_series(1, $NODES, 
 ANALYZE emp, edge;
 SELECT incrload_register_view('org', \$q\$$ORG\$q\$);
 SELECT incrload_register_view('reach', \$q\$$REACH\$q\$);
+SELECT incrload_register_view('orgall', \$q\$$ORGALL\$q\$);
 SELECT incrload_alter_view('org', strategy => 'incremental');
 SELECT incrload_alter_view('reach', strategy => 'incremental');
+SELECT incrload_alter_view('orgall', strategy => 'incremental');
 CREATE MATERIALIZED VIEW org_mv AS $ORG;
 CREATE MATERIALIZED VIEW reach_mv AS $REACH;
+CREATE MATERIALIZED VIEW orgall_mv AS $ORGALL;
 EOF
 
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
@@ -108,12 +113,18 @@ bench_case "org: remove an employee" org \
     "DELETE FROM emp WHERE id = $EMPS + 1 + @"
 bench_case "org: update a column the query does not read" org \
     "UPDATE emp SET name = 'x@' WHERE id = 2"
+bench_case "org, UNION ALL (counting): move a subtree" orgall \
+    "UPDATE emp SET boss = 4 + @ % 5 WHERE id = 1234 + @"
+bench_case "org, UNION ALL (counting): add an employee" orgall \
+    "INSERT INTO emp VALUES ($EMPS + 101 + @, 88 + @, 'new')"
+bench_case "org, UNION ALL (counting): remove an employee" orgall \
+    "DELETE FROM emp WHERE id = $EMPS + 101 + @"
 bench_case "reach: add an edge" reach \
     "INSERT INTO edge VALUES (7 + @, 100 + @, 'b')"
 bench_case "reach: remove an edge" reach \
     "DELETE FROM edge WHERE note = 'b' AND src = 7 + @"
 
-bad="$(psql_ -At -c "SELECT count(*) FROM (SELECT (incrload_verify(v)).* FROM unnest(ARRAY['org', 'reach']::regclass[]) v) x WHERE missing + extra > 0")"
+bad="$(psql_ -At -c "SELECT count(*) FROM (SELECT (incrload_verify(v)).* FROM unnest(ARRAY['org', 'reach', 'orgall']::regclass[]) v) x WHERE missing + extra > 0")"
 mkdir -p "$OUT"
 {
     echo "Recursive views, $EMPS employees, $NODES graph nodes; median of $REPS applies (ms)"
