@@ -124,6 +124,10 @@ SELECT incrload_register_view('bad', $$WITH RECURSIVE r(a, b) AS (SELECT 1, 2
   UNION SELECT r.a, g FROM r, generate_series(r.b, 3) g) SELECT * FROM r$$);
 SELECT incrload_register_view('bad', $$WITH RECURSIVE e2 AS (SELECT * FROM edge),
   r(a, b) AS (SELECT src, dst FROM e2 UNION SELECT r.a, e.dst FROM r JOIN e2 e ON e.src = r.b) SELECT * FROM r$$);
+SELECT incrload_register_view('bad', $$WITH RECURSIVE r(a, b) AS (SELECT src, dst FROM edge
+  UNION ALL SELECT r.a, e.dst FROM r JOIN edge e ON e.src = r.b) CYCLE b SET looped USING path SELECT a, b FROM r$$);
+SELECT incrload_register_view('bad', $$WITH RECURSIVE r(a, b) AS (SELECT src, dst FROM edge
+  UNION SELECT r.a, e.dst FROM r JOIN edge e ON e.src = r.b) SEARCH DEPTH FIRST BY b SET ord SELECT a, b FROM r$$);
 SELECT * FROM leftovers() WHERE what = 'views';
 
 SELECT count(incrload_unregister_view(v)) FROM (SELECT v FROM views ORDER BY v::text DESC) x;

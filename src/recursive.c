@@ -279,6 +279,13 @@ il_recursive_analyze(IncrloadQuery *q)
 	RangeTblEntry *self;
 	ListCell   *lc;
 
+	/*
+	 * The columns SEARCH and CYCLE add are computed by the rewriter, which
+	 * the terms as written here do not go through; and the cycle test stops
+	 * a UNION ALL that counting would follow around its cycles forever.
+	 */
+	if (cte->search_clause || cte->cycle_clause)
+		refuse("SEARCH and CYCLE clauses of recursive WITH queries (UNION stops at cycles by itself) are");
 	if (op == NULL || !IsA(op, SetOperationStmt) || op->op != SETOP_UNION)
 		refuse("recursive WITH queries other than UNION of two queries are");
 	rec->all = op->all;
