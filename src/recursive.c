@@ -529,8 +529,7 @@ term_with(Query *t, int selfref, const char *rname, List *reads,
 
 /*
  * Every term with one changed table's entry read from its CTE "one"
- * (deleted or inserted rows), as a UNION ALL; NULL when no term reads a
- * changed table.
+ * (deleted or inserted rows), as a UNION ALL.
  */
 static char *
 seeds_w(IncrloadRecursion *rec, const char *rname, List *reads, const char *one,
@@ -556,7 +555,10 @@ seeds_w(IncrloadRecursion *rec, const char *rname, List *reads, const char *one,
 										 one, before, after, weighted));
 		}
 	}
-	return buf.len ? buf.data : NULL;
+	/* changed tables are base_relids, which are the terms' tables */
+	if (buf.len == 0)
+		elog(ERROR, "incrload: no term of the recursive query reads a changed table");
+	return buf.data;
 }
 
 static char *
@@ -794,8 +796,6 @@ il_recursive_upsert_sql(IncrloadQuery *q, const char *st, List *changed)
 	initStringInfo(&buf);
 	statement_start(&buf, q, st, changed, &colnames, &cols, &xcols, &reads);
 	s = seeds(rec, INCRLOAD_HIDDEN_PREFIX "s", reads, "del", "old");
-	if (s == NULL)
-		elog(ERROR, "incrload: no term of the recursive query reads a changed table");
 	appendStringInfo(&buf, ", " INCRLOAD_HIDDEN_PREFIX "o(%s) AS (SELECT %s FROM (%s) x(%s) WHERE %s "
 					 "UNION SELECT %s FROM (%s) x(%s) WHERE %s) ",
 					 cols, xcols, s, cols, member(q, colnames, stm, "x"),
@@ -871,8 +871,6 @@ il_recursive_reinsert_sql(IncrloadQuery *q, const char *st, List *changed)
 	appendStringInfo(&buf, ", " INCRLOAD_HIDDEN_PREFIX "o AS MATERIALIZED (SELECT * FROM ROWS FROM (%s) o(%s))",
 					 arrays.data, cols);
 	s = seeds(rec, INCRLOAD_HIDDEN_PREFIX "s", reads, "ins", NULL);
-	if (s == NULL)
-		elog(ERROR, "incrload: no term of the recursive query reads a changed table");
 	appendStringInfo(&buf, ", " INCRLOAD_HIDDEN_PREFIX "i(%s) AS (SELECT %s FROM " INCRLOAD_HIDDEN_PREFIX "o x WHERE %s OR %s "
 					 "UNION ALL SELECT %s FROM (%s) x(%s) WHERE NOT %s "
 					 "UNION SELECT %s FROM (%s) x(%s) WHERE NOT %s) ",
@@ -930,8 +928,6 @@ il_recursive_counting_sql(IncrloadQuery *q, const char *st, List *changed,
 	initStringInfo(&buf);
 	statement_start(&buf, q, st, changed, &colnames, &cols, &xcols, &reads);
 	s = seeds_w(rec, INCRLOAD_HIDDEN_PREFIX "s", reads, "dw", NULL, "ow", true);
-	if (s == NULL)
-		elog(ERROR, "incrload: no term of the recursive query reads a changed table");
 	appendStringInfo(&buf, ", " INCRLOAD_HIDDEN_PREFIX "d(%s, %s) AS (%s UNION ALL SELECT * FROM (%s) x) ",
 					 cols, INCRLOAD_DELTA_W_NAME, s,
 					 term_with_w(rec->step, rec->selfref, INCRLOAD_HIDDEN_PREFIX "d",
