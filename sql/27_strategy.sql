@@ -93,14 +93,47 @@ UPDATE f SET v = v + 1 WHERE id <= 2;
 SELECT incrload_refresh('fv');
 SELECT apply_model <> '{10,10,100,100}' AS second_apply_learned
   FROM incrload.view WHERE view_name = 'fv'::regclass;
--- and a recompute's first run in a session is kept only when no cost is known
+-- and a recompute's first run in a session is cold: it can lower the known
+-- cost, never raise it; the second is averaged in
+\c
+SET incrload.adaptive = on;
+UPDATE incrload.view SET recompute_cost = 0.001 WHERE view_name = 'fj'::regclass;
+SELECT incrload_full_refresh('fj') IS NOT NULL AS recomputed;
+SELECT recompute_cost = 0.001 AS cold_recompute_not_raising
+  FROM incrload.view WHERE view_name = 'fj'::regclass;
+\c
+SET incrload.adaptive = on;
 UPDATE incrload.view SET recompute_cost = 50000 WHERE view_name = 'fj'::regclass;
 SELECT incrload_full_refresh('fj') IS NOT NULL AS recomputed;
-SELECT recompute_cost = 50000 AS first_recompute_not_learned
+SELECT recompute_cost < 50000 AS cold_recompute_lowering
   FROM incrload.view WHERE view_name = 'fj'::regclass;
+UPDATE incrload.view SET recompute_cost = 0.001 WHERE view_name = 'fj'::regclass;
 SELECT incrload_full_refresh('fj') IS NOT NULL AS recomputed;
-SELECT recompute_cost < 50000 AS second_recompute_learned
+SELECT recompute_cost > 0.001 AS second_recompute_learned
   FROM incrload.view WHERE view_name = 'fj'::regclass;
+
+-- while only the first fill timed a recompute (a cold upper bound), an
+-- apply predicted at a fifth of it recomputes once to time one; then the
+-- costs decide as above (10 ms a delta row, the first fill 400 ms)
+UPDATE incrload.view SET apply_model = '{10,100,100,1000}', recompute_cost = 400,
+       full_refreshes = 1 WHERE view_name = 'fv'::regclass;
+UPDATE f SET v = v + 1 WHERE id <= 3;
+SELECT incrload_refresh('fv');
+SELECT full_refreshes = 1 AS not_near FROM incrload.view WHERE view_name = 'fv'::regclass;
+UPDATE incrload.view SET apply_model = '{10,100,100,1000}', recompute_cost = 400,
+       full_refreshes = 1 WHERE view_name = 'fv'::regclass;
+UPDATE f SET v = v + 1 WHERE id <= 5;
+SELECT incrload_refresh('fv');
+SELECT full_refreshes = 2 AS timed, recompute_cost < 400 AS lowered
+  FROM incrload.view WHERE view_name = 'fv'::regclass;
+UPDATE incrload.view SET apply_model = '{10,100,100,1000}', recompute_cost = 400
+ WHERE view_name = 'fv'::regclass;
+UPDATE f SET v = v + 1 WHERE id <= 5;
+SELECT incrload_refresh('fv');
+SELECT delta_rows, reason FROM incrload_refresh_history
+ WHERE view_name = 'fv'::regclass ORDER BY id DESC LIMIT 3;
+SELECT incrload_refresh('fj') >= 0 AS applied;
+SELECT v, diff(v, q) FROM views ORDER BY v::text;
 
 -- a TRUNCATE recomputes, and says so
 TRUNCATE f;

@@ -87,7 +87,7 @@ typedef enum CatalogStmt
 	"storage_table, query, mode, state, owner, watermark, watermark_xid, " \
 	"watermark_cid, watermark_system, watermark_view, query_tree, multiplicity, " \
 	"query_tree_major, strategy, apply_model, recompute_cost, " \
-	"statement_timeout, temp_file_limit, settings"
+	"statement_timeout, temp_file_limit, settings, full_refreshes"
 
 static const char *const catalog_sql[NUM_CATALOG_STMTS] = {
 	[STMT_READ_VIEW] =
@@ -420,6 +420,7 @@ il_catalog_read_view(Oid view, bool lock, IncrloadView *row)
 		DatumGetInt32(d);
 	d = SPI_getbinval(tup, desc, 19, &isnull);
 	row->settings = isnull ? NIL : il_settings_from_array(d);
+	row->full_refreshes = DatumGetInt64(SPI_getbinval(tup, desc, 20, &isnull));
 	return true;
 }
 

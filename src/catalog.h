@@ -39,6 +39,7 @@ typedef struct IncrloadView
 	bool		has_apply_model;
 	double		apply_model[4]; /* see incrload.view.apply_model */
 	double		recompute_cost; /* ms, or < 0: not known */
+	int64		full_refreshes; /* recomputes so far, the first fill included */
 	int			statement_timeout;	/* of one apply, ms (0: none) */
 	int			temp_file_limit;	/* of one apply, kB (-1: none) */
 	List	   *settings;		/* pinned 'name=value' strings, or NIL */

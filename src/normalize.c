@@ -1040,6 +1040,22 @@ sublinks_mutator(Node *node, void *context)
 		if (sub->hasSubLinks)
 			refuse("subqueries inside subqueries in expressions are");
 		sub = pull_up_plain(sub);
+
+		/*
+		 * EXISTS asks only whether rows exist: what it selects is never
+		 * evaluated (the planner drops it too, simplify_EXISTS_query).
+		 * Dropped here, EXISTS (SELECT * ...) does not make every column
+		 * of its tables one the old state must net and match on.
+		 */
+		if (sl->subLinkType == EXISTS_SUBLINK && !sub->hasAggs &&
+			sub->groupClause == NIL && sub->groupingSets == NIL &&
+			sub->havingQual == NULL)
+		{
+			sub->targetList = NIL;
+			sub->distinctClause = NIL;
+			sub->hasDistinctOn = false;
+			sub->sortClause = NIL;
+		}
 		sub->jointree = (FromExpr *)
 			reduce_for_existence((Node *) sub->jointree, NULL, NULL,
 								 sl->subLinkType == EXISTS_SUBLINK);
