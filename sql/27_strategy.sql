@@ -132,6 +132,24 @@ UPDATE f SET v = v + 1 WHERE id <= 5;
 SELECT incrload_refresh('fv');
 SELECT delta_rows, reason FROM incrload_refresh_history
  WHERE view_name = 'fv'::regclass ORDER BY id DESC LIMIT 3;
+
+-- batches of nearly one size (10 rows, give or take 0.2) fit no slope: a
+-- line through them (50 ms a row, from -450 ms) would call the next batch
+-- 500 ms; the time per row (5 ms) stands
+UPDATE incrload.view SET apply_model = '{10,50,100.04,502}', recompute_cost = 100
+ WHERE view_name = 'fv'::regclass;
+UPDATE f SET v = v + 1 WHERE id <= 5;
+SELECT incrload_refresh('fv');
+SELECT delta_rows, reason FROM incrload_refresh_history
+ WHERE view_name = 'fv'::regclass ORDER BY id DESC LIMIT 1;
+-- batches of clearly different sizes (10 rows give or take 5, 20 ms plus
+-- 3 ms a row) fit a line: 20 changes are predicted at 80 ms, not 100
+UPDATE incrload.view SET apply_model = '{10,50,125,575}', recompute_cost = 100
+ WHERE view_name = 'fv'::regclass;
+UPDATE f SET v = v + 1 WHERE id <= 10;
+SELECT incrload_refresh('fv');
+SELECT delta_rows, reason FROM incrload_refresh_history
+ WHERE view_name = 'fv'::regclass ORDER BY id DESC LIMIT 1;
 SELECT incrload_refresh('fj') >= 0 AS applied;
 SELECT v, diff(v, q) FROM views ORDER BY v::text;
 

@@ -782,6 +782,7 @@ batch_subquery_sql(Oid base, Oid delta, InputState state, Bitmapset *used,
  */
 static char *substitute_rte_arms(Query *pre, IncrloadBaseRef *ref,
 								 InputState state, int arms);
+static const char *shared_batch_name(Query *pre, IncrloadBaseRef *ref);
 
 static void
 substitute_rte(Query *pre, IncrloadBaseRef *ref, InputState state)
@@ -1657,6 +1658,7 @@ pre_term_sql(IncrloadBranch *b, const Term *term, int alt, int *nalts)
 	List	   *gone_tests = NIL;	/* those tests that are keyed_gone's */
 	bool		affected = false;
 	bool		filtered = false;
+	List	   *gates = NIL;	/* the shared batches its FROM list joins */
 	StringInfoData buf;
 
 	*nalts = 1;
@@ -1689,6 +1691,8 @@ pre_term_sql(IncrloadBranch *b, const Term *term, int alt, int *nalts)
 													  psprintf("w%d", resno), false));
 			weights = lappend_int(weights, resno);
 			substitute_rte_arms(pre, ref, state, OLD_ARMS_ALL | BATCH_SHARED);
+			if (state == IN_DELTA && list_length(b->bases) > 1)
+				gates = lappend(gates, (char *) shared_batch_name(pre, ref));
 		}
 		g++;
 	}
@@ -1812,7 +1816,41 @@ pre_term_sql(IncrloadBranch *b, const Term *term, int alt, int *nalts)
 	appendStringInfo(&buf, " AS __w FROM (%s) t", pg_get_querydef(pre, false));
 	if (filtered)
 		appendStringInfo(&buf, " WHERE t.%s", quote_identifier(FILTER_COLUMN));
+
+	/*
+	 * A term joins the batch of each input in its FROM list: with one of
+	 * them empty once netted (an UPDATE of columns the view does not read)
+	 * it has no rows.  The planner, taking every batch to be small, would
+	 * still loop over the other batches and probe the tables for each row;
+	 * an uncorrelated EXISTS per batch is a one-time filter checked first.
+	 */
+	foreach(lc, gates)
+	{
+		if (lfirst(lc) == NULL)
+			continue;
+		appendStringInfo(&buf, " %s EXISTS (SELECT FROM %s)",
+						 filtered ? "AND" : "WHERE", quote_identifier(lfirst(lc)));
+		filtered = true;
+	}
 	return buf.data;
+}
+
+/*
+ * The name of the shared batch CTE that substitute_rte_arms put in place
+ * of ref (a subquery "SELECT * FROM __incrload_b<n>"), or NULL.
+ */
+static const char *
+shared_batch_name(Query *pre, IncrloadBaseRef *ref)
+{
+	RangeTblEntry *rte = rt_fetch(ref->rtindex, pre->rtable);
+	RangeTblEntry *inner;
+
+	if (rte->rtekind != RTE_SUBQUERY || list_length(rte->subquery->rtable) != 1)
+		return NULL;
+	inner = linitial_node(RangeTblEntry, rte->subquery->rtable);
+	if (inner->rtekind != RTE_CTE || !shared_cte(inner->ctename))
+		return NULL;
+	return inner->ctename;
 }
 
 /* How many inputs a branch has: its FROM list's and its subqueries'. */
