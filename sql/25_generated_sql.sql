@@ -17,6 +17,10 @@ SELECT unnest(statements) FROM incrload_explain('SELECT g, count(*) AS n, sum(v)
 -- three tables joined: every changed table's batch joined with the others,
 -- and the terms of several batches at once (inclusion and exclusion)
 SELECT unnest(statements) FROM incrload_explain('SELECT a.g, count(*) AS n, sum(b.w) AS s FROM ga a JOIN gb b ON b.aid = a.id JOIN gc c ON c.bid = b.id GROUP BY a.g', show_sql => true);
+-- conditions on one table are applied where its batch is netted (once, not
+-- for every row of another batch a nested loop joins it to), and each term
+-- is skipped when one of its batches is empty (EXISTS: a one-time filter)
+SELECT unnest(statements) FROM incrload_explain('SELECT a.g, sum(b.w) AS s FROM ga a JOIN gb b ON b.aid = a.id WHERE b.w > 10 AND a.v < 5 AND a.v < b.w GROUP BY a.g', show_sql => true);
 -- an outer join: the inner join plus the unmatched rows (NOT EXISTS)
 SELECT unnest(statements) FROM incrload_explain('SELECT a.id, b.w FROM ga a LEFT JOIN gb b ON b.aid = a.id', show_sql => true);
 -- a subquery in WHERE: the outer rows a change of gb affects
