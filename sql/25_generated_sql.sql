@@ -25,6 +25,10 @@ SELECT unnest(statements) FROM incrload_explain('SELECT a.g, sum(b.w) AS s FROM 
 SELECT unnest(statements) FROM incrload_explain('SELECT a.id, b.w FROM ga a LEFT JOIN gb b ON b.aid = a.id', show_sql => true);
 -- a subquery in WHERE: the outer rows a change of gb affects
 SELECT unnest(statements) FROM incrload_explain('SELECT a.id FROM ga a WHERE NOT EXISTS (SELECT FROM gb b WHERE b.aid = a.id)', show_sql => true);
+-- NOT EXISTS correlated by an equality and more: the old-only rows are
+-- looked up by the equated key first (a hashed IN, built once), the rest
+-- tested only for the outer rows whose key the batch took away
+SELECT unnest(statements) FROM incrload_explain('SELECT a.id FROM ga a WHERE NOT EXISTS (SELECT FROM gb b WHERE b.aid = a.id AND b.w > a.v)', show_sql => true);
 -- a subquery correlated by more than equalities (TPC-H q21's
 -- l2.l_suppkey <> l1.l_suppkey): the outer rows a change of gb affects are
 -- found through an EXISTS of the equalities alone first, which the planner
