@@ -55,6 +55,7 @@
 
 #include "analyze.h"
 #include "apply.h"
+#include "batch.h"
 #include "settings.h"
 #include "capture.h"
 #include "catalog.h"
@@ -105,7 +106,16 @@ typedef struct UpsertPlan
 	SPIPlanPtr	reinsert;		/* a recursive query's second statement, or
 								 * NULL (IncrloadSql.reinsert) */
 	bool		warm;			/* run before: its generic plan is built */
+	bool		big;			/* planned for a big batch (batch.h) */
 } UpsertPlan;
+
+/*
+ * A batch with this many delta rows of one table is big: its statements
+ * are planned for BIG_BATCH_PLANNED rows per table, and kept apart from
+ * those planned for small batches (batch.c says why).
+ */
+#define BIG_BATCH_ROWS 200
+#define BIG_BATCH_PLANNED 100.0
 
 /* Upserts kept per view; the least recently used goes first. */
 #define MAX_UPSERT_PLANS 16
@@ -131,7 +141,8 @@ static void run(SPIPlanPtr plan, Datum *values, const char *nulls,
 				Snapshot snap, List *deltas, int expected);
 static bool fill_matches(SPIPlanPtr plan, Oid storage, List *names);
 static uint64 fill_storage(ViewPlans *p, Snapshot snap);
-static UpsertPlan *get_upsert(ViewPlans *p, Oid view, List *changed, bool *warm);
+static UpsertPlan *get_upsert(ViewPlans *p, Oid view, List *changed, bool big,
+							  bool *warm);
 static void reinsert(ViewPlans *p, UpsertPlan *u, Datum *params, const char *nulls,
 					 Snapshot snap, List *dead_keys, TupleDesc desc,
 					 IncrloadApplyResult *result);
@@ -357,13 +368,14 @@ get_plans(IncrloadView *row)
 
 /*
  * The kept upsert of a batch in which the base tables changed changed,
- * built and prepared the first time that set of tables changes together.
+ * big or small, built and prepared the first time that set of tables
+ * changes together in a batch of that size.
  * *warm says whether it ran before in this backend: the first run plans
  * the statement (a generic plan of many terms, often longer to make than
  * to run), so its time is no measure of what the next applies cost.
  */
 static UpsertPlan *
-get_upsert(ViewPlans *p, Oid view, List *changed, bool *warm)
+get_upsert(ViewPlans *p, Oid view, List *changed, bool big, bool *warm)
 {
 	ListCell   *lc;
 	UpsertPlan *u;
@@ -377,7 +389,7 @@ get_upsert(ViewPlans *p, Oid view, List *changed, bool *warm)
 	foreach(lc, p->upserts)
 	{
 		u = lfirst(lc);
-		if (equal(u->changed, changed))
+		if (u->big == big && equal(u->changed, changed))
 		{
 			/* most recently used first */
 			p->upserts = lcons(u, list_delete_cell(p->upserts, lc));
@@ -425,6 +437,7 @@ get_upsert(ViewPlans *p, Oid view, List *changed, bool *warm)
 	u->plan = plan;
 	u->reinsert = again;
 	u->warm = true;
+	u->big = big;
 	p->upserts = lcons(u, p->upserts);
 	MemoryContextSwitchTo(oldcxt);
 	*warm = false;
@@ -668,6 +681,30 @@ apply_batch(ViewPlans *p, UpsertPlan *u, Datum *params, const char *nulls,
  * first found may be lost are deleted: their keys, one array per key
  * column, are its parameters after the batch's.
  */
+/*
+ * apply_batch, with the planner told the batch's size when it is big (the
+ * statements are planned at their first run, and again whenever PostgreSQL
+ * replans them).
+ */
+static bool
+apply_batch_sized(ViewPlans *p, UpsertPlan *u, Datum *params, const char *nulls,
+				  Snapshot snap, IncrloadApplyResult *result)
+{
+	volatile bool ok = false;
+
+	il_batch_rows_hint = u->big ? BIG_BATCH_PLANNED : 0;
+	PG_TRY();
+	{
+		ok = apply_batch(p, u, params, nulls, snap, result);
+	}
+	PG_FINALLY();
+	{
+		il_batch_rows_hint = 0;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
 static void
 reinsert(ViewPlans *p, UpsertPlan *u, Datum *params, const char *nulls,
 		 Snapshot snap, List *dead_keys, TupleDesc desc,
@@ -1075,6 +1112,7 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 	ListCell   *lc;
 	ListCell   *lb;
 	List	   *changed = NIL;
+	bool		big = false;	/* a table has BIG_BATCH_ROWS delta rows */
 
 	char	   *viewname = get_rel_name(view);
 
@@ -1171,6 +1209,7 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 			tup = SPI_tuptable->vals[0];
 			n = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
 			consumed += n;
+			big |= n >= BIG_BATCH_ROWS;
 			if (n > 0)
 				changed = lappend_oid(changed, lfirst_oid(lb));
 			truncated |= DatumGetBool(SPI_getbinval(tup, SPI_tuptable->tupdesc,
@@ -1191,8 +1230,8 @@ apply_view(Oid view, IncrloadApplyKind kind, IncrloadApplyResult *result,
 							 sizeof(result->reason)))
 			full = true;
 		if (!full && consumed > 0 &&
-			!apply_batch(p, get_upsert(p, view, changed, &warm), params, nulls, snap,
-						 result))
+			!apply_batch_sized(p, get_upsert(p, view, changed, big, &warm), params,
+							   nulls, snap, result))
 		{
 			ereport(WARNING,
 					errcode(ERRCODE_DATA_CORRUPTED),
