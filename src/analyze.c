@@ -194,17 +194,21 @@ check_expr_walker(Node *node, void *context)
 	return expression_tree_walker(node, check_expr_walker, context);
 }
 
-/* Does a Var or aggregate of an enclosing query occur in node? */
-static bool
-outer_reference_walker(Node *node, void *context)
+/*
+ * Does a column of an enclosing query occur in node (a subquery is taken
+ * to read one)?  A walker: also for query_tree_walker over a query's
+ * expressions.
+ */
+bool
+il_analyze_reads_outer(Node *node, void *context)
 {
 	if (node == NULL)
 		return false;
 	if (IsA(node, Var))
 		return ((Var *) node)->varlevelsup > 0;
-	if (IsA(node, SubLink))
+	if (IsA(node, SubLink) || IsA(node, Query))
 		return true;
-	return expression_tree_walker(node, outer_reference_walker, context);
+	return expression_tree_walker(node, il_analyze_reads_outer, context);
 }
 
 /*
@@ -223,7 +227,7 @@ check_expansion(RangeTblEntry *rte, bool expansions)
 {
 	if (!expansions)
 		refuse("set-returning functions in FROM inside a subquery of an expression, or on the nullable side of an outer join, are");
-	if (outer_reference_walker((Node *) rte->functions, NULL))
+	if (il_analyze_reads_outer((Node *) rte->functions, NULL))
 		refuse("set-returning functions in FROM over columns of an enclosing query or over subqueries are");
 }
 

@@ -116,6 +116,7 @@ typedef struct IncrloadQuery
 extern Query *il_analyze_parse(const char *sql);
 extern Query *il_analyze_tree(const char *tree);
 extern char *il_analyze_querydef(Query *query);
+extern bool il_analyze_reads_outer(Node *node, void *context);
 extern IncrloadQuery *il_analyze(Query *query, bool incremental);
 extern IncrloadQuery *il_analyze_query(const char *sql, bool incremental);
 /* Below this size (1 MB) a table without an index on its join column is fine. */

@@ -927,18 +927,6 @@ read_columns(Query *q, int rtindex, Oid relid, bool *all)
 	return cols;
 }
 
-/* Whether an expression reads a column of an enclosing query. */
-static bool
-upper_vars_walker(Node *node, void *context)
-{
-	if (node == NULL)
-		return false;
-	if (IsA(node, Var))
-		return ((Var *) node)->varlevelsup > 0;
-	if (IsA(node, PlaceHolderVar) || IsA(node, Query))
-		return true;			/* not looked into: taken to */
-	return expression_tree_walker(node, upper_vars_walker, context);
-}
 
 /*
  * The conditions of a term's (or its subquery's) WHERE that read input
@@ -969,7 +957,7 @@ batch_filter(Query *pre, int rtindex, Oid base)
 		int			x = -1;
 
 		if (checkExprHasSubLink(cond) || contain_volatile_functions(cond) ||
-			upper_vars_walker(cond, NULL))
+			il_analyze_reads_outer(cond, NULL))
 			continue;
 		rels = pull_varnos(NULL, cond);
 		if (bms_membership(rels) != BMS_SINGLETON || !bms_is_member(rtindex, rels))

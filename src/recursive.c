@@ -177,16 +177,6 @@ il_recursive_closure(RangeTblEntry *rte, CommonTableExpr *cte)
 	return c;
 }
 
-/* a Var of a query above the term (the terms have no subqueries) */
-static bool
-outer_var_walker(Node *node, void *context)
-{
-	if (node == NULL)
-		return false;
-	if (IsA(node, Var))
-		return ((Var *) node)->varlevelsup > 0;
-	return expression_tree_walker(node, outer_var_walker, context);
-}
 
 /*
  * What a term may be: a plain inner join of tables (the step reading r
@@ -241,7 +231,7 @@ check_term(Query *t, bool step)
 				refuse("subqueries, functions and VALUES in the FROM of a recursive WITH query are");
 		}
 	}
-	if (query_tree_walker(t, outer_var_walker, NULL, QTW_IGNORE_RANGE_TABLE))
+	if (query_tree_walker(t, il_analyze_reads_outer, NULL, QTW_IGNORE_RANGE_TABLE))
 		refuse("recursive WITH queries that refer to an enclosing query are");
 	return selfref;
 }
